@@ -1,0 +1,43 @@
+// Command processorder is ProcessOrderLambda's bootstrap executable.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orderpipe/orderpipe/function"
+)
+
+func main() {
+	if err := run(context.Background()); err != nil {
+		// Failing init makes Lambda report the message instead of running a
+		// function that cannot work.
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	cfg, err := function.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("load AWS configuration: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	h := function.Handler{
+		Store: function.DynamoStore{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table, Now: time.Now},
+		Log:   log,
+	}
+	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
+	return nil
+}

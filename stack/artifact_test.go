@@ -1,0 +1,139 @@
+package stack
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"debug/elf"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyModule copies what the function's build needs to a new directory, so
+// that a second build runs from another path.
+func copyModule(t *testing.T, to string) {
+	t.Helper()
+	for _, dir := range []string{"function", "cmd/processorder"} {
+		if err := os.CopyFS(filepath.Join(to, dir), os.DirFS(filepath.Join("..", dir))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, file := range []string{"go.mod", "go.sum"} {
+		if err := os.WriteFile(filepath.Join(to, file), readFile(t, filepath.Join("..", file)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Two builds of the same source, from different checkouts and with different
+// Go build caches, give byte-identical archives: `pulumi up` then shows no
+// change on the function code.
+func TestBuildIsReproducible(t *testing.T) {
+	ctx := context.Background()
+	moduleDir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := GoBuild{ModuleDir: moduleDir, OutDir: t.TempDir()}.Build(ctx, "arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	elsewhere := filepath.Join(t.TempDir(), "another", "checkout")
+	copyModule(t, elsewhere)
+	t.Setenv("GOCACHE", t.TempDir())
+	second, err := GoBuild{ModuleDir: elsewhere, OutDir: t.TempDir()}.Build(ctx, "arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	a, b := readFile(t, first), readFile(t, second)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("archives differ: %s (%d bytes) and %s (%d bytes)", first, len(a), second, len(b))
+	}
+	for _, dir := range []string{moduleDir, elsewhere} {
+		if bytes.Contains(unzipBootstrap(t, a), []byte(dir)) {
+			t.Errorf("the executable holds the build path %s", dir)
+		}
+	}
+}
+
+func TestBuildArchive(t *testing.T) {
+	for _, tt := range []struct {
+		arch    string
+		machine elf.Machine
+	}{{"arm64", elf.EM_AARCH64}, {"x86_64", elf.EM_X86_64}} {
+		t.Run(tt.arch, func(t *testing.T) {
+			path, err := GoBuild{ModuleDir: "..", OutDir: t.TempDir()}.Build(context.Background(), tt.arch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zr, err := zip.OpenReader(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer zr.Close()
+			if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" {
+				t.Fatalf("archive holds %v, want only bootstrap", zr.File)
+			}
+			if mode := zr.File[0].Mode(); mode.Perm() != 0o755 || !mode.IsRegular() {
+				t.Errorf("bootstrap mode %v, want -rwxr-xr-x", mode)
+			}
+			exe := unzipBootstrap(t, readFile(t, path))
+			f, err := elf.NewFile(bytes.NewReader(exe))
+			if err != nil {
+				t.Fatalf("bootstrap is not an ELF executable: %v", err)
+			}
+			if f.Machine != tt.machine || f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX {
+				t.Errorf("bootstrap is for %v/%v, want %v on Linux", f.Machine, f.OSABI, tt.machine)
+			}
+			if f.Section(".symtab") != nil {
+				t.Error("bootstrap keeps its symbol table; want it stripped (-s -w)")
+			}
+			if _, err := f.DynamicSymbols(); err == nil {
+				t.Error("bootstrap is dynamically linked; want CGO_ENABLED=0")
+			}
+		})
+	}
+}
+
+func TestBuildReportsFailures(t *testing.T) {
+	_, err := GoBuild{ModuleDir: t.TempDir(), OutDir: t.TempDir()}.Build(context.Background(), "arm64")
+	if err == nil || !strings.Contains(err.Error(), "build function") {
+		t.Errorf("build outside the module: error %v, want one that says the build failed", err)
+	}
+	_, err = GoBuild{ModuleDir: "..", OutDir: t.TempDir()}.Build(context.Background(), "mips")
+	if err == nil || !strings.Contains(err.Error(), `unknown Lambda architecture "mips"`) {
+		t.Errorf("unknown architecture: error %v", err)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func unzipBootstrap(t *testing.T, archive []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,233 @@
+package stack
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Namespace is the Pulumi configuration namespace of every orderpipe key.
+const Namespace = "orderpipe"
+
+// Limits that AWS enforces and that the configuration rules derive from.
+const (
+	maxVisibilityTimeout = 43200 // SQS: 12 hours
+	minRetention         = 60    // SQS: 1 minute
+	maxRetention         = 1209600
+	// VisibilityRatio is AWS's recommendation for SQS event sources: the
+	// queue's visibility timeout is at least six times the function timeout
+	// plus the batching window, so that throttled retries of a batch do not
+	// make its messages visible again while it is still being processed.
+	VisibilityRatio = 6
+)
+
+// logRetentionDays are the values CloudWatch Logs accepts for a retention.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Config is the validated configuration of one stack of the pipeline.
+// Durations are whole seconds.
+type Config struct {
+	LambdaTimeout      int
+	LambdaMemory       int
+	Architecture       string // "arm64" or "x86_64"
+	BatchSize          int
+	BatchWindow        int
+	MaxConcurrency     int
+	MaxReceiveCount    int
+	VisibilityOverride int // 0 derives the timeout, see VisibilityTimeout
+	QueueRetention     int
+	DLQRetention       int
+	LogRetentionDays   int
+	LogLevel           string
+	QueueAgeAlarm      int
+	AlarmEmail         string
+	RawMessageDelivery bool
+	DeletionProtection bool
+}
+
+// VisibilityTimeout is the queue's visibility timeout: the override when one
+// is set, else VisibilityRatio × LambdaTimeout + BatchWindow.
+func (c Config) VisibilityTimeout() int {
+	if c.VisibilityOverride > 0 {
+		return c.VisibilityOverride
+	}
+	return VisibilityRatio*c.LambdaTimeout + c.BatchWindow
+}
+
+// FieldError is one configuration value that breaks a rule.
+type FieldError struct {
+	Key     string // without the namespace
+	Value   string
+	Default bool // the key is not set and Value is its default
+	Rule    string
+}
+
+func (e FieldError) Error() string {
+	if e.Default {
+		return fmt.Sprintf("%s:%s=%s (the default, key not set): %s", Namespace, e.Key, e.Value, e.Rule)
+	}
+	return fmt.Sprintf("%s:%s=%q: %s", Namespace, e.Key, e.Value, e.Rule)
+}
+
+// ConfigError lists every broken rule of a configuration, so that one run
+// reports all of them.
+type ConfigError []FieldError
+
+func (e ConfigError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid %s configuration (%d problems):", Namespace, len(e))
+	for _, fe := range e {
+		b.WriteString("\n  ")
+		b.WriteString(fe.Error())
+	}
+	return b.String()
+}
+
+// Lookup returns the raw value of a key of the orderpipe namespace (given
+// without the namespace) and whether it is set.
+type Lookup func(key string) (string, bool)
+
+// MapLookup looks keys up in m, whose keys may carry the namespace or not.
+func MapLookup(m map[string]string) Lookup {
+	return func(key string) (string, bool) {
+		if v, ok := m[Namespace+":"+key]; ok {
+			return v, true
+		}
+		v, ok := m[key]
+		return v, ok
+	}
+}
+
+var prodLike = regexp.MustCompile(`^(prod|production)([-_.].*)?$`)
+
+// LoadConfig reads and validates the configuration of the named stack. It
+// checks every key before it returns, and its error is a ConfigError naming
+// each key, value and rule that failed.
+func LoadConfig(stackName string, get Lookup) (Config, error) {
+	p := parser{get: get}
+	c := Config{
+		LambdaTimeout:      p.intIn("lambdaTimeout", 30, 1, 900, "seconds"),
+		LambdaMemory:       p.intIn("lambdaMemory", 128, 128, 10240, "MB"),
+		Architecture:       p.oneOf("architecture", "arm64", "arm64", "x86_64"),
+		BatchSize:          p.intIn("batchSize", 10, 1, 10000, "messages"),
+		BatchWindow:        p.intIn("batchWindow", 0, 0, 300, "seconds"),
+		MaxConcurrency:     p.intIn("maxConcurrency", 10, 2, 1000, "concurrent functions"),
+		MaxReceiveCount:    p.intIn("maxReceiveCount", 3, 1, 1000, "receives"),
+		VisibilityOverride: p.intIn("visibilityTimeout", 0, 0, maxVisibilityTimeout, "seconds (0 derives it)"),
+		QueueRetention:     p.intIn("queueRetention", 345600, minRetention, maxRetention, "seconds"),
+		DLQRetention:       p.intIn("dlqRetention", maxRetention, minRetention, maxRetention, "seconds"),
+		LogRetentionDays:   p.logRetention("logRetentionDays", 30),
+		LogLevel:           p.oneOf("logLevel", "info", "debug", "info", "warn", "error"),
+		QueueAgeAlarm:      p.intIn("queueAgeAlarm", 600, 60, maxRetention, "seconds"),
+		AlarmEmail:         p.email("alarmEmail"),
+		RawMessageDelivery: p.boolean("rawMessageDelivery", true),
+		DeletionProtection: p.boolean("deletionProtection", prodLike.MatchString(stackName)),
+	}
+
+	if c.BatchSize > 10 && c.BatchWindow < 1 {
+		p.fail("batchWindow", c.BatchWindow, "must be at least 1 second when batchSize is above 10 (an SQS event source rule)")
+	}
+	if v := c.VisibilityOverride; v > 0 && v < c.LambdaTimeout {
+		p.fail("visibilityTimeout", v, fmt.Sprintf("must not be below lambdaTimeout (%ds), or messages reappear while the function still runs; recommended: %d × lambdaTimeout + batchWindow = %ds",
+			c.LambdaTimeout, VisibilityRatio, VisibilityRatio*c.LambdaTimeout+c.BatchWindow))
+	}
+	if c.DLQRetention <= c.QueueRetention {
+		p.fail("dlqRetention", c.DLQRetention, fmt.Sprintf("must be longer than queueRetention (%ds): a message keeps its first enqueue time when it moves to the dead-letter queue", c.QueueRetention))
+	}
+	if len(p.errs) > 0 {
+		return Config{}, p.errs
+	}
+	return c, nil
+}
+
+// parser reads typed values and collects every failure instead of stopping
+// at the first.
+type parser struct {
+	get  Lookup
+	errs ConfigError
+}
+
+// fail records a broken rule; effective is the value in force, which is the
+// default when the key is not set.
+func (p *parser) fail(key string, effective any, rule string) {
+	v, set := p.get(key)
+	if !set {
+		v = fmt.Sprint(effective)
+	}
+	p.errs = append(p.errs, FieldError{Key: key, Value: v, Default: !set, Rule: rule})
+}
+
+func (p *parser) intIn(key string, def, lo, hi int, unit string) int {
+	s, ok := p.get(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < lo || n > hi {
+		p.fail(key, s, fmt.Sprintf("must be a whole number from %d to %d (%s)", lo, hi, unit))
+		return def
+	}
+	return n
+}
+
+func (p *parser) oneOf(key, def string, allowed ...string) string {
+	s, ok := p.get(key)
+	if !ok {
+		return def
+	}
+	if !slices.Contains(allowed, s) {
+		p.fail(key, s, "must be one of "+strings.Join(allowed, ", "))
+		return def
+	}
+	return s
+}
+
+func (p *parser) boolean(key string, def bool) bool {
+	s, ok := p.get(key)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		p.fail(key, s, "must be true or false")
+		return def
+	}
+	return b
+}
+
+func (p *parser) logRetention(key string, def int) int {
+	s, ok := p.get(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || !slices.Contains(logRetentionDays, n) {
+		p.fail(key, s, "must be one of CloudWatch Logs' retention periods in days: "+joinInts(logRetentionDays))
+		return def
+	}
+	return n
+}
+
+func (p *parser) email(key string) string {
+	s, ok := p.get(key)
+	if !ok || s == "" {
+		return ""
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		p.fail(key, s, "must be a plain e-mail address such as ops@example.com")
+		return ""
+	}
+	return s
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

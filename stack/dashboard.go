@@ -1,0 +1,75 @@
+package stack
+
+import "encoding/json"
+
+// The CloudWatch dashboard body format: a grid 24 units wide of metric
+// widgets, each metric written as [namespace, name, dimension, value, options].
+type dashboard struct {
+	Widgets []widget `json:"widgets"`
+}
+
+type widget struct {
+	Type       string       `json:"type"`
+	X          int          `json:"x"`
+	Y          int          `json:"y"`
+	Width      int          `json:"width"`
+	Height     int          `json:"height"`
+	Properties widgetConfig `json:"properties"`
+}
+
+type widgetConfig struct {
+	Title   string  `json:"title"`
+	Region  string  `json:"region"`
+	View    string  `json:"view"`
+	Stacked bool    `json:"stacked"`
+	Period  int     `json:"period"`
+	Metrics [][]any `json:"metrics"`
+}
+
+func metric(namespace, name, dimension, value, stat string) []any {
+	return []any{namespace, name, dimension, value, map[string]string{"stat": stat}}
+}
+
+// dashboardBody lays out what an operator opens first: is the queue keeping
+// up, is anything in the DLQ, is the function healthy, is the table taking
+// writes.
+func dashboardBody(region, queueName, dlqName, fnName, tableName string) (string, error) {
+	panels := []struct {
+		title   string
+		metrics [][]any
+	}{
+		{"OrderQueue depth", [][]any{
+			metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queueName, "Maximum"),
+			metric("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", "QueueName", queueName, "Maximum"),
+		}},
+		{"OrderQueue oldest message age (s)", [][]any{
+			metric("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", queueName, "Maximum"),
+		}},
+		{"OrderQueueDLQ depth", [][]any{
+			metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlqName, "Maximum"),
+		}},
+		{"ProcessOrderLambda invocations and errors", [][]any{
+			metric("AWS/Lambda", "Invocations", "FunctionName", fnName, "Sum"),
+			metric("AWS/Lambda", "Errors", "FunctionName", fnName, "Sum"),
+			metric("AWS/Lambda", "Throttles", "FunctionName", fnName, "Sum"),
+		}},
+		{"ProcessOrderLambda duration (ms)", [][]any{
+			metric("AWS/Lambda", "Duration", "FunctionName", fnName, "p99"),
+			metric("AWS/Lambda", "Duration", "FunctionName", fnName, "Average"),
+		}},
+		{"Orders table writes", [][]any{
+			metric("AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", tableName, "Sum"),
+			metric("AWS/DynamoDB", "ThrottledRequests", "TableName", tableName, "Sum"),
+		}},
+	}
+	const width, height = 8, 6 // three panels a row
+	var d dashboard
+	for i, p := range panels {
+		d.Widgets = append(d.Widgets, widget{
+			Type: "metric", X: (i % 3) * width, Y: (i / 3) * height, Width: width, Height: height,
+			Properties: widgetConfig{Title: p.title, Region: region, View: "timeSeries", Period: 60, Metrics: p.metrics},
+		})
+	}
+	b, err := json.Marshal(d)
+	return string(b), err
+}

@@ -1,0 +1,438 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/orderpipe/orderpipe/function"
+)
+
+// PipelineType is the type token of the OrderPipeline component.
+const PipelineType = "orderpipe:index:OrderPipeline"
+
+// Logical names of the pipeline's resources. Physical names are derived from
+// them by Namer.
+const (
+	TableName      = "Orders"
+	TopicName      = "OrderTopic"
+	QueueName      = "OrderQueue"
+	DLQName        = "OrderQueueDLQ"
+	FunctionName   = "ProcessOrderLambda"
+	RoleName       = "ProcessOrderLambdaRole"
+	AlarmTopicName = "AlarmTopic"
+	DashboardName  = "Overview"
+	// Alarms.
+	DLQAlarmName      = "DLQNotEmpty"
+	ErrorsAlarmName   = "FunctionErrors"
+	QueueAgeAlarmName = "OldestMessageAge"
+)
+
+// PipelineArgs are the inputs of the OrderPipeline component.
+type PipelineArgs struct {
+	Config Config
+	Names  Namer
+	// Code is the function's deployment archive (see GoBuild).
+	Code pulumi.Archive
+}
+
+// Pipeline is the whole order pipeline of one stack: SNS topic → SQS queue
+// (with its dead-letter queue) → Lambda → DynamoDB, plus its logs, alarms and
+// dashboard.
+type Pipeline struct {
+	pulumi.ResourceState
+
+	TopicArn      pulumi.StringOutput
+	QueueURL      pulumi.StringOutput
+	QueueArn      pulumi.StringOutput
+	DLQURL        pulumi.StringOutput
+	DLQArn        pulumi.StringOutput
+	TableName     pulumi.StringOutput
+	FunctionName  pulumi.StringOutput
+	AlarmTopicArn pulumi.StringOutput
+	DashboardName pulumi.StringOutput
+}
+
+// NewPipeline declares every resource of the pipeline as children of one
+// component.
+func NewPipeline(ctx *pulumi.Context, name string, args PipelineArgs, opts ...pulumi.ResourceOption) (*Pipeline, error) {
+	p := &Pipeline{}
+	if err := ctx.RegisterComponentResource(PipelineType, name, p, opts...); err != nil {
+		return nil, fmt.Errorf("register %s: %w", PipelineType, err)
+	}
+	b := builder{ctx: ctx, cfg: args.Config, names: args.Names, parent: pulumi.Parent(p), tags: pulumi.StringMap{
+		"project":    pulumi.String(args.Names.Project),
+		"stack":      pulumi.String(args.Names.Stack),
+		"managed-by": pulumi.String("pulumi"),
+	}}
+	if err := b.build(p, args.Code); err != nil {
+		return nil, err
+	}
+	outputs := pulumi.Map{}
+	for k, v := range p.Outputs() {
+		outputs[k] = v
+	}
+	if err := ctx.RegisterResourceOutputs(p, outputs); err != nil {
+		return nil, fmt.Errorf("register outputs of %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// Outputs are the pipeline's stack outputs by name: what operators, the
+// smoke test and ephemeral environments read back.
+func (p *Pipeline) Outputs() map[string]pulumi.StringOutput {
+	return map[string]pulumi.StringOutput{
+		OutputTopicArn:      p.TopicArn,
+		OutputQueueURL:      p.QueueURL,
+		OutputDLQURL:        p.DLQURL,
+		OutputTableName:     p.TableName,
+		OutputFunctionName:  p.FunctionName,
+		OutputAlarmTopicArn: p.AlarmTopicArn,
+		OutputDashboardName: p.DashboardName,
+	}
+}
+
+// builder carries what every resource of the pipeline shares.
+type builder struct {
+	ctx    *pulumi.Context
+	cfg    Config
+	names  Namer
+	parent pulumi.ResourceOrInvokeOption
+	tags   pulumi.StringMap
+}
+
+func (b builder) opts(more ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	return append([]pulumi.ResourceOption{b.parent}, more...)
+}
+
+func (b builder) name(svc Service, logical string) pulumi.String {
+	return pulumi.String(b.names.Name(svc, logical))
+}
+
+// wrap names the resource that failed to register.
+func wrap(logical string, err error) error {
+	return fmt.Errorf("declare %s: %w", logical, err)
+}
+
+func (b builder) build(p *Pipeline, code pulumi.Archive) error {
+	ctx, cfg := b.ctx, b.cfg
+	account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, b.parent)
+	partition := aws.GetPartitionOutput(ctx, aws.GetPartitionOutputArgs{}, b.parent)
+	region := aws.GetRegionOutput(ctx, aws.GetRegionOutputArgs{}, b.parent)
+
+	table, err := dynamodb.NewTable(ctx, TableName, &dynamodb.TableArgs{
+		Name:                      b.name(DynamoDB, TableName),
+		BillingMode:               pulumi.String("PAY_PER_REQUEST"),
+		HashKey:                   pulumi.String("orderId"),
+		Attributes:                dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String("orderId"), Type: pulumi.String("S")}},
+		PointInTimeRecovery:       dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)},
+		ServerSideEncryption:      dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
+		DeletionProtectionEnabled: pulumi.Bool(cfg.DeletionProtection),
+		Tags:                      b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return wrap(TableName, err)
+	}
+
+	// Producers publish with their own IAM permissions; the AWS managed key
+	// asks nothing more of them than sns:Publish.
+	topic, err := sns.NewTopic(ctx, TopicName, &sns.TopicArgs{
+		Name:           b.name(SNS, TopicName),
+		KmsMasterKeyId: pulumi.String("alias/aws/sns"),
+		Tags:           b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return wrap(TopicName, err)
+	}
+
+	dlq, err := sqs.NewQueue(ctx, DLQName, &sqs.QueueArgs{
+		Name:                    b.name(SQS, DLQName),
+		MessageRetentionSeconds: pulumi.Int(cfg.DLQRetention),
+		SqsManagedSseEnabled:    pulumi.Bool(true),
+		Tags:                    b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return wrap(DLQName, err)
+	}
+
+	queue, err := sqs.NewQueue(ctx, QueueName, &sqs.QueueArgs{
+		Name:                     b.name(SQS, QueueName),
+		VisibilityTimeoutSeconds: pulumi.Int(cfg.VisibilityTimeout()),
+		MessageRetentionSeconds:  pulumi.Int(cfg.QueueRetention),
+		ReceiveWaitTimeSeconds:   pulumi.Int(20),
+		SqsManagedSseEnabled:     pulumi.Bool(true),
+		RedrivePolicy: dlq.Arn.ApplyT(func(arn string) (string, error) {
+			return marshal(redrivePolicy{DeadLetterTargetArn: arn, MaxReceiveCount: cfg.MaxReceiveCount})
+		}).(pulumi.StringOutput),
+		Tags: b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return wrap(QueueName, err)
+	}
+
+	// The DLQ admits only OrderQueue. It is a resource of its own because the
+	// queue's redrive policy already needs the DLQ's ARN: set on the DLQ
+	// itself, the two queues would depend on each other.
+	if _, err := sqs.NewRedriveAllowPolicy(ctx, DLQName+"RedriveAllow", &sqs.RedriveAllowPolicyArgs{
+		QueueUrl: dlq.Url,
+		RedriveAllowPolicy: queue.Arn.ApplyT(func(arn string) (string, error) {
+			return marshal(redriveAllowPolicy{RedrivePermission: "byQueue", SourceQueueArns: []string{arn}})
+		}).(pulumi.StringOutput),
+	}, b.opts()...); err != nil {
+		return wrap(DLQName+"RedriveAllow", err)
+	}
+
+	queuePolicy, err := sqs.NewQueuePolicy(ctx, QueueName+"Policy", &sqs.QueuePolicyArgs{
+		QueueUrl: queue.Url,
+		Policy: pulumi.All(queue.Arn, topic.Arn).ApplyT(func(a []any) string {
+			return queueSendPolicy(a[0].(string), a[1].(string)).String()
+		}).(pulumi.StringOutput),
+	}, b.opts()...)
+	if err != nil {
+		return wrap(QueueName+"Policy", err)
+	}
+
+	// The subscription waits for the queue policy: SNS confirms an SQS
+	// subscription by delivering to it.
+	if _, err := sns.NewTopicSubscription(ctx, QueueName+"Subscription", &sns.TopicSubscriptionArgs{
+		Topic:              topic.Arn,
+		Protocol:           pulumi.String("sqs"),
+		Endpoint:           queue.Arn,
+		RawMessageDelivery: pulumi.Bool(cfg.RawMessageDelivery),
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{queuePolicy}))...); err != nil {
+		return wrap(QueueName+"Subscription", err)
+	}
+
+	fnName := b.names.Name(Lambda, FunctionName)
+	// Created before the function so that Lambda never creates it first
+	// without a retention.
+	logGroup, err := cloudwatch.NewLogGroup(ctx, FunctionName+"Logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/aws/lambda/" + fnName),
+		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
+		Tags:            b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return wrap(FunctionName+"Logs", err)
+	}
+
+	role, err := iam.NewRole(ctx, RoleName, &iam.RoleArgs{
+		Name:             b.name(IAMRole, RoleName),
+		AssumeRolePolicy: pulumi.String(lambdaTrustPolicy().String()),
+		Tags:             b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return wrap(RoleName, err)
+	}
+	rolePolicy, err := iam.NewRolePolicy(ctx, RoleName+"Policy", &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: pulumi.All(table.Arn, queue.Arn, dlq.Arn, logGroup.Arn).ApplyT(func(a []any) string {
+			return functionPolicy(a[0].(string), a[1].(string), a[2].(string), a[3].(string)).String()
+		}).(pulumi.StringOutput),
+	}, b.opts()...)
+	if err != nil {
+		return wrap(RoleName+"Policy", err)
+	}
+
+	fn, err := lambda.NewFunction(ctx, FunctionName, &lambda.FunctionArgs{
+		Name:          pulumi.String(fnName),
+		Runtime:       lambda.RuntimeCustomAL2023,
+		Handler:       pulumi.String("bootstrap"),
+		Architectures: pulumi.StringArray{pulumi.String(cfg.Architecture)},
+		Code:          code,
+		Role:          role.Arn,
+		Timeout:       pulumi.Int(cfg.LambdaTimeout),
+		MemorySize:    pulumi.Int(cfg.LambdaMemory),
+		Environment: lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
+			function.EnvTable:    table.Name,
+			function.EnvDLQURL:   dlq.Url,
+			function.EnvLogLevel: pulumi.String(cfg.LogLevel),
+		}},
+		LoggingConfig: lambda.FunctionLoggingConfigArgs{
+			LogFormat:           pulumi.String("JSON"),
+			LogGroup:            logGroup.Name,
+			ApplicationLogLevel: pulumi.String(strings.ToUpper(cfg.LogLevel)),
+			SystemLogLevel:      pulumi.String("INFO"),
+		},
+		Tags: b.tags,
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{logGroup, rolePolicy}))...)
+	if err != nil {
+		return wrap(FunctionName, err)
+	}
+
+	// The mapping polls as soon as it exists, so it waits for the role's
+	// permissions on the queue.
+	if _, err := lambda.NewEventSourceMapping(ctx, QueueName+"Mapping", &lambda.EventSourceMappingArgs{
+		EventSourceArn:                 queue.Arn,
+		FunctionName:                   fn.Arn,
+		BatchSize:                      pulumi.Int(cfg.BatchSize),
+		MaximumBatchingWindowInSeconds: pulumi.Int(cfg.BatchWindow),
+		FunctionResponseTypes:          pulumi.StringArray{pulumi.String("ReportBatchItemFailures")},
+		ScalingConfig:                  lambda.EventSourceMappingScalingConfigArgs{MaximumConcurrency: pulumi.Int(cfg.MaxConcurrency)},
+		Tags:                           b.tags,
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{rolePolicy}))...); err != nil {
+		return wrap(QueueName+"Mapping", err)
+	}
+
+	alarmTopic, err := b.alarmTopic(account, partition)
+	if err != nil {
+		return err
+	}
+	if err := b.alarms(alarmTopic.Arn, queue.Name, dlq.Name, fn.Name); err != nil {
+		return err
+	}
+	dashboard, err := cloudwatch.NewDashboard(ctx, DashboardName, &cloudwatch.DashboardArgs{
+		DashboardName: b.name(CloudWatch, DashboardName),
+		DashboardBody: pulumi.All(region.Name(), queue.Name, dlq.Name, fn.Name, table.Name).ApplyT(func(a []any) (string, error) {
+			return dashboardBody(a[0].(string), a[1].(string), a[2].(string), a[3].(string), a[4].(string))
+		}).(pulumi.StringOutput),
+	}, b.opts()...)
+	if err != nil {
+		return wrap(DashboardName, err)
+	}
+
+	p.TopicArn, p.QueueURL, p.QueueArn = topic.Arn, queue.Url, queue.Arn
+	p.DLQURL, p.DLQArn, p.TableName = dlq.Url, dlq.Arn, table.Name
+	p.FunctionName, p.AlarmTopicArn, p.DashboardName = fn.Name, alarmTopic.Arn, dashboard.DashboardName
+	return nil
+}
+
+// alarmTopic declares the topic that alarms notify. CloudWatch cannot use the
+// AWS managed SNS key, so this topic is encrypted with a key of its own whose
+// policy admits CloudWatch from this account.
+func (b builder) alarmTopic(account aws.GetCallerIdentityResultOutput, partition aws.GetPartitionResultOutput) (*sns.Topic, error) {
+	ctx := b.ctx
+	key, err := kms.NewKey(ctx, AlarmTopicName+"Key", &kms.KeyArgs{
+		Description:          pulumi.Sprintf("Encrypts %s", b.names.Name(SNS, AlarmTopicName)),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(7),
+		Policy: pulumi.All(account.AccountId(), partition.Partition()).ApplyT(func(a []any) string {
+			return alarmKeyPolicy(a[0].(string), a[1].(string)).String()
+		}).(pulumi.StringOutput),
+		Tags: b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return nil, wrap(AlarmTopicName+"Key", err)
+	}
+	topic, err := sns.NewTopic(ctx, AlarmTopicName, &sns.TopicArgs{
+		Name:           b.name(SNS, AlarmTopicName),
+		KmsMasterKeyId: key.Arn,
+		Tags:           b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return nil, wrap(AlarmTopicName, err)
+	}
+	if b.cfg.AlarmEmail != "" {
+		if _, err := sns.NewTopicSubscription(ctx, AlarmTopicName+"Email", &sns.TopicSubscriptionArgs{
+			Topic:    topic.Arn,
+			Protocol: pulumi.String("email"),
+			Endpoint: pulumi.String(b.cfg.AlarmEmail),
+		}, b.opts()...); err != nil {
+			return nil, wrap(AlarmTopicName+"Email", err)
+		}
+	}
+	return topic, nil
+}
+
+// alarms declares the three alarms an operator of the pipeline must hear
+// about: a message in the DLQ, a function error, and a backlog that ages.
+func (b builder) alarms(topicArn, queueName, dlqName, fnName pulumi.StringOutput) error {
+	actions := pulumi.Array{topicArn}
+	specs := []struct {
+		logical, description, namespace, metric, statistic, comparison string
+		dimensions                                                     pulumi.StringMap
+		threshold                                                      float64
+		periods                                                        int
+	}{
+		{DLQAlarmName, "A message reached the dead-letter queue: an order was rejected or failed every retry.",
+			"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "GreaterThanOrEqualToThreshold",
+			pulumi.StringMap{"QueueName": dlqName}, 1, 1},
+		{ErrorsAlarmName, "ProcessOrderLambda failed a whole invocation.",
+			"AWS/Lambda", "Errors", "Sum", "GreaterThanOrEqualToThreshold",
+			pulumi.StringMap{"FunctionName": fnName}, 1, 1},
+		{QueueAgeAlarmName, fmt.Sprintf("The oldest order has waited more than %ds in the queue: the function falls behind or keeps failing.", b.cfg.QueueAgeAlarm),
+			"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "GreaterThanThreshold",
+			pulumi.StringMap{"QueueName": queueName}, float64(b.cfg.QueueAgeAlarm), 3},
+	}
+	for _, s := range specs {
+		if _, err := cloudwatch.NewMetricAlarm(b.ctx, s.logical, &cloudwatch.MetricAlarmArgs{
+			Name:               b.name(CloudWatch, s.logical),
+			AlarmDescription:   pulumi.String(s.description),
+			Namespace:          pulumi.String(s.namespace),
+			MetricName:         pulumi.String(s.metric),
+			Dimensions:         s.dimensions,
+			Statistic:          pulumi.String(s.statistic),
+			Period:             pulumi.Int(60),
+			EvaluationPeriods:  pulumi.Int(s.periods),
+			Threshold:          pulumi.Float64(s.threshold),
+			ComparisonOperator: pulumi.String(s.comparison),
+			TreatMissingData:   pulumi.String("notBreaching"),
+			AlarmActions:       actions,
+			OkActions:          actions,
+			Tags:               b.tags,
+		}, b.opts()...); err != nil {
+			return wrap(s.logical, err)
+		}
+	}
+	return nil
+}
+
+type redrivePolicy struct {
+	DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+	MaxReceiveCount     int    `json:"maxReceiveCount"`
+}
+
+type redriveAllowPolicy struct {
+	RedrivePermission string   `json:"redrivePermission"`
+	SourceQueueArns   []string `json:"sourceQueueArns"`
+}
+
+func marshal(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// queueSendPolicy lets SNS deliver to the queue, but only from the order
+// topic: without the SourceArn condition any topic in any account could.
+func queueSendPolicy(queueArn, topicArn string) PolicyDocument {
+	return policy(Statement{
+		Sid:       "AllowOrderTopic",
+		Effect:    "Allow",
+		Principal: map[string]string{"Service": "sns.amazonaws.com"},
+		Action:    []string{"sqs:SendMessage"},
+		Resource:  []string{queueArn},
+		Condition: map[string]map[string]string{"ArnEquals": {"aws:SourceArn": topicArn}},
+	})
+}
+
+// alarmKeyPolicy is the key policy of the alarm topic's key: the account
+// administers it through IAM, and CloudWatch from this account may encrypt
+// notifications with it.
+func alarmKeyPolicy(accountID, partition string) PolicyDocument {
+	return policy(
+		Statement{
+			Sid:       "AccountAdministers",
+			Effect:    "Allow",
+			Principal: map[string]string{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", partition, accountID)},
+			Action:    []string{"kms:*"},
+			Resource:  []string{"*"},
+		},
+		Statement{
+			Sid:       "CloudWatchAlarmsPublish",
+			Effect:    "Allow",
+			Principal: map[string]string{"Service": "cloudwatch.amazonaws.com"},
+			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			Resource:  []string{"*"},
+			Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": accountID}},
+		},
+	)
+}

@@ -1,0 +1,91 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Names of the stack outputs (see Pipeline.Outputs).
+const (
+	OutputTopicArn      = "topicArn"
+	OutputQueueURL      = "queueUrl"
+	OutputDLQURL        = "dlqUrl"
+	OutputTableName     = "tableName"
+	OutputFunctionName  = "functionName"
+	OutputAlarmTopicArn = "alarmTopicArn"
+	OutputDashboardName = "dashboardName"
+)
+
+// Builder produces the function's deployment archive for a Lambda
+// architecture and returns its path.
+type Builder interface {
+	Build(ctx context.Context, arch string) (string, error)
+}
+
+// Options adjust the program. The zero value is what `pulumi up` runs.
+type Options struct {
+	// Builder builds the function archive. Nil: GoBuild of this module, from
+	// the project's root directory into its .build folder.
+	Builder Builder
+}
+
+// Program returns the orderpipe Pulumi program.
+func Program(opts Options) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		_, err := Declare(ctx, opts)
+		return err
+	}
+}
+
+// Declare validates the whole configuration of the stack, builds the
+// function and declares the pipeline and the stack outputs. No resource is
+// registered when the configuration is invalid.
+func Declare(ctx *pulumi.Context, opts Options) (*Pipeline, error) {
+	cfg, err := LoadConfig(ctx.Stack(), func(key string) (string, bool) {
+		return ctx.GetConfig(Namespace + ":" + key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	builder := opts.Builder
+	if builder == nil {
+		root, err := projectRoot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		builder = GoBuild{ModuleDir: root, OutDir: filepath.Join(root, ".build")}
+	}
+	archive, err := builder.Build(ctx.Context(), cfg.Architecture)
+	if err != nil {
+		return nil, err
+	}
+
+	p, err := NewPipeline(ctx, ctx.Project(), PipelineArgs{
+		Config: cfg,
+		Names:  Namer{Project: ctx.Project(), Stack: ctx.Stack()},
+		Code:   pulumi.NewFileArchive(archive),
+	})
+	if err != nil {
+		return nil, err
+	}
+	for name, v := range p.Outputs() {
+		ctx.Export(name, v)
+	}
+	return p, nil
+}
+
+// projectRoot is the directory of Pulumi.yaml, which is also the module root.
+func projectRoot(ctx *pulumi.Context) (string, error) {
+	if root := ctx.RootDirectory(); root != "" {
+		return root, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find the project root: %w", err)
+	}
+	return wd, nil
+}
