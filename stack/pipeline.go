@@ -312,7 +312,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 func (b builder) alarmTopic(account aws.GetCallerIdentityResultOutput, partition aws.GetPartitionResultOutput) (*sns.Topic, error) {
 	ctx := b.ctx
 	key, err := kms.NewKey(ctx, AlarmTopicName+"Key", &kms.KeyArgs{
-		Description:          pulumi.Sprintf("Encrypts %s", b.names.Name(SNS, AlarmTopicName)),
+		Description:          pulumi.String("Encrypts " + b.names.Name(SNS, AlarmTopicName)),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(7),
 		Policy: pulumi.All(account.AccountId(), partition.Partition()).ApplyT(func(a []any) string {

@@ -323,6 +323,28 @@ func TestResourcesAndTags(t *testing.T) {
 	equal(t, "alarm e-mail", []any{input(email, "protocol"), input(email, "endpoint")}, []any{"email", "ops@example.com"})
 }
 
+// The order in which AWS must see the resources.
+func TestCreationOrder(t *testing.T) {
+	r := runProgram(t, "dev", nil)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	tests := []struct {
+		typ, name, waitsForType, waitsForName, why string
+	}{
+		{tFunction, "ProcessOrderLambda", tLogGroup, "ProcessOrderLambdaLogs", "Lambda would create the log group itself, without a retention"},
+		{tFunction, "ProcessOrderLambda", tRolePolicy, "ProcessOrderLambdaRolePolicy", "the function would start without its permissions"},
+		{tMapping, "OrderQueueMapping", tRolePolicy, "ProcessOrderLambdaRolePolicy", "the mapping checks the role's SQS permissions when it is created"},
+		{tSub, "OrderQueueSubscription", tQueuePolicy, "OrderQueuePolicy", "SNS could not deliver to the queue yet"},
+		{tRedriveAll, "OrderQueueDLQRedriveAllow", tQueue, "OrderQueue", "it names the source queue's ARN"},
+	}
+	for _, tt := range tests {
+		if !r.get(t, tt.typ, tt.name).DependsOn(tt.waitsForType, tt.waitsForName) {
+			t.Errorf("%s does not wait for %s: %s", tt.name, tt.waitsForName, tt.why)
+		}
+	}
+}
+
 func TestFunctionPolicyIsLeastPrivilege(t *testing.T) {
 	r := runProgram(t, "dev", nil)
 	if r.err != nil {

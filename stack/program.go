@@ -1,3 +1,6 @@
+// Package stack is orderpipe's infrastructure: the configuration and its
+// rules, the stack-scoped physical names, the function build, and the
+// OrderPipeline component that declares every AWS resource of one stack.
 package stack
 
 import (

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -26,12 +27,24 @@ const (
 // Resource is one registered resource, with the inputs the program gave it
 // and the outputs the mocks returned.
 type Resource struct {
-	Type    string
-	Name    string
-	Parent  string
-	Custom  bool
-	Inputs  resource.PropertyMap
-	Outputs resource.PropertyMap
+	Type         string
+	Name         string
+	Parent       string   // URN
+	Dependencies []string // URNs
+	Custom       bool
+	Inputs       resource.PropertyMap
+	Outputs      resource.PropertyMap
+}
+
+// DependsOn reports whether the resource waits for the resource of the type
+// and logical name, explicitly or through one of its inputs.
+func (r Resource) DependsOn(typ, name string) bool {
+	for _, urn := range r.Dependencies {
+		if strings.HasSuffix(urn, "$"+typ+"::"+name) || strings.HasSuffix(urn, "::"+typ+"::"+name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Mocks implements pulumi.MockResourceMonitor. Resources get the ARNs and
@@ -92,13 +105,14 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if id == "" {
 		id = args.Name + "-id"
 	}
-	parent := ""
-	if args.RegisterRPC != nil {
-		parent = args.RegisterRPC.GetParent()
+	var parent string
+	var deps []string
+	if rpc := args.RegisterRPC; rpc != nil {
+		parent, deps = rpc.GetParent(), rpc.GetDependencies()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, Resource{
-		Type: args.TypeToken, Name: args.Name, Parent: parent, Custom: args.Custom,
+		Type: args.TypeToken, Name: args.Name, Parent: parent, Dependencies: deps, Custom: args.Custom,
 		Inputs: args.Inputs, Outputs: out,
 	})
 	m.mu.Unlock()
