@@ -3,60 +3,196 @@ package function
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// Store keeps orders.
+// Outcome is what handling one message came to.
+type Outcome string
+
+// The outcomes. Stored, Duplicate and Rejected are done: the message leaves
+// the queue. Conflict and Failed are retried by SQS and, after the queue's
+// maxReceiveCount, moved to the dead-letter queue.
+const (
+	Stored    Outcome = "stored"    // the order is in the table now
+	Duplicate Outcome = "duplicate" // the same order was in the table already
+	Rejected  Outcome = "rejected"  // a poison message, now in the dead-letter queue
+	Conflict  Outcome = "conflict"  // another order is stored under its id
+	Failed    Outcome = "failed"    // a transient error; SQS delivers it again
+)
+
+// Outcomes lists every outcome, in the order metrics report them.
+func Outcomes() []Outcome { return []Outcome{Stored, Duplicate, Rejected, Conflict, Failed} }
+
+// MetricName is the outcome's CloudWatch metric name, e.g. "OrdersStored".
+func (o Outcome) MetricName() string {
+	return "Orders" + strings.ToUpper(string(o[:1])) + string(o[1:])
+}
+
+// done reports whether the message may leave the queue.
+func (o Outcome) done() bool { return o == Stored || o == Duplicate || o == Rejected }
+
+// Counts are the outcomes of one batch.
+type Counts map[Outcome]int
+
+// Store keeps orders, each at most once.
 type Store interface {
-	Put(ctx context.Context, o Order, payload []byte, messageID string) (Outcome, error)
+	Put(ctx context.Context, o Order, messageID string, received time.Time) (Outcome, error)
+}
+
+// DeadLetters takes the messages that can never be stored.
+type DeadLetters interface {
+	Reject(ctx context.Context, rec events.SQSMessage, reason string, at time.Time) error
+}
+
+// Metrics records the outcomes of each batch.
+type Metrics interface {
+	Record(at time.Time, counts Counts) error
 }
 
 // Handler processes batches from the order queue.
 type Handler struct {
-	Store Store
-	Log   *slog.Logger
+	Store       Store
+	DeadLetters DeadLetters
+	Metrics     Metrics // optional
+	Log         *slog.Logger
+	Concurrency int              // records handled at once; DefaultConcurrency when 0
+	Now         func() time.Time // time.Now when nil
 }
 
-// Handle stores each order of the batch and reports the messages that must
-// be delivered again. A message is left out of the failures only once its
-// order is stored; everything else returns to the queue and, after the
-// queue's maxReceiveCount, moves to the dead-letter queue. Nothing is
-// acknowledged and lost.
-func (h Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+// Handle handles the records of a batch concurrently and reports the ones
+// SQS must deliver again. A record is left out of the failures only when its
+// order is stored (now or before) or the message is in the dead-letter queue:
+// nothing is acknowledged and lost. An error in or a panic of one record never
+// fails another. Handle returns an error, failing the whole batch, only when
+// the handler cannot work at all.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	if h.Store == nil || h.DeadLetters == nil || h.Log == nil {
+		return events.SQSEventResponse{}, errors.New("handler misconfigured: it needs a store, a dead-letter queue and a logger")
+	}
+	log := h.Log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("requestId", lc.AwsRequestID)
+	}
+	limit := h.Concurrency
+	if limit <= 0 {
+		limit = DefaultConcurrency
+	}
+
+	// Parsing is CPU work and runs here; only the calls to DynamoDB and SQS
+	// run concurrently.
+	recs := make([]record, len(ev.Records))
+	for i := range ev.Records {
+		recs[i] = h.parse(&ev.Records[i])
+	}
+	outcomes := make([]Outcome, len(recs))
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range recs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			outcomes[i] = h.handleRecord(ctx, log, &recs[i])
+		}()
+	}
+	wg.Wait()
+
 	var resp events.SQSEventResponse
-	for _, rec := range ev.Records {
-		if err := h.handleRecord(ctx, rec); err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+	counts := Counts{}
+	for i, o := range outcomes {
+		counts[o]++
+		if !o.done() {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+		}
+	}
+	if h.Metrics != nil {
+		if err := h.Metrics.Record(h.now(), counts); err != nil {
+			// Metrics are not worth redelivering a batch for.
+			log.WarnContext(ctx, "metrics not recorded", "error", err.Error())
 		}
 	}
 	return resp, nil
 }
 
-func (h Handler) handleRecord(ctx context.Context, rec events.SQSMessage) (err error) {
-	start := time.Now()
-	log := h.Log.With("messageId", rec.MessageId)
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// record is one message on its way through the handler.
+type record struct {
+	msg      *events.SQSMessage
+	start    time.Time
+	order    Order
+	parseErr error // a ValidationError: the message is poison
+	panicked any   // what parsing panicked with
+}
+
+func (h *Handler) parse(msg *events.SQSMessage) (r record) {
+	r = record{msg: msg, start: h.now()}
 	defer func() {
-		// One bad record must not fail its neighbours.
-		if r := recover(); r != nil {
-			err = errors.New("panic while handling the record")
-			log.ErrorContext(ctx, "record failed", "outcome", "failed", "panic", r)
+		if p := recover(); p != nil {
+			r.panicked = p
 		}
 	}()
+	r.order, r.parseErr = ParseOrder(msg.Body)
+	return r
+}
 
-	o, payload, err := ParseOrder(rec.Body)
-	if err != nil {
-		log.WarnContext(ctx, "order rejected", "outcome", "rejected", "error", err.Error())
-		return err
+// handleRecord stores the record's order or sends the poison message to the
+// dead-letter queue, and returns the outcome. It never panics, and all it
+// learns goes into one log line.
+func (h *Handler) handleRecord(ctx context.Context, log *slog.Logger, r *record) (outcome Outcome) {
+	attrs := make([]slog.Attr, 0, 6)
+	attrs = append(attrs, slog.String("messageId", r.msg.MessageId))
+	level := slog.LevelInfo
+	defer func() {
+		p := r.panicked
+		if p == nil {
+			p = recover()
+		}
+		if p != nil {
+			outcome, level = Failed, slog.LevelError
+			attrs = append(attrs, slog.String("error", fmt.Sprint("panic: ", p)))
+		}
+		attrs = append(attrs, slog.String("outcome", string(outcome)),
+			slog.Float64("durationMs", float64(h.now().Sub(r.start).Microseconds())/1000))
+		log.LogAttrs(ctx, level, "order "+string(outcome), attrs...)
+	}()
+	if r.panicked != nil {
+		return Failed
 	}
-	log = log.With("orderId", o.OrderID)
-	outcome, err := h.Store.Put(ctx, o, payload, rec.MessageId)
-	if err != nil {
-		log.ErrorContext(ctx, "order not stored", "outcome", "failed", "error", err.Error(), "duration", time.Since(start))
-		return err
+
+	if r.parseErr != nil {
+		reason := r.parseErr.Error()
+		attrs = append(attrs, slog.String("reason", reason))
+		if err := h.DeadLetters.Reject(ctx, *r.msg, reason, r.start); err != nil {
+			// Not in the DLQ, so it must stay on the queue.
+			level = slog.LevelError
+			attrs = append(attrs, slog.String("error", err.Error()))
+			return Failed
+		}
+		level = slog.LevelWarn
+		return Rejected
 	}
-	log.InfoContext(ctx, "order processed", "outcome", string(outcome), "duration", time.Since(start))
-	return nil
+	attrs = append(attrs, slog.String("orderId", r.order.OrderID))
+
+	outcome, err := h.Store.Put(ctx, r.order, r.msg.MessageId, r.start)
+	if err != nil {
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", err.Error()))
+		if outcome != Conflict {
+			outcome = Failed
+		}
+	}
+	return outcome
 }

@@ -3,87 +3,454 @@ package function
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"regexp"
+	"maps"
+	"math"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/currency"
 )
 
-// Order is the message a producer publishes to the order topic.
+// Limits of an order. A message over them can never be stored, so it is
+// rejected rather than retried.
+const (
+	MaxBodyBytes    = 256 << 10 // an SQS record body, envelope included
+	MaxOrderBytes   = 64 << 10  // the order itself: well inside DynamoDB's 400 KB item limit
+	MaxItems        = 100
+	MaxQuantity     = 1_000_000
+	maxIDLen        = 64
+	maxTextLen      = 128
+	maxAmountDigits = 12 // before the decimal point
+	maxAmountScale  = 4  // after it: the most any ISO 4217 currency uses
+)
+
+// Order is the message a producer publishes to the order topic. Amounts are
+// decimal strings and are compared exactly, never as floating point.
 type Order struct {
-	OrderID    string          `json:"orderId"`
-	CustomerID string          `json:"customerId"`
-	Items      json.RawMessage `json:"items"`
+	OrderID    string `json:"orderId"`
+	CustomerID string `json:"customerId"`
+	Items      []Item `json:"items"`
+	Currency   string `json:"currency"`
+	Total      string `json:"total"`
+	CreatedAt  string `json:"createdAt,omitempty"`
 }
 
-// snsEnvelope is the SNS notification that wraps a message when the
-// subscription does not use raw message delivery.
-type snsEnvelope struct {
-	Type     string  `json:"Type"`
-	TopicArn string  `json:"TopicArn"`
-	Message  *string `json:"Message"`
+// Item is one line of an order.
+type Item struct {
+	SKU       string `json:"sku"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice string `json:"unitPrice"`
 }
 
-// ValidationError lists every rule a message breaks, each with its field.
-type ValidationError []FieldError
-
-// FieldError is one broken rule.
+// FieldError is one broken rule, with the path of its field, such as
+// "items[1].quantity".
 type FieldError struct {
 	Field string
 	Rule  string
 }
 
+func (e FieldError) String() string { return e.Field + ": " + e.Rule }
+
+// ValidationError lists every rule a message breaks. Such a message can never
+// be stored: it is a poison message.
+type ValidationError []FieldError
+
 func (e ValidationError) Error() string {
-	var b bytes.Buffer
+	s := make([]string, len(e))
 	for i, fe := range e {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%s: %s", fe.Field, fe.Rule)
+		s[i] = fe.String()
 	}
-	return b.String()
+	return strings.Join(s, "; ")
 }
 
-var orderIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// ParseOrder reads an SQS message body: an order, raw or inside an SNS
-// notification. The payload it returns is the order's own JSON, the same for
-// both forms, so that a duplicate is recognised however it was delivered.
-func ParseOrder(body string) (Order, []byte, error) {
-	payload := []byte(body)
-	var env snsEnvelope
-	if err := json.Unmarshal(payload, &env); err == nil && env.Type == "Notification" {
-		if env.Message == nil {
-			return Order{}, nil, ValidationError{{"Message", "an SNS notification must carry the order in Message"}}
-		}
-		payload = []byte(*env.Message)
+// ParseOrder reads an SQS record body: an order, either raw or in the
+// Message of an SNS notification. Its error is a ValidationError that names
+// every field that breaks a rule.
+func ParseOrder(body string) (Order, error) {
+	if len(body) > MaxBodyBytes {
+		return Order{}, ValidationError{{"body", fmt.Sprintf("must be at most %d bytes", MaxBodyBytes)}}
+	}
+	if !utf8.ValidString(body) {
+		return Order{}, ValidationError{{"body", "must be valid UTF-8"}}
+	}
+	payload, err := unwrapSNS(body)
+	if err != nil {
+		return Order{}, err
+	}
+	if len(payload) > MaxOrderBytes {
+		return Order{}, ValidationError{{"body", fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
 	}
 
 	var o Order
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(&o); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return Order{}, nil, ValidationError{{typeErr.Field, "must be a JSON " + typeErr.Type.Kind().String()}}
+	dec := json.NewDecoder(strings.NewReader(payload))
+	dec.DisallowUnknownFields()
+	// Decoding null into a struct succeeds and leaves it empty, hence the
+	// check for an object.
+	if err := dec.Decode(&o); err != nil || dec.More() || !strings.HasPrefix(strings.TrimLeft(payload, " \t\r\n"), "{") {
+		// The fast path stops at the first problem; this one finds them all.
+		if errs := describeMalformed(payload); len(errs) > 0 {
+			return Order{}, errs
 		}
-		return Order{}, nil, ValidationError{{"body", "must be a JSON object: " + err.Error()}}
+		return Order{}, ValidationError{{"body", "must be an order: " + fmt.Sprint(err)}}
+	}
+	if errs := o.validate(nil); len(errs) > 0 {
+		return Order{}, errs
+	}
+	return o, nil
+}
+
+// snsEnvelope is the part of an SNS notification the handler reads.
+type snsEnvelope struct {
+	Type    *string         `json:"Type"`
+	Message json.RawMessage `json:"Message"`
+}
+
+// unwrapSNS returns the order JSON of the body: the body itself, or the
+// Message of the SNS notification the body is.
+func unwrapSNS(body string) (string, error) {
+	// Every notification has a Type; an order never has that field, so most
+	// bodies skip the second decode.
+	if !strings.Contains(body, `"Type"`) {
+		return body, nil
+	}
+	var env snsEnvelope
+	if err := json.Unmarshal([]byte(body), &env); err != nil || env.Type == nil {
+		return body, nil // not an envelope: the order's own rules apply
+	}
+	var errs ValidationError
+	if *env.Type != "Notification" {
+		errs = append(errs, FieldError{"Type", `must be "Notification" in an SNS envelope`})
+	}
+	var msg string
+	if len(env.Message) == 0 || env.Message[0] != '"' || json.Unmarshal(env.Message, &msg) != nil {
+		errs = append(errs, FieldError{"Message", "must be a string that holds the order in an SNS envelope"})
+	}
+	if len(errs) > 0 {
+		return "", errs
+	}
+	return msg, nil
+}
+
+// describeMalformed finds every problem of an order that does not decode into
+// Order: syntax, wrong types and unknown fields, then the rules of the fields
+// that did decode.
+func describeMalformed(payload string) ValidationError {
+	dec := json.NewDecoder(strings.NewReader(payload))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return ValidationError{{"body", "must be a JSON object: " + strings.TrimPrefix(err.Error(), "json: ")}}
 	}
 	if dec.More() {
-		return Order{}, nil, ValidationError{{"body", "must hold exactly one JSON object"}}
+		return ValidationError{{"body", "must hold exactly one JSON object"}}
+	}
+	top, ok := v.(map[string]any)
+	if !ok {
+		return ValidationError{{"body", "must be a JSON object, not " + jsonKind(v)}}
 	}
 
 	var errs ValidationError
-	if !orderIDPattern.MatchString(o.OrderID) {
-		errs = append(errs, FieldError{"orderId", "must be 1-64 characters of A-Z, a-z, 0-9, _ and -"})
+	bad := map[string]bool{}
+	wrongType := func(path, want string, got any) {
+		bad[path] = true
+		errs = append(errs, FieldError{path, "must be " + want + ", not " + jsonKind(got)})
 	}
-	if o.CustomerID == "" {
-		errs = append(errs, FieldError{"customerId", "is required"})
+	str := func(path string, v any) string {
+		if v == nil {
+			return ""
+		}
+		s, ok := v.(string)
+		if !ok {
+			wrongType(path, "a string", v)
+		}
+		return s
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(o.Items, &items); err != nil || len(items) == 0 {
-		errs = append(errs, FieldError{"items", "must be a list of at least one item"})
+
+	var o Order
+	for _, k := range sortedKeys(top) {
+		val := top[k]
+		switch k {
+		case "orderId":
+			o.OrderID = str(k, val)
+		case "customerId":
+			o.CustomerID = str(k, val)
+		case "currency":
+			o.Currency = str(k, val)
+		case "total":
+			o.Total = str(k, val)
+		case "createdAt":
+			o.CreatedAt = str(k, val)
+		case "items":
+			list, ok := val.([]any)
+			if !ok {
+				wrongType(k, "a list of items", val)
+				continue
+			}
+			o.Items = make([]Item, len(list))
+			for i, raw := range list {
+				path := fmt.Sprintf("items[%d]", i)
+				obj, ok := raw.(map[string]any)
+				if !ok {
+					wrongType(path, "an object", raw)
+					continue
+				}
+				it := &o.Items[i]
+				for _, ik := range sortedKeys(obj) {
+					ival, ipath := obj[ik], path+"."+ik
+					switch ik {
+					case "sku":
+						it.SKU = str(ipath, ival)
+					case "unitPrice":
+						it.UnitPrice = str(ipath, ival)
+					case "quantity":
+						n, ok := ival.(json.Number)
+						q, err := strconv.ParseInt(string(n), 10, 64)
+						if !ok || err != nil {
+							wrongType(ipath, "a whole number", ival)
+							continue
+						}
+						it.Quantity = q
+					default:
+						ipath = path + "." + fieldName(ik)
+						bad[ipath] = true
+						errs = append(errs, FieldError{ipath, "is not a field of an item"})
+					}
+				}
+			}
+		default:
+			errs = append(errs, FieldError{fieldName(k), "is not a field of an order"})
+		}
 	}
-	if len(errs) > 0 {
-		return Order{}, nil, errs
+	return append(errs, o.validate(bad)...)
+}
+
+// validate checks every rule of the order; skip holds the paths whose value
+// was unusable and has been reported already. A valid order costs no
+// allocation here: paths and rules are only written for a broken rule.
+func (o Order) validate(skip map[string]bool) ValidationError {
+	v := validator{skip: skip}
+	if o.OrderID == "" {
+		v.fail(-1, "orderId", "is required")
+	} else if !validID(o.OrderID) {
+		v.fail(-1, "orderId", "must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}
-	return o, payload, nil
+	v.text(-1, "customerId", o.CustomerID)
+
+	scale := maxAmountScale
+	cur, err := currency.ParseISO(o.Currency)
+	switch {
+	case o.Currency == "":
+		v.fail(-1, "currency", "is required")
+	case err != nil || o.Currency != strings.ToUpper(o.Currency) || cur == currency.XXX:
+		v.fail(-1, "currency", "must be an ISO 4217 currency code such as EUR")
+	default:
+		scale, _ = currency.Standard.Rounding(cur)
+	}
+
+	switch {
+	case len(o.Items) == 0:
+		v.fail(-1, "items", "must hold at least one item")
+	case len(o.Items) > MaxItems:
+		v.fail(-1, "items", fmt.Sprintf("must hold at most %d items", MaxItems))
+	}
+	var sum int64
+	sumOK := len(o.Items) > 0 && !v.skipped(-1, "items")
+	for i := range o.Items {
+		it := &o.Items[i]
+		if v.skipped(i, "") {
+			sumOK = false
+			continue
+		}
+		v.text(i, "sku", it.SKU)
+		quantityOK := it.Quantity > 0 && it.Quantity <= MaxQuantity && !v.skipped(i, "quantity")
+		if it.Quantity <= 0 {
+			v.fail(i, "quantity", "must be > 0")
+		} else if it.Quantity > MaxQuantity {
+			v.fail(i, "quantity", fmt.Sprintf("must be at most %d", MaxQuantity))
+		}
+		price, priceOK := v.amount(i, "unitPrice", it.UnitPrice, scale, o.Currency)
+		if !quantityOK || !priceOK || !sumOK {
+			sumOK = false
+			continue
+		}
+		if sum, sumOK = addProduct(sum, it.Quantity, price); !sumOK {
+			v.fail(-1, "total", "the items add up to more than an amount can hold")
+		}
+	}
+	total, ok := v.amount(-1, "total", o.Total, scale, o.Currency)
+	if ok && sumOK && total != sum {
+		v.fail(-1, "total", "must equal the sum of quantity × unitPrice over the items: "+formatAmount(sum, scale))
+	}
+	if o.CreatedAt != "" {
+		if _, err := time.Parse(time.RFC3339Nano, o.CreatedAt); err != nil {
+			v.fail(-1, "createdAt", "must be an RFC 3339 time such as 2026-11-26T14:37:00Z")
+		}
+	}
+	return v.errs
+}
+
+// validator collects broken rules. A field is named by an item index (-1 for
+// the order itself) and a name, and its path is written only when needed.
+type validator struct {
+	errs ValidationError
+	skip map[string]bool
+}
+
+func path(item int, field string) string {
+	if item < 0 {
+		return field
+	}
+	p := "items[" + strconv.Itoa(item) + "]"
+	if field != "" {
+		p += "." + field
+	}
+	return p
+}
+
+func (v *validator) skipped(item int, field string) bool {
+	return v.skip != nil && v.skip[path(item, field)]
+}
+
+func (v *validator) fail(item int, field, rule string) {
+	if !v.skipped(item, field) {
+		v.errs = append(v.errs, FieldError{path(item, field), rule})
+	}
+}
+
+func (v *validator) text(item int, field, s string) {
+	if s == "" {
+		v.fail(item, field, "is required")
+	}
+	if len(s) > maxTextLen && utf8.RuneCountInString(s) > maxTextLen {
+		v.fail(item, field, fmt.Sprintf("must be at most %d characters", maxTextLen))
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		v.fail(item, field, "must not contain control characters")
+	}
+}
+
+// amount reads a money amount in units of 10^-maxAmountScale, and whether
+// it is usable.
+func (v *validator) amount(item int, field, s string, scale int, currency string) (int64, bool) {
+	if s == "" {
+		v.fail(item, field, "is required")
+		return 0, false
+	}
+	units, decimals, ok := parseAmount(s)
+	switch {
+	case !ok:
+		v.fail(item, field, fmt.Sprintf(`must be a decimal string such as "12.34", with at most %d digits before the point`, maxAmountDigits))
+	case decimals > scale:
+		v.fail(item, field, fmt.Sprintf("must have at most %d decimal places for %s", scale, currency))
+		ok = false
+	}
+	return units, ok && !v.skipped(item, field)
+}
+
+func idChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+func notIDChar(c rune) bool { return !idChar(c) }
+
+func validID(s string) bool { return len(s) <= maxIDLen && !strings.ContainsFunc(s, notIDChar) }
+
+// parseAmount reads a non-negative decimal string ("0", "12", "12.5",
+// "0.0001") as units of 10^-maxAmountScale, with the number of decimals it
+// was written with.
+func parseAmount(s string) (units int64, decimals int, ok bool) {
+	whole, frac, hasPoint := strings.Cut(s, ".")
+	if whole == "" || len(whole) > maxAmountDigits || (len(whole) > 1 && whole[0] == '0') ||
+		hasPoint && (frac == "" || len(frac) > maxAmountScale) {
+		return 0, 0, false
+	}
+	for _, part := range []string{whole, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return 0, 0, false
+			}
+			units = units*10 + int64(part[i]-'0')
+		}
+	}
+	for range maxAmountScale - len(frac) {
+		units *= 10
+	}
+	return units, len(frac), true
+}
+
+// addProduct returns sum + q × price, and false when that overflows. All
+// three are non-negative.
+func addProduct(sum, q, price int64) (int64, bool) {
+	hi, lo := bits.Mul64(uint64(q), uint64(price))
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, false
+	}
+	s, carry := bits.Add64(uint64(sum), lo, 0)
+	if carry != 0 || s > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(s), true
+}
+
+// formatAmount writes units of 10^-maxAmountScale with scale decimals.
+func formatAmount(units int64, scale int) string {
+	var div int64 = 1
+	for range maxAmountScale - scale {
+		div *= 10
+	}
+	s := strconv.FormatInt(units/div, 10)
+	if scale == 0 {
+		return s
+	}
+	s = fmt.Sprintf("%0*s", scale+1, s)
+	return s[:len(s)-scale] + "." + s[len(s)-scale:]
+}
+
+// fieldName writes an unknown field's name as it stands when it is a plain
+// name, else quoted, so that an empty or odd name still shows in a report.
+func fieldName(name string) string {
+	if name != "" && !strings.ContainsFunc(name, notIDChar) {
+		return name
+	}
+	return strconv.Quote(name)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// sortedKeys lets reports list the fields in a stable order.
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+
+// canonical is the order as the store keeps it and hashes it: the same
+// order, however it was delivered or formatted, has the same bytes.
+func (o Order) canonical() []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(o); err != nil {
+		// Order holds strings and integers only.
+		panic(err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,9 +14,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// ErrConflict reports an order id that is already stored with a different
+// ConflictError reports an order id that is already stored with another
 // payload. The stored order is never overwritten.
-var ErrConflict = errors.New("order id already stored with a different payload")
+type ConflictError struct {
+	OrderID         string
+	StoredMessageID string
+	StoredHash      string
+	NewHash         string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("order %s is already stored with another payload (stored from message %s, hash %.12s; this one hashes to %.12s)",
+		e.OrderID, e.StoredMessageID, e.StoredHash, e.NewHash)
+}
 
 // DynamoDBAPI is the part of the DynamoDB client the store uses.
 type DynamoDBAPI interface {
@@ -23,39 +34,49 @@ type DynamoDBAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
-// Outcome is what storing one order came to.
-type Outcome string
-
-// The outcomes of a store.
-const (
-	Stored    Outcome = "stored"
-	Duplicate Outcome = "duplicate"
-)
+// StatusReceived is the status of an order the handler stored.
+const StatusReceived = "RECEIVED"
 
 // DynamoStore writes orders to the orders table, each at most once.
 type DynamoStore struct {
 	Client DynamoDBAPI
 	Table  string
-	Now    func() time.Time
 }
 
-// Put stores the order unless its id is already there. A stored order with
-// the same payload is a redelivery and counts as done; with another payload
-// it is ErrConflict.
-func (s DynamoStore) Put(ctx context.Context, o Order, payload []byte, messageID string) (Outcome, error) {
+// Put stores the order unless its id is there already. The same order
+// stored before is a redelivery: Duplicate, and nothing is rewritten. Another
+// order under the same id is a *ConflictError.
+func (s DynamoStore) Put(ctx context.Context, o Order, messageID string, received time.Time) (Outcome, error) {
+	payload := o.canonical()
 	sum := sha256.Sum256(payload)
 	hash := hex.EncodeToString(sum[:])
+
+	items := make([]types.AttributeValue, len(o.Items))
+	for i, it := range o.Items {
+		items[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"sku":       &types.AttributeValueMemberS{Value: it.SKU},
+			"quantity":  &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Quantity, 10)},
+			"unitPrice": &types.AttributeValueMemberS{Value: it.UnitPrice},
+		}}
+	}
+	item := map[string]types.AttributeValue{
+		"orderId":     &types.AttributeValueMemberS{Value: o.OrderID},
+		"customerId":  &types.AttributeValueMemberS{Value: o.CustomerID},
+		"items":       &types.AttributeValueMemberL{Value: items},
+		"currency":    &types.AttributeValueMemberS{Value: o.Currency},
+		"total":       &types.AttributeValueMemberS{Value: o.Total},
+		"payload":     &types.AttributeValueMemberS{Value: string(payload)},
+		"payloadHash": &types.AttributeValueMemberS{Value: hash},
+		"messageId":   &types.AttributeValueMemberS{Value: messageID},
+		"receivedAt":  &types.AttributeValueMemberS{Value: received.UTC().Format(time.RFC3339Nano)},
+		"status":      &types.AttributeValueMemberS{Value: StatusReceived},
+	}
+	if o.CreatedAt != "" {
+		item["createdAt"] = &types.AttributeValueMemberS{Value: o.CreatedAt}
+	}
 	_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table),
-		Item: map[string]types.AttributeValue{
-			"orderId":     &types.AttributeValueMemberS{Value: o.OrderID},
-			"customerId":  &types.AttributeValueMemberS{Value: o.CustomerID},
-			"payload":     &types.AttributeValueMemberS{Value: string(payload)},
-			"payloadHash": &types.AttributeValueMemberS{Value: hash},
-			"messageId":   &types.AttributeValueMemberS{Value: messageID},
-			"receivedAt":  &types.AttributeValueMemberS{Value: s.Now().UTC().Format(time.RFC3339Nano)},
-			"status":      &types.AttributeValueMemberS{Value: "RECEIVED"},
-		},
+		TableName:           aws.String(s.Table),
+		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(orderId)"),
 	})
 	var exists *types.ConditionalCheckFailedException
@@ -63,19 +84,28 @@ func (s DynamoStore) Put(ctx context.Context, o Order, payload []byte, messageID
 	case err == nil:
 		return Stored, nil
 	case !errors.As(err, &exists):
-		return "", fmt.Errorf("put order %s: %w", o.OrderID, err)
+		return Failed, fmt.Errorf("put order %s: %w", o.OrderID, err)
 	}
 
 	got, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.Table),
-		Key:            map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: o.OrderID}},
-		ConsistentRead: aws.Bool(true),
+		TableName:            aws.String(s.Table),
+		Key:                  map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: o.OrderID}},
+		ConsistentRead:       aws.Bool(true),
+		ProjectionExpression: aws.String("payloadHash, messageId"),
 	})
 	if err != nil {
-		return "", fmt.Errorf("read stored order %s: %w", o.OrderID, err)
+		return Failed, fmt.Errorf("read stored order %s: %w", o.OrderID, err)
 	}
-	if stored, ok := got.Item["payloadHash"].(*types.AttributeValueMemberS); ok && stored.Value == hash {
+	stored := stringAttr(got.Item, "payloadHash")
+	if stored == hash {
 		return Duplicate, nil
 	}
-	return "", fmt.Errorf("order %s: %w", o.OrderID, ErrConflict)
+	return Conflict, &ConflictError{OrderID: o.OrderID, StoredMessageID: stringAttr(got.Item, "messageId"), StoredHash: stored, NewHash: hash}
+}
+
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
 }

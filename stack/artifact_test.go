@@ -76,6 +76,16 @@ func TestBuildArchive(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer zr.Close()
+			// Small archives deploy and cold-start faster; a jump here means
+			// a heavy dependency came in.
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Size() > 5<<20 {
+				t.Errorf("archive is %d bytes, over 5 MiB", fi.Size())
+			}
+			t.Logf("%s archive: %d bytes", tt.arch, fi.Size())
 			if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" {
 				t.Fatalf("archive holds %v, want only bootstrap", zr.File)
 			}

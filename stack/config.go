@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/orderpipe/orderpipe/function"
 )
 
 // Namespace is the Pulumi configuration namespace of every orderpipe key.
@@ -42,6 +44,7 @@ type Config struct {
 	DLQRetention       int
 	LogRetentionDays   int
 	LogLevel           string
+	HandlerConcurrency int // records of a batch the function handles at once
 	QueueAgeAlarm      int
 	AlarmEmail         string
 	RawMessageDelivery bool
@@ -121,6 +124,7 @@ func LoadConfig(stackName string, get Lookup) (Config, error) {
 		DLQRetention:       p.intIn("dlqRetention", maxRetention, minRetention, maxRetention, "seconds"),
 		LogRetentionDays:   p.logRetention("logRetentionDays", 30),
 		LogLevel:           p.oneOf("logLevel", "info", "debug", "info", "warn", "error"),
+		HandlerConcurrency: p.intIn("handlerConcurrency", function.DefaultConcurrency, 1, function.MaxConcurrency, "records at once"),
 		QueueAgeAlarm:      p.intIn("queueAgeAlarm", 600, 60, maxRetention, "seconds"),
 		AlarmEmail:         p.email("alarmEmail"),
 		RawMessageDelivery: p.boolean("rawMessageDelivery", true),

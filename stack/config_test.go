@@ -15,7 +15,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	want := Config{
 		LambdaTimeout: 30, LambdaMemory: 128, Architecture: "arm64", BatchSize: 10, BatchWindow: 0,
 		MaxConcurrency: 10, MaxReceiveCount: 3, QueueRetention: 345600, DLQRetention: 1209600,
-		LogRetentionDays: 30, LogLevel: "info", QueueAgeAlarm: 600, RawMessageDelivery: true,
+		LogRetentionDays: 30, LogLevel: "info", HandlerConcurrency: 10, QueueAgeAlarm: 600, RawMessageDelivery: true,
 	}
 	if got != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -31,7 +31,7 @@ func TestLoadConfigValues(t *testing.T) {
 		"orderpipe:batchSize": "100", "orderpipe:batchWindow": "5", "orderpipe:maxConcurrency": "50",
 		"orderpipe:maxReceiveCount": "5", "orderpipe:visibilityTimeout": "900", "orderpipe:queueRetention": "86400",
 		"orderpipe:dlqRetention": "604800", "orderpipe:logRetentionDays": "90", "orderpipe:logLevel": "debug",
-		"orderpipe:queueAgeAlarm": "120", "orderpipe:alarmEmail": "ops@example.com",
+		"orderpipe:handlerConcurrency": "25", "orderpipe:queueAgeAlarm": "120", "orderpipe:alarmEmail": "ops@example.com",
 		"orderpipe:rawMessageDelivery": "false", "orderpipe:deletionProtection": "true",
 	}))
 	if err != nil {
@@ -40,7 +40,7 @@ func TestLoadConfigValues(t *testing.T) {
 	want := Config{
 		LambdaTimeout: 60, LambdaMemory: 512, Architecture: "x86_64", BatchSize: 100, BatchWindow: 5,
 		MaxConcurrency: 50, MaxReceiveCount: 5, VisibilityOverride: 900, QueueRetention: 86400, DLQRetention: 604800,
-		LogRetentionDays: 90, LogLevel: "debug", QueueAgeAlarm: 120, AlarmEmail: "ops@example.com",
+		LogRetentionDays: 90, LogLevel: "debug", HandlerConcurrency: 25, QueueAgeAlarm: 120, AlarmEmail: "ops@example.com",
 		RawMessageDelivery: false, DeletionProtection: true,
 	}
 	if got != want {
@@ -119,6 +119,8 @@ func TestLoadConfigRejects(t *testing.T) {
 			`orderpipe:dlqRetention=1209600 (the default, key not set): must be longer than queueRetention (1209600s): a message keeps its first enqueue time when it moves to the dead-letter queue`},
 		{"log retention", map[string]string{"logRetentionDays": "10"}, `orderpipe:logRetentionDays="10": must be one of CloudWatch Logs' retention periods in days: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653`},
 		{"log level", map[string]string{"logLevel": "verbose"}, `orderpipe:logLevel="verbose": must be one of debug, info, warn, error`},
+		{"handler concurrency zero", map[string]string{"handlerConcurrency": "0"}, `orderpipe:handlerConcurrency="0": must be a whole number from 1 to 100 (records at once)`},
+		{"handler concurrency too high", map[string]string{"handlerConcurrency": "101"}, `orderpipe:handlerConcurrency="101": must be a whole number from 1 to 100 (records at once)`},
 		{"age alarm too low", map[string]string{"queueAgeAlarm": "59"}, `orderpipe:queueAgeAlarm="59": must be a whole number from 60 to 1209600 (seconds)`},
 		{"email", map[string]string{"alarmEmail": "not-an-address"}, `orderpipe:alarmEmail="not-an-address": must be a plain e-mail address such as ops@example.com`},
 		{"email with a display name", map[string]string{"alarmEmail": "Ops <ops@example.com>"}, `orderpipe:alarmEmail="Ops <ops@example.com>": must be a plain e-mail address such as ops@example.com`},
@@ -171,7 +173,7 @@ func TestREADMEDocumentsEveryKey(t *testing.T) {
 		read = append(read, key)
 		return "", false
 	})
-	if len(read) < 16 {
+	if len(read) < 17 {
 		t.Fatalf("LoadConfig read only %v", read)
 	}
 	for _, key := range read {

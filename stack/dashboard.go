@@ -1,6 +1,10 @@
 package stack
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/orderpipe/orderpipe/function"
+)
 
 // The CloudWatch dashboard body format: a grid 24 units wide of metric
 // widgets, each metric written as [namespace, name, dimension, value, options].
@@ -24,6 +28,16 @@ type widgetConfig struct {
 	Stacked bool    `json:"stacked"`
 	Period  int     `json:"period"`
 	Metrics [][]any `json:"metrics"`
+}
+
+// outcomeMetrics are the counts the handler writes per batch as Embedded
+// Metric Format lines.
+func outcomeMetrics(fnName string) [][]any {
+	var ms [][]any
+	for _, o := range function.Outcomes() {
+		ms = append(ms, metric(function.MetricsNamespace, o.MetricName(), "FunctionName", fnName, "Sum"))
+	}
+	return ms
 }
 
 func metric(namespace, name, dimension, value, stat string) []any {
@@ -57,16 +71,18 @@ func dashboardBody(region, queueName, dlqName, fnName, tableName string) (string
 			metric("AWS/Lambda", "Duration", "FunctionName", fnName, "p99"),
 			metric("AWS/Lambda", "Duration", "FunctionName", fnName, "Average"),
 		}},
+		{"Orders by outcome (from the function's EMF lines)", outcomeMetrics(fnName)},
 		{"Orders table writes", [][]any{
 			metric("AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", tableName, "Sum"),
 			metric("AWS/DynamoDB", "ThrottledRequests", "TableName", tableName, "Sum"),
 		}},
 	}
 	const width, height = 8, 6 // three panels a row
+	const perRow = 3
 	var d dashboard
 	for i, p := range panels {
 		d.Widgets = append(d.Widgets, widget{
-			Type: "metric", X: (i % 3) * width, Y: (i / 3) * height, Width: width, Height: height,
+			Type: "metric", X: (i % perRow) * width, Y: (i / perRow) * height, Width: width, Height: height,
 			Properties: widgetConfig{Title: p.title, Region: region, View: "timeSeries", Period: 60, Metrics: p.metrics},
 		})
 	}

@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -253,9 +254,10 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		Timeout:       pulumi.Int(cfg.LambdaTimeout),
 		MemorySize:    pulumi.Int(cfg.LambdaMemory),
 		Environment: lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
-			function.EnvTable:    table.Name,
-			function.EnvDLQURL:   dlq.Url,
-			function.EnvLogLevel: pulumi.String(cfg.LogLevel),
+			function.EnvTable:       table.Name,
+			function.EnvDLQURL:      dlq.Url,
+			function.EnvLogLevel:    pulumi.String(cfg.LogLevel),
+			function.EnvConcurrency: pulumi.String(strconv.Itoa(cfg.HandlerConcurrency)),
 		}},
 		LoggingConfig: lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),

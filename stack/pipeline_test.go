@@ -185,7 +185,7 @@ func TestDefaultStack(t *testing.T) {
 	}, map[string]any{
 		"name": "orderpipe-dev-ProcessOrderLambda", "runtime": "provided.al2023", "handler": "bootstrap",
 		"architectures": []string{"arm64"}, "timeout": 30, "memorySize": 128, "role": output(role, "arn"),
-		"environment":   map[string]any{"variables": map[string]any{"DLQ_URL": output(dlq, "url"), "LOG_LEVEL": "info", "ORDERS_TABLE": "orderpipe-dev-Orders"}},
+		"environment":   map[string]any{"variables": map[string]any{"DLQ_URL": output(dlq, "url"), "HANDLER_CONCURRENCY": "10", "LOG_LEVEL": "info", "ORDERS_TABLE": "orderpipe-dev-Orders"}},
 		"loggingConfig": map[string]any{"applicationLogLevel": "INFO", "logFormat": "JSON", "logGroup": "/aws/lambda/orderpipe-dev-ProcessOrderLambda", "systemLogLevel": "INFO"},
 	})
 	if code, ok := input(fn, "code").(*resource.Archive); !ok || code.Path != r.builder.Dir+"/arm64.zip" {
@@ -256,6 +256,9 @@ func TestDefaultStack(t *testing.T) {
 		"AWS/Lambda Duration orderpipe-dev-ProcessOrderLambda",
 		"AWS/Lambda Throttles orderpipe-dev-ProcessOrderLambda",
 		"AWS/DynamoDB ConsumedWriteCapacityUnits orderpipe-dev-Orders",
+		"orderpipe OrdersStored orderpipe-dev-ProcessOrderLambda",
+		"orderpipe OrdersRejected orderpipe-dev-ProcessOrderLambda",
+		"orderpipe OrdersFailed orderpipe-dev-ProcessOrderLambda",
 	} {
 		if !shown[want] {
 			t.Errorf("dashboard lacks %s; it shows %v", want, slices.Sorted(maps.Keys(shown)))
@@ -414,7 +417,7 @@ func TestConfigReachesResources(t *testing.T) {
 	r := runProgram(t, "prod", map[string]string{
 		"architecture": "x86_64", "lambdaMemory": "1024", "lambdaTimeout": "60", "maxReceiveCount": "5",
 		"batchSize": "50", "batchWindow": "10", "maxConcurrency": "20", "rawMessageDelivery": "false",
-		"logRetentionDays": "365", "logLevel": "warn", "queueAgeAlarm": "900", "dlqRetention": "1000000", "queueRetention": "500000",
+		"logRetentionDays": "365", "logLevel": "warn", "handlerConcurrency": "4", "queueAgeAlarm": "900", "dlqRetention": "1000000", "queueRetention": "500000",
 	})
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -423,6 +426,7 @@ func TestConfigReachesResources(t *testing.T) {
 	equal(t, "architecture", input(fn, "architectures"), []string{"x86_64"})
 	equal(t, "architectures built", r.builder.Archs(), []string{"x86_64"})
 	equal(t, "memory", input(fn, "memorySize"), 1024)
+	equal(t, "handler concurrency", input(fn, "environment").(map[string]any)["variables"].(map[string]any)["HANDLER_CONCURRENCY"], "4")
 	equal(t, "log level", input(fn, "loggingConfig").(map[string]any)["applicationLogLevel"], "WARN")
 	equal(t, "prod deletion protection", input(r.get(t, tTable, "Orders"), "deletionProtectionEnabled"), true)
 	queue := r.get(t, tQueue, "OrderQueue")

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orderpipe/orderpipe/function"
 )
@@ -24,6 +24,7 @@ func main() {
 	}
 }
 
+// run builds everything once per container, outside the handler.
 func run(ctx context.Context) error {
 	cfg, err := function.ConfigFromEnv(os.Getenv)
 	if err != nil {
@@ -33,10 +34,12 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load AWS configuration: %w", err)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	h := function.Handler{
-		Store: function.DynamoStore{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table, Now: time.Now},
-		Log:   log,
+	h := &function.Handler{
+		Store:       function.DynamoStore{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table},
+		DeadLetters: function.SQSDeadLetters{Client: sqs.NewFromConfig(awsCfg), QueueURL: cfg.DLQURL},
+		Metrics:     &function.EMF{W: os.Stdout, Namespace: function.MetricsNamespace, FunctionName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
+		Log:         slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})),
+		Concurrency: cfg.Concurrency,
 	}
 	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
 	return nil

@@ -1,0 +1,73 @@
+package awslocal
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Dynalite is a dynalite server (npm package dynalite), the more faithful
+// DynamoDB stand-in: it checks requests as DynamoDB does and reports table
+// status, but has no transactions.
+type Dynalite struct {
+	Endpoint string
+	cmd      *exec.Cmd
+	done     chan error
+}
+
+// StartDynalite runs node on dynalite's cli.js on a free port of 127.0.0.1,
+// with tables that are ACTIVE at once, and waits until it accepts
+// connections.
+func StartDynalite(ctx context.Context, node, cliJS string) (*Dynalite, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(node, cliJS, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start dynalite: %w", err)
+	}
+	d := &Dynalite{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan error, 1)}
+	go func() { d.done <- cmd.Wait() }()
+
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		if err == nil {
+			conn.Close()
+			return d, nil
+		}
+		select {
+		case err := <-d.done:
+			return nil, fmt.Errorf("dynalite exited before it listened: %v", err)
+		case <-ctx.Done():
+			d.Close()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			d.Close()
+			return nil, fmt.Errorf("dynalite did not listen on %s within 10s", addr)
+		}
+	}
+}
+
+// Close stops dynalite and waits for it to exit.
+func (d *Dynalite) Close() error {
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(5 * time.Second):
+		_ = d.cmd.Process.Kill()
+		<-d.done
+	}
+	return nil
+}
