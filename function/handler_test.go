@@ -212,7 +212,15 @@ func TestHandleBoundsConcurrency(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { h.Handle(context.Background(), ev); close(done) }()
-	// Release the Puts one by one; at most four may ever wait at once.
+	// Four Puts wait; no fifth may start until one of them is released.
+	deadline := time.Now().Add(10 * time.Second)
+	for store.inFlight.Load() < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d records in flight", store.inFlight.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // room for a fifth to start, if the bound leaked
 	for range 10 {
 		store.release <- struct{}{}
 	}

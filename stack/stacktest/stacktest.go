@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -27,13 +28,15 @@ const (
 // Resource is one registered resource, with the inputs the program gave it
 // and the outputs the mocks returned.
 type Resource struct {
-	Type         string
-	Name         string
-	Parent       string   // URN
-	Dependencies []string // URNs
-	Custom       bool
-	Inputs       resource.PropertyMap
-	Outputs      resource.PropertyMap
+	Type                 string
+	Name                 string
+	URN                  string // set when Mocks has a Project and Stack
+	Parent               string // URN
+	Dependencies         []string
+	PropertyDependencies map[string][]string // property → URNs
+	Custom               bool
+	Inputs               resource.PropertyMap
+	Outputs              resource.PropertyMap
 }
 
 // DependsOn reports whether the resource waits for the resource of the type
@@ -50,6 +53,9 @@ func (r Resource) DependsOn(typ, name string) bool {
 // Mocks implements pulumi.MockResourceMonitor. Resources get the ARNs and
 // URLs AWS would give them, derived from their physical names.
 type Mocks struct {
+	// Project and Stack name the URNs of the resources, as the engine would.
+	Project, Stack string
+
 	mu        sync.Mutex
 	resources []Resource
 }
@@ -107,12 +113,24 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	var parent string
 	var deps []string
+	propDeps := map[string][]string{}
 	if rpc := args.RegisterRPC; rpc != nil {
 		parent, deps = rpc.GetParent(), rpc.GetDependencies()
+		for k, v := range rpc.GetPropertyDependencies() {
+			propDeps[k] = v.GetUrns()
+		}
+	}
+	var urn string
+	if m.Project != "" {
+		parentType := tokens.Type("")
+		if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+			parentType = p.QualifiedType()
+		}
+		urn = string(resource.NewURN(tokens.QName(m.Stack), tokens.PackageName(m.Project), parentType, tokens.Type(args.TypeToken), args.Name))
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, Resource{
-		Type: args.TypeToken, Name: args.Name, Parent: parent, Dependencies: deps, Custom: args.Custom,
+		Type: args.TypeToken, Name: args.Name, URN: urn, Parent: parent, Dependencies: deps, PropertyDependencies: propDeps, Custom: args.Custom,
 		Inputs: args.Inputs, Outputs: out,
 	})
 	m.mu.Unlock()

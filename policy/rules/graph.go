@@ -1,0 +1,164 @@
+package rules
+
+import (
+	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// graph correlates the resources of a stack: which queue a mapping reads,
+// which function it invokes, which queue is another's dead-letter queue.
+type graph struct {
+	resources []policyx.AnalyzerResource
+}
+
+func (g graph) ofType(typ string) []policyx.AnalyzerResource {
+	var out []policyx.AnalyzerResource
+	for _, r := range g.resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// target finds the resource of type typ that r's property key refers to:
+// through the property's dependencies, which the engine knows even while the
+// value itself is unknown, or by the literal value, compared with the
+// candidates' attribute attr. decided is false when neither can tell; found
+// is nil when the reference is to something outside the stack.
+func (g graph) target(r policyx.AnalyzerResource, key, typ, attr string) (found *policyx.AnalyzerResource, decided bool) {
+	candidates := g.ofType(typ)
+	for i, c := range candidates {
+		if slices.Contains(r.PropertyDependencies[key], c.URN) {
+			return &candidates[i], true
+		}
+	}
+	literal, ok := prop(r, key).str()
+	if !ok {
+		return nil, false
+	}
+	return g.match(literal, candidates, attr)
+}
+
+// match finds the candidate whose attribute attr equals literal.
+func (g graph) match(literal string, candidates []policyx.AnalyzerResource, attr string) (*policyx.AnalyzerResource, bool) {
+	decided := true
+	for i, c := range candidates {
+		v, ok := prop(c, attr).str()
+		switch {
+		case !ok:
+			decided = false
+		case v == literal && v != "":
+			return &candidates[i], true
+		}
+	}
+	return nil, decided
+}
+
+// redrive is a queue's redrive policy, set on the queue or by an
+// aws:sqs/redrivePolicy:RedrivePolicy resource.
+type redrive struct {
+	from   policyx.AnalyzerResource // the resource that holds the policy
+	key    string                   // its property
+	doc    redriveDoc
+	known  bool // doc was read
+	exists bool
+}
+
+type redriveDoc struct {
+	DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+	MaxReceiveCount     int    `json:"maxReceiveCount"`
+}
+
+// redriveOf returns the queue's redrive policy; decided is false when it
+// cannot be told whether one exists.
+func (g graph) redriveOf(queue policyx.AnalyzerResource) (rd redrive, decided bool) {
+	if rd, ok := readRedrive(queue, "redrivePolicy"); !ok || rd.exists {
+		return rd, ok
+	}
+	decided = true
+	for _, r := range g.ofType(typeRedrivePolicy) {
+		q, ok := g.target(r, "queueUrl", typeQueue, "url")
+		switch {
+		case !ok:
+			decided = false
+		case q != nil && q.URN == queue.URN:
+			return readRedrive(r, "redrivePolicy")
+		}
+	}
+	return redrive{}, decided
+}
+
+func readRedrive(r policyx.AnalyzerResource, key string) (redrive, bool) {
+	rd := redrive{from: r, key: key}
+	present, known, err := prop(r, key).jsonDoc(&rd.doc)
+	rd.exists = present
+	rd.known = known && err == nil && present
+	// An unknown policy exists; whether it names a DLQ is for apply to say.
+	return rd, true
+}
+
+// dlqOf returns the dead-letter queue a redrive policy names.
+func (g graph) dlqOf(rd redrive) (*policyx.AnalyzerResource, bool) {
+	if rd.known {
+		return g.match(rd.doc.DeadLetterTargetArn, g.ofType(typeQueue), "arn")
+	}
+	queues := g.ofType(typeQueue)
+	for i, q := range queues {
+		if slices.Contains(rd.from.PropertyDependencies[rd.key], q.URN) {
+			return &queues[i], true
+		}
+	}
+	return nil, false
+}
+
+// sqsMappings are the event source mappings that read a queue of the
+// stack, with that queue.
+func (g graph) sqsMappings(p *Pack, policy string) []mapped {
+	var out []mapped
+	for _, m := range g.ofType(typeMapping) {
+		q, ok := g.target(m, "eventSourceArn", typeQueue, "arn")
+		if !ok {
+			p.note(policy, m, "its event source is unknown until apply")
+			continue
+		}
+		if q != nil {
+			out = append(out, mapped{mapping: m, queue: *q})
+		}
+	}
+	return out
+}
+
+type mapped struct {
+	mapping, queue policyx.AnalyzerResource
+}
+
+// deadLetterPairs are the queues whose redrive policy names a dead-letter
+// queue of this stack, with that queue. What cannot be told yet is noted.
+func (g graph) deadLetterPairs(p *Pack, policy string) []deadLetterPair {
+	var out []deadLetterPair
+	for _, q := range g.ofType(typeQueue) {
+		rd, ok := g.redriveOf(q)
+		if !ok {
+			p.note(policy, q, "whether it has a redrive policy is unknown until apply")
+			continue
+		}
+		if !rd.exists {
+			continue
+		}
+		dlq, ok := g.dlqOf(rd)
+		if !ok {
+			p.note(policy, q, "its dead-letter queue is unknown until apply")
+			continue
+		}
+		if dlq != nil {
+			out = append(out, deadLetterPair{source: q, dlq: *dlq})
+		}
+	}
+	return out
+}
+
+type deadLetterPair struct {
+	source, dlq policyx.AnalyzerResource
+}

@@ -1,0 +1,202 @@
+package rules
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// AWS resource types the rules look at.
+const (
+	typeQueue          = "aws:sqs/queue:Queue"
+	typeRedrivePolicy  = "aws:sqs/redrivePolicy:RedrivePolicy"
+	typeQueuePolicy    = "aws:sqs/queuePolicy:QueuePolicy"
+	typeTopic          = "aws:sns/topic:Topic"
+	typeTable          = "aws:dynamodb/table:Table"
+	typeFunction       = "aws:lambda/function:Function"
+	typeMapping        = "aws:lambda/eventSourceMapping:EventSourceMapping"
+	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
+	typeMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	typeRole           = "aws:iam/role:Role"
+	typeRolePolicy     = "aws:iam/rolePolicy:RolePolicy"
+	typeIAMPolicy      = "aws:iam/policy:Policy"
+	typeDashboard      = "aws:cloudwatch/dashboard:Dashboard"
+	typeTopicSubscribe = "aws:sns/topicSubscription:TopicSubscription"
+)
+
+// AWS's defaults, used when a property is not set.
+const (
+	defaultFunctionTimeout   = 3      // seconds
+	defaultVisibilityTimeout = 30     // seconds
+	defaultRetention         = 345600 // seconds: 4 days
+)
+
+// val is one property of a resource: absent (and so AWS's default), unknown
+// until apply, or a value.
+type val struct{ v property.Value }
+
+func prop(r policyx.AnalyzerResource, path ...string) val {
+	v := property.New(r.Properties)
+	for _, k := range path {
+		if v.IsComputed() || !v.IsMap() {
+			return val{v}
+		}
+		v = v.AsMap().Get(k)
+	}
+	return val{v}
+}
+
+func (p val) unknown() bool { return p.v.IsComputed() || containsComputed(p.v) }
+func (p val) absent() bool  { return p.v.IsNull() }
+
+func containsComputed(v property.Value) bool {
+	switch {
+	case v.IsComputed():
+		return true
+	case v.IsMap():
+		return v.AsMap().HasComputed()
+	case v.IsArray():
+		return v.AsArray().HasComputed()
+	}
+	return false
+}
+
+// int returns the number, def when absent, and false when unknown.
+func (p val) int(def int) (int, bool) {
+	switch {
+	case p.absent():
+		return def, true
+	case p.v.IsNumber():
+		return int(p.v.AsNumber()), true
+	}
+	return 0, false
+}
+
+// str returns the string, "" when absent, and false when unknown.
+func (p val) str() (string, bool) {
+	switch {
+	case p.absent():
+		return "", true
+	case p.v.IsString():
+		return p.v.AsString(), true
+	}
+	return "", false
+}
+
+func (p val) boolean() (b, known bool) {
+	switch {
+	case p.absent():
+		return false, true
+	case p.v.IsBool():
+		return p.v.AsBool(), true
+	}
+	return false, false
+}
+
+// strings returns the strings of an array property.
+func (p val) strings() ([]string, bool) {
+	if p.absent() {
+		return nil, true
+	}
+	if !p.v.IsArray() || p.unknown() {
+		return nil, false
+	}
+	var out []string
+	for _, e := range p.v.AsArray().AsSlice() {
+		if e.IsString() {
+			out = append(out, e.AsString())
+		}
+	}
+	return out, true
+}
+
+// jsonDoc decodes a JSON document held in a string property.
+func (p val) jsonDoc(into any) (present, known bool, err error) {
+	s, ok := p.str()
+	if !ok {
+		return true, false, nil
+	}
+	if s == "" {
+		return false, true, nil
+	}
+	return true, true, json.Unmarshal([]byte(s), into)
+}
+
+// oneOrMany reads an IAM field that is a string or a list of strings.
+type oneOrMany []string
+
+func (o *oneOrMany) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*o = oneOrMany{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*o = many
+	return nil
+}
+
+// iamStatement is one statement of an IAM policy document.
+type iamStatement struct {
+	Sid         string                     `json:"Sid"`
+	Effect      string                     `json:"Effect"`
+	Principal   json.RawMessage            `json:"Principal"`
+	Action      oneOrMany                  `json:"Action"`
+	NotAction   oneOrMany                  `json:"NotAction"`
+	Resource    oneOrMany                  `json:"Resource"`
+	NotResource oneOrMany                  `json:"NotResource"`
+	Condition   map[string]json.RawMessage `json:"Condition"`
+}
+
+// iamDocument is an IAM policy document; Statement is an object or a list.
+type iamDocument struct {
+	Statement []iamStatement
+}
+
+func (d *iamDocument) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Statement json.RawMessage `json:"Statement"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if len(raw.Statement) > 0 && raw.Statement[0] == '{' {
+		var one iamStatement
+		if err := json.Unmarshal(raw.Statement, &one); err != nil {
+			return err
+		}
+		d.Statement = []iamStatement{one}
+		return nil
+	}
+	return json.Unmarshal(raw.Statement, &d.Statement)
+}
+
+// servicePrincipals are the service principals of a statement.
+func (s iamStatement) servicePrincipals() []string {
+	var p struct {
+		Service oneOrMany `json:"Service"`
+	}
+	if json.Unmarshal(s.Principal, &p) != nil {
+		return nil
+	}
+	return p.Service
+}
+
+// conditionKeys are the condition keys of a statement, lower case.
+func (s iamStatement) conditionKeys() []string {
+	var keys []string
+	for _, block := range s.Condition {
+		var kv map[string]json.RawMessage
+		if json.Unmarshal(block, &kv) == nil {
+			for k := range kv {
+				keys = append(keys, strings.ToLower(k))
+			}
+		}
+	}
+	return keys
+}

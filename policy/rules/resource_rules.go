@@ -1,0 +1,185 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+func (p *Pack) resourcePolicy(name, description string, level policyx.EnforcementLevel, schema *policyx.ConfigSchema,
+	check func(r policyx.AnalyzerResource, config map[string]any, m policyx.PolicyManager)) policyx.Policy {
+	return policyx.NewResourceValidationPolicy(name, policyx.ResourceValidationPolicyArgs{
+		Description:      description,
+		EnforcementLevel: level,
+		ConfigSchema:     schema,
+		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+			check(args.Resource, args.Config, args.Manager)
+			return nil
+		},
+	})
+}
+
+func (p *Pack) encryptionAtRest() policyx.Policy {
+	const name = "encryption-at-rest"
+	return p.resourcePolicy(name,
+		"SQS queues (SSE-SQS or KMS), SNS topics (KMS) and DynamoDB tables (server-side encryption) are encrypted at rest. Fix: sqsManagedSseEnabled or kmsMasterKeyId on queues, kmsMasterKeyId on topics, serverSideEncryption.enabled on tables.",
+		policyx.EnforcementLevelMandatory, nil,
+		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
+			var encrypted, known bool
+			var fix string
+			switch r.Type {
+			case typeQueue:
+				sse, sok := prop(r, "sqsManagedSseEnabled").boolean()
+				key, kok := prop(r, "kmsMasterKeyId").str()
+				encrypted = sok && sse || kok && key != ""
+				known = encrypted || sok && kok
+				fix = "set sqsManagedSseEnabled: true or a kmsMasterKeyId"
+			case typeTopic:
+				key, ok := prop(r, "kmsMasterKeyId").str()
+				encrypted, known = key != "", ok
+				fix = "set kmsMasterKeyId (alias/aws/sns, or a key of your own)"
+			case typeTable:
+				on, ok := prop(r, "serverSideEncryption", "enabled").boolean()
+				encrypted, known = on, ok
+				fix = "set serverSideEncryption.enabled: true"
+			default:
+				return
+			}
+			switch {
+			case !known:
+				p.note(name, r, "its encryption settings are unknown until apply")
+			case !encrypted:
+				m.ReportViolation(fmt.Sprintf("%s (%s) is not encrypted at rest; %s", r.Name, r.Type, fix), "")
+			}
+		})
+}
+
+func (p *Pack) pointInTimeRecovery() policyx.Policy {
+	const name = "dynamodb-pitr"
+	return p.resourcePolicy(name,
+		"DynamoDB tables have point-in-time recovery on, so that a bad write or delete can be undone to the second. Fix: pointInTimeRecovery.enabled: true.",
+		policyx.EnforcementLevelMandatory, nil,
+		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
+			if r.Type != typeTable {
+				return
+			}
+			on, ok := prop(r, "pointInTimeRecovery", "enabled").boolean()
+			switch {
+			case !ok:
+				p.note(name, r, "pointInTimeRecovery is unknown until apply")
+			case !on:
+				m.ReportViolation(fmt.Sprintf("%s has point-in-time recovery off; set pointInTimeRecovery.enabled: true", r.Name), "")
+			}
+		})
+}
+
+// policyDocuments are the IAM policy documents a resource holds, by where.
+func policyDocuments(r policyx.AnalyzerResource) (docs map[string]val) {
+	docs = map[string]val{}
+	switch r.Type {
+	case typeRolePolicy, typeIAMPolicy:
+		docs["policy"] = prop(r, "policy")
+	case typeRole:
+		inline := prop(r, "inlinePolicies")
+		if inline.unknown() {
+			docs["inlinePolicies"] = inline
+			return docs
+		}
+		if !inline.v.IsArray() {
+			return docs
+		}
+		for i, e := range inline.v.AsArray().AsSlice() {
+			if e.IsMap() {
+				docs[fmt.Sprintf("inlinePolicies[%d]", i)] = val{e.AsMap().Get("policy")}
+			}
+		}
+	}
+	return docs
+}
+
+func (p *Pack) leastPrivilege() policyx.Policy {
+	const name = "iam-least-privilege"
+	return p.resourcePolicy(name,
+		"Role and inline policies grant no \"*\" or \"service:*\" action, no \"*\" resource, and no Allow with NotAction or NotResource. Exceptions: allowedActions and allowedResources. Fix: list the exact actions and the exact ARNs.",
+		policyx.EnforcementLevelMandatory,
+		&policyx.ConfigSchema{Properties: map[string]map[string]any{
+			"allowedActions":   {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{}, "description": "wildcard actions that are allowed anyway, written exactly as in the policy"},
+			"allowedResources": {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{}, "description": "wildcard resources that are allowed anyway, written exactly as in the policy"},
+		}},
+		func(r policyx.AnalyzerResource, config map[string]any, m policyx.PolicyManager) {
+			allowedActions, _ := config["allowedActions"].([]any)
+			allowedResources, _ := config["allowedResources"].([]any)
+			for where, doc := range policyDocuments(r) {
+				var d iamDocument
+				present, known, err := doc.jsonDoc(&d)
+				switch {
+				case !known:
+					p.note(name, r, "its %s is unknown until apply", where)
+					continue
+				case !present:
+					continue
+				case err != nil:
+					m.ReportViolation(fmt.Sprintf("%s %s is not a valid policy document: %v", r.Name, where, err), "")
+					continue
+				}
+				for i, st := range d.Statement {
+					if st.Effect != "Allow" {
+						continue
+					}
+					sid := st.Sid
+					if sid == "" {
+						sid = fmt.Sprintf("#%d", i)
+					}
+					for _, a := range st.Action {
+						if (a == "*" || strings.HasSuffix(a, ":*")) && !slices.Contains(toStrings(allowedActions), a) {
+							m.ReportViolation(fmt.Sprintf("%s %s statement %s allows the action %q; list the exact actions it needs", r.Name, where, sid, a), "")
+						}
+					}
+					for _, res := range st.Resource {
+						if res == "*" && !slices.Contains(toStrings(allowedResources), res) {
+							m.ReportViolation(fmt.Sprintf("%s %s statement %s allows the resource \"*\"; name the exact ARNs", r.Name, where, sid), "")
+						}
+					}
+					if len(st.NotAction) > 0 || len(st.NotResource) > 0 {
+						m.ReportViolation(fmt.Sprintf("%s %s statement %s allows with NotAction or NotResource, which grants everything else; list what it allows", r.Name, where, sid), "")
+					}
+				}
+			}
+		})
+}
+
+func (p *Pack) queuePolicyScoped() policyx.Policy {
+	const name = "sqs-sns-queue-policy-scoped"
+	return p.resourcePolicy(name,
+		"A queue policy that lets sns.amazonaws.com send has an aws:SourceArn condition; without it any topic, in any account, can write to the queue. Fix: add Condition {\"ArnEquals\": {\"aws:SourceArn\": <topic ARN>}}.",
+		policyx.EnforcementLevelMandatory, nil,
+		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
+			if r.Type != typeQueuePolicy && r.Type != typeQueue {
+				return
+			}
+			var d iamDocument
+			present, known, err := prop(r, "policy").jsonDoc(&d)
+			switch {
+			case !known:
+				p.note(name, r, "its policy is unknown until apply")
+				return
+			case !present || err != nil:
+				return // iam-least-privilege is not about queue policies; an invalid one fails at apply
+			}
+			for i, st := range d.Statement {
+				if st.Effect != "Allow" || !slices.Contains(st.servicePrincipals(), "sns.amazonaws.com") {
+					continue
+				}
+				if !slices.Contains(st.conditionKeys(), "aws:sourcearn") {
+					sid := st.Sid
+					if sid == "" {
+						sid = fmt.Sprintf("#%d", i)
+					}
+					m.ReportViolation(fmt.Sprintf("%s statement %s lets sns.amazonaws.com send without an aws:SourceArn condition; add ArnEquals aws:SourceArn with the topic's ARN", r.Name, sid), "")
+				}
+			}
+		})
+}

@@ -1,0 +1,325 @@
+package rules
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+type spec struct {
+	typ   string
+	props map[string]any
+	deps  map[string][]string // property → "type name" of what it depends on
+}
+
+// fixture is a stack as the pack sees it, by logical name.
+type fixture map[string]*spec
+
+func (f fixture) resources() []policyx.AnalyzerResource {
+	names := make([]string, 0, len(f))
+	for n := range f {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var out []policyx.AnalyzerResource
+	for _, n := range names {
+		out = append(out, res(f[n].typ, n, f[n].props, f[n].deps))
+	}
+	return out
+}
+
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+const (
+	queueArn = "arn:aws:sqs:eu-west-1:123456789012:orderpipe-dev-OrderQueue"
+	dlqArn   = "arn:aws:sqs:eu-west-1:123456789012:orderpipe-dev-OrderQueueDLQ"
+	fnArn    = "arn:aws:lambda:eu-west-1:123456789012:function:orderpipe-dev-ProcessOrderLambda"
+	topicArn = "arn:aws:sns:eu-west-1:123456789012:orderpipe-dev-OrderTopic"
+)
+
+// goodStack is orderpipe's stack after an update: every value known.
+func goodStack() fixture {
+	return fixture{
+		"OrderQueueDLQ": {typ: typeQueue, props: map[string]any{
+			"name": "orderpipe-dev-OrderQueueDLQ", "arn": dlqArn, "url": "https://sqs/dlq",
+			"messageRetentionSeconds": 1209600, "sqsManagedSseEnabled": true,
+		}},
+		"OrderQueue": {typ: typeQueue, props: map[string]any{
+			"name": "orderpipe-dev-OrderQueue", "arn": queueArn, "url": "https://sqs/queue",
+			"visibilityTimeoutSeconds": 180, "messageRetentionSeconds": 345600, "sqsManagedSseEnabled": true,
+			"redrivePolicy": jsonString(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 3}),
+		}, deps: map[string][]string{"redrivePolicy": {typeQueue + " OrderQueueDLQ"}}},
+		"OrderQueueMapping": {typ: typeMapping, props: map[string]any{
+			"eventSourceArn": queueArn, "functionName": fnArn, "batchSize": 10, "maximumBatchingWindowInSeconds": 0,
+			"functionResponseTypes": []string{"ReportBatchItemFailures"}, "scalingConfig": map[string]any{"maximumConcurrency": 10},
+		}, deps: map[string][]string{"eventSourceArn": {typeQueue + " OrderQueue"}, "functionName": {typeFunction + " ProcessOrderLambda"}}},
+		"ProcessOrderLambda": {typ: typeFunction, props: map[string]any{
+			"name": "orderpipe-dev-ProcessOrderLambda", "arn": fnArn, "timeout": 30,
+			"loggingConfig": map[string]any{"logFormat": "JSON", "logGroup": "/aws/lambda/orderpipe-dev-ProcessOrderLambda"},
+		}},
+		"ProcessOrderLambdaLogs": {typ: typeLogGroup, props: map[string]any{"name": "/aws/lambda/orderpipe-dev-ProcessOrderLambda", "retentionInDays": 30}},
+		"OrderTopic":             {typ: typeTopic, props: map[string]any{"name": "orderpipe-dev-OrderTopic", "arn": topicArn, "kmsMasterKeyId": "alias/aws/sns"}},
+		"Orders": {typ: typeTable, props: map[string]any{"name": "orderpipe-dev-Orders",
+			"pointInTimeRecovery": map[string]any{"enabled": true}, "serverSideEncryption": map[string]any{"enabled": true}}},
+		"OrderQueuePolicy": {typ: typeQueuePolicy, props: map[string]any{"queueUrl": "https://sqs/queue", "policy": jsonString(map[string]any{
+			"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "sns.amazonaws.com"},
+				"Action": "sqs:SendMessage", "Resource": queueArn, "Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": topicArn}}}}})}},
+		"ProcessOrderLambdaRolePolicy": {typ: typeRolePolicy, props: map[string]any{"name": "ProcessOrderLambdaRolePolicy-1a2b3c4", "policy": jsonString(map[string]any{
+			"Version": "2012-10-17", "Statement": []any{
+				map[string]any{"Effect": "Allow", "Action": []string{"dynamodb:PutItem"}, "Resource": []string{"arn:aws:dynamodb:eu-west-1:1:table/orderpipe-dev-Orders"}},
+				map[string]any{"Effect": "Allow", "Action": []string{"logs:PutLogEvents"}, "Resource": []string{"arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/x:log-stream:*"}},
+			}})}},
+		"DLQNotEmpty": {typ: typeMetricAlarm, props: map[string]any{"name": "orderpipe-dev-DLQNotEmpty", "namespace": "AWS/SQS",
+			"metricName": "ApproximateNumberOfMessagesVisible", "dimensions": map[string]any{"QueueName": "orderpipe-dev-OrderQueueDLQ"}}},
+	}
+}
+
+// preview is goodStack as a first preview sees it: every output unknown,
+// and every input built from one unknown too.
+func preview() fixture {
+	f := goodStack()
+	for _, s := range f {
+		for _, k := range []string{"arn", "url"} {
+			if _, ok := s.props[k]; ok {
+				s.props[k] = unknown
+			}
+		}
+	}
+	f["OrderQueue"].props["redrivePolicy"] = unknown
+	f["OrderQueueMapping"].props["eventSourceArn"] = unknown
+	f["OrderQueueMapping"].props["functionName"] = unknown
+	f["OrderQueuePolicy"].props["policy"] = unknown
+	f["OrderQueuePolicy"].props["queueUrl"] = unknown
+	f["ProcessOrderLambdaRolePolicy"].props["policy"] = unknown
+	f["DLQNotEmpty"].props["dimensions"] = map[string]any{"QueueName": unknown}
+	f["DLQNotEmpty"].deps = map[string][]string{"dimensions": {typeQueue + " OrderQueueDLQ"}}
+	return f
+}
+
+func TestOrderpipeStackPasses(t *testing.T) {
+	if got := analyze(t, goodStack().resources(), nil); len(got) != 0 {
+		t.Errorf("the good stack reports:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// During a first preview every ARN is unknown: the cross-resource rules
+// correlate through property dependencies and decide what they can; what
+// they cannot is listed, and nothing is silently passed.
+func TestPreviewDecidesOnWhatIsKnown(t *testing.T) {
+	got := analyze(t, preview().resources(), nil)
+	want := []string{"preview-unknowns [] " + strings.Join([]string{
+		"iam-least-privilege: ProcessOrderLambdaRolePolicy not checked: its policy is unknown until apply",
+		"sqs-max-receive-count: OrderQueue not checked: its redrive policy is unknown until apply",
+		"sqs-sns-queue-policy-scoped: OrderQueuePolicy not checked: its policy is unknown until apply",
+	}, "\n")}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// A mandatory rule still fails in preview when the known values break it.
+	f := preview()
+	f["OrderQueue"].props["visibilityTimeoutSeconds"] = 60
+	got = only(analyze(t, f.resources(), nil), "sqs-visibility-timeout-ratio")
+	if len(got) != 1 || !strings.Contains(got[0], "OrderQueue visibility timeout 60s < 6 × 30s + 0s = 180s") {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestPolicies(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy string
+		edit   func(f fixture)
+		config map[string]map[string]any
+		want   []string // that policy's reports
+	}{
+		// sqs-queue-has-dlq
+		{"no redrive policy", "sqs-queue-has-dlq", func(f fixture) { delete(f["OrderQueue"].props, "redrivePolicy") }, nil,
+			[]string{"sqs-queue-has-dlq [OrderQueue] OrderQueue feeds the event source mapping OrderQueueMapping but has no redrive policy; set redrivePolicy with a deadLetterTargetArn, or add an aws:sqs/redrivePolicy:RedrivePolicy for it"}},
+		{"redrive as a resource of its own", "sqs-queue-has-dlq", func(f fixture) {
+			delete(f["OrderQueue"].props, "redrivePolicy")
+			f["Redrive"] = &spec{typ: typeRedrivePolicy, props: map[string]any{"queueUrl": "https://sqs/queue",
+				"redrivePolicy": jsonString(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 5})}}
+		}, nil, nil},
+		{"redrive resource during preview", "sqs-queue-has-dlq", func(f fixture) {
+			delete(f["OrderQueue"].props, "redrivePolicy")
+			f["Redrive"] = &spec{typ: typeRedrivePolicy, props: map[string]any{"queueUrl": unknown, "redrivePolicy": unknown},
+				deps: map[string][]string{"queueUrl": {typeQueue + " OrderQueue"}}}
+		}, nil, nil},
+		{"redrive without a target", "sqs-queue-has-dlq", func(f fixture) {
+			f["OrderQueue"].props["redrivePolicy"] = jsonString(map[string]any{"maxReceiveCount": 3})
+		}, nil, []string{"sqs-queue-has-dlq [OrderQueue] OrderQueue has a redrive policy without a deadLetterTargetArn; name its dead-letter queue"}},
+		{"queue feeding nothing needs no DLQ", "sqs-queue-has-dlq", func(f fixture) {
+			delete(f["OrderQueue"].props, "redrivePolicy")
+			delete(f, "OrderQueueMapping")
+		}, nil, nil},
+
+		// sqs-visibility-timeout-ratio
+		{"visibility too short", "sqs-visibility-timeout-ratio", func(f fixture) { f["OrderQueue"].props["visibilityTimeoutSeconds"] = 60 }, nil,
+			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 60s < 6 × 30s + 0s = 180s; raise visibilityTimeout or lower lambdaTimeout"}},
+		{"the window counts", "sqs-visibility-timeout-ratio", func(f fixture) { f["OrderQueueMapping"].props["maximumBatchingWindowInSeconds"] = 5 }, nil,
+			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 30s + 5s = 185s; raise visibilityTimeout or lower lambdaTimeout"}},
+		{"AWS defaults", "sqs-visibility-timeout-ratio", func(f fixture) {
+			delete(f["OrderQueue"].props, "visibilityTimeoutSeconds")
+			f["ProcessOrderLambda"].props["timeout"] = 6
+		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 30s < 6 × 6s + 0s = 36s; raise visibilityTimeout or lower lambdaTimeout"}},
+		{"AWS defaults that pass", "sqs-visibility-timeout-ratio", func(f fixture) {
+			delete(f["OrderQueue"].props, "visibilityTimeoutSeconds")
+			delete(f["ProcessOrderLambda"].props, "timeout")
+		}, nil, nil},
+		{"configured ratio", "sqs-visibility-timeout-ratio", func(f fixture) {}, map[string]map[string]any{"pack-settings": {"visibilityRatio": 7.0}},
+			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 7 × 30s + 0s = 210s; raise visibilityTimeout or lower lambdaTimeout"}},
+		{"unknown timeout is noted, not passed", "preview-unknowns", func(f fixture) { f["ProcessOrderLambda"].props["timeout"] = unknown }, nil,
+			[]string{"preview-unknowns [] sqs-visibility-timeout-ratio: ProcessOrderLambda not checked: its timeout is unknown until apply"}},
+
+		// sqs-max-receive-count
+		{"low count, concurrency capped", "sqs-max-receive-count", func(f fixture) {}, nil, nil},
+		{"low count, uncapped", "sqs-max-receive-count", func(f fixture) { delete(f["OrderQueueMapping"].props, "scalingConfig") }, nil,
+			[]string{"sqs-max-receive-count [OrderQueue] OrderQueue maxReceiveCount 3 < 5 and its mapping OrderQueueMapping does not cap concurrency; raise maxReceiveCount or set scalingConfig.maximumConcurrency"}},
+		{"count too high", "sqs-max-receive-count", func(f fixture) {
+			f["OrderQueue"].props["redrivePolicy"] = jsonString(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 500})
+		}, nil, []string{"sqs-max-receive-count [OrderQueue] OrderQueue maxReceiveCount 500 > 100; lower it so that poison messages reach the DLQ sooner"}},
+		{"configured bounds", "sqs-max-receive-count", func(f fixture) { delete(f["OrderQueueMapping"].props, "scalingConfig") },
+			map[string]map[string]any{"pack-settings": {"minReceiveCount": 2.0}}, nil},
+
+		// sqs-dlq-retention
+		{"DLQ keeps no longer", "sqs-dlq-retention", func(f fixture) { f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 345600 }, nil,
+			[]string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ retention 345600s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
+		{"defaults on both", "sqs-dlq-retention", func(f fixture) {
+			delete(f["OrderQueueDLQ"].props, "messageRetentionSeconds")
+			delete(f["OrderQueue"].props, "messageRetentionSeconds")
+		}, nil, []string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ retention 345600s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
+		{"DLQ found through dependencies in preview", "sqs-dlq-retention", func(f fixture) {
+			f["OrderQueue"].props["redrivePolicy"] = unknown
+			f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 60
+		}, nil, []string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ retention 60s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
+
+		// lambda-sqs-partial-batch
+		{"no partial batch responses", "lambda-sqs-partial-batch", func(f fixture) { delete(f["OrderQueueMapping"].props, "functionResponseTypes") }, nil,
+			[]string{"lambda-sqs-partial-batch [OrderQueueMapping] OrderQueueMapping (from OrderQueue) has functionResponseTypes []; add \"ReportBatchItemFailures\""}},
+		{"a mapping from outside the stack", "lambda-sqs-partial-batch", func(f fixture) {
+			f["OrderQueueMapping"].props["eventSourceArn"] = "arn:aws:kinesis:eu-west-1:1:stream/s"
+			f["OrderQueueMapping"].deps = nil
+			delete(f["OrderQueueMapping"].props, "functionResponseTypes")
+		}, nil, nil},
+
+		// encryption-at-rest
+		{"plain queue", "encryption-at-rest", func(f fixture) { f["OrderQueueDLQ"].props["sqsManagedSseEnabled"] = false }, nil,
+			[]string{"encryption-at-rest [OrderQueueDLQ] OrderQueueDLQ (aws:sqs/queue:Queue) is not encrypted at rest; set sqsManagedSseEnabled: true or a kmsMasterKeyId"}},
+		{"queue with KMS", "encryption-at-rest", func(f fixture) {
+			delete(f["OrderQueueDLQ"].props, "sqsManagedSseEnabled")
+			f["OrderQueueDLQ"].props["kmsMasterKeyId"] = "alias/aws/sqs"
+		}, nil, nil},
+		{"plain topic", "encryption-at-rest", func(f fixture) { delete(f["OrderTopic"].props, "kmsMasterKeyId") }, nil,
+			[]string{"encryption-at-rest [OrderTopic] OrderTopic (aws:sns/topic:Topic) is not encrypted at rest; set kmsMasterKeyId (alias/aws/sns, or a key of your own)"}},
+		{"plain table", "encryption-at-rest", func(f fixture) { delete(f["Orders"].props, "serverSideEncryption") }, nil,
+			[]string{"encryption-at-rest [Orders] Orders (aws:dynamodb/table:Table) is not encrypted at rest; set serverSideEncryption.enabled: true"}},
+		{"topic key unknown", "preview-unknowns", func(f fixture) { f["OrderTopic"].props["kmsMasterKeyId"] = unknown }, nil,
+			[]string{"preview-unknowns [] encryption-at-rest: OrderTopic not checked: its encryption settings are unknown until apply"}},
+
+		// dynamodb-pitr
+		{"no PITR", "dynamodb-pitr", func(f fixture) { f["Orders"].props["pointInTimeRecovery"] = map[string]any{"enabled": false} }, nil,
+			[]string{"dynamodb-pitr [Orders] Orders has point-in-time recovery off; set pointInTimeRecovery.enabled: true"}},
+
+		// iam-least-privilege
+		{"wildcards", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": map[string]any{
+				"Sid": "TooMuch", "Effect": "Allow", "Action": []string{"sqs:*", "dynamodb:GetItem", "*"}, "Resource": "*"}})
+		}, nil, []string{
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "*"; list the exact actions it needs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "sqs:*"; list the exact actions it needs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the resource "*"; name the exact ARNs`,
+		}},
+		{"allowed exceptions", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": "xray:*", "Resource": "*"}}})
+		}, map[string]map[string]any{"iam-least-privilege": {"allowedActions": []any{"xray:*"}, "allowedResources": []any{"*"}}}, nil},
+		{"NotAction", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
+				"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}}})
+		}, nil, []string{"iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement #0 allows with NotAction or NotResource, which grants everything else; list what it allows"}},
+		{"inline policy on a role", "iam-least-privilege", func(f fixture) {
+			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-Role", "inlinePolicies": []any{
+				map[string]any{"name": "p", "policy": jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}})}}}}
+		}, nil, []string{`iam-least-privilege [Role] Role inlinePolicies[0] statement #0 allows the resource "*"; name the exact ARNs`}},
+		{"deny may use wildcards", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Deny", "Action": "*", "Resource": "*"}}})
+		}, nil, nil},
+
+		// sqs-sns-queue-policy-scoped
+		{"unscoped SNS send", "sqs-sns-queue-policy-scoped", func(f fixture) {
+			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Sid": "Open", "Effect": "Allow",
+				"Principal": map[string]any{"Service": []string{"sns.amazonaws.com"}}, "Action": "sqs:SendMessage", "Resource": queueArn}}})
+		}, nil, []string{"sqs-sns-queue-policy-scoped [OrderQueuePolicy] OrderQueuePolicy statement Open lets sns.amazonaws.com send without an aws:SourceArn condition; add ArnEquals aws:SourceArn with the topic's ARN"}},
+		{"a policy on the queue itself", "sqs-sns-queue-policy-scoped", func(f fixture) {
+			f["OrderQueueDLQ"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow",
+				"Principal": map[string]any{"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": dlqArn,
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "1"}}}}})
+		}, nil, []string{"sqs-sns-queue-policy-scoped [OrderQueueDLQ] OrderQueueDLQ statement #0 lets sns.amazonaws.com send without an aws:SourceArn condition; add ArnEquals aws:SourceArn with the topic's ARN"}},
+
+		// stack-scoped-names
+		{"a name without the stack", "stack-scoped-names", func(f fixture) { f["Orders"].props["name"] = "Orders" }, nil,
+			[]string{`stack-scoped-names [Orders] Orders is named "Orders", which does not carry the stack name "dev"; name it from the project and stack (e.g. "orderpipe-dev-Orders")`}},
+		{"an exception", "stack-scoped-names", func(f fixture) { f["Orders"].props["name"] = "Orders" }, map[string]map[string]any{"pack-settings": {"nameExceptions": []any{"Orders"}}}, nil},
+		{"a shortened name", "stack-scoped-names", func(f fixture) {
+			f["ProcessOrderLambda"].props["name"] = "orderpipe-dev-feature-with-a-ve-ProcessOrderLambda-53b32fc7"
+		}, nil, nil},
+
+		// lambda-log-retention
+		{"no log group", "lambda-log-retention", func(f fixture) { delete(f, "ProcessOrderLambdaLogs") }, nil,
+			[]string{"lambda-log-retention [ProcessOrderLambda] ProcessOrderLambda logs to /aws/lambda/orderpipe-dev-ProcessOrderLambda, which the stack does not declare; declare it with retentionInDays"}},
+		{"no retention", "lambda-log-retention", func(f fixture) { delete(f["ProcessOrderLambdaLogs"].props, "retentionInDays") }, nil,
+			[]string{"lambda-log-retention [ProcessOrderLambdaLogs] ProcessOrderLambdaLogs keeps logs forever; set retentionInDays"}},
+		{"default log group", "lambda-log-retention", func(f fixture) { delete(f["ProcessOrderLambda"].props, "loggingConfig") }, nil, nil},
+
+		// dlq-alarm
+		{"no DLQ alarm", "dlq-alarm", func(f fixture) { delete(f, "DLQNotEmpty") }, nil,
+			[]string{"dlq-alarm [OrderQueueDLQ] OrderQueueDLQ is the dead-letter queue of OrderQueue but no alarm watches its ApproximateNumberOfMessagesVisible"}},
+		{"alarm on another queue", "dlq-alarm", func(f fixture) {
+			f["DLQNotEmpty"].props["dimensions"] = map[string]any{"QueueName": "orderpipe-dev-OrderQueue"}
+		}, nil, []string{"dlq-alarm [OrderQueueDLQ] OrderQueueDLQ is the dead-letter queue of OrderQueue but no alarm watches its ApproximateNumberOfMessagesVisible"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := goodStack()
+			tt.edit(f)
+			got := only(analyze(t, f.resources(), tt.config), tt.policy)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestEveryPolicyHasALevelAndADescription(t *testing.T) {
+	p := &Pack{settings: DefaultSettings()}
+	levels := map[string]policyx.EnforcementLevel{}
+	for _, pol := range p.Policies() {
+		if pol.Description() == "" {
+			t.Errorf("%s has no description", pol.Name())
+		}
+		levels[pol.Name()] = pol.EnforcementLevel()
+	}
+	advisory := []string{"sqs-max-receive-count", "lambda-log-retention", "dlq-alarm", "pack-settings", "preview-unknowns"}
+	for name, level := range levels {
+		want := policyx.EnforcementLevelMandatory
+		if slices.Contains(advisory, name) {
+			want = policyx.EnforcementLevelAdvisory
+		}
+		if level != want {
+			t.Errorf("%s is %v, want %v", name, level, want)
+		}
+	}
+	if len(levels) != 14 {
+		t.Errorf("%d policies, want the 12 rules, pack-settings and preview-unknowns", len(levels))
+	}
+}

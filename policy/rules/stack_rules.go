@@ -1,0 +1,276 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/orderpipe/orderpipe/stack"
+)
+
+func (p *Pack) stackPolicy(name, description string, level policyx.EnforcementLevel, check func(graph, policyx.PolicyManager)) policyx.Policy {
+	return policyx.NewStackValidationPolicy(name, policyx.StackValidationPolicyArgs{
+		Description:      description,
+		EnforcementLevel: level,
+		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
+			check(graph{resources: args.Resources}, args.Manager)
+			return nil
+		},
+	})
+}
+
+func (p *Pack) queueHasDLQ() policyx.Policy {
+	const name = "sqs-queue-has-dlq"
+	return p.stackPolicy(name,
+		"A queue that feeds a Lambda event source mapping has a redrive policy to a dead-letter queue; without one a message that always fails is retried until it expires and is lost. Fix: set redrivePolicy on the queue (deadLetterTargetArn, maxReceiveCount) or add an aws:sqs/redrivePolicy:RedrivePolicy.",
+		policyx.EnforcementLevelMandatory,
+		func(g graph, m policyx.PolicyManager) {
+			for _, mq := range g.sqsMappings(p, name) {
+				rd, ok := g.redriveOf(mq.queue)
+				switch {
+				case !ok:
+					p.note(name, mq.queue, "whether a RedrivePolicy resource targets it is unknown until apply")
+				case !rd.exists:
+					m.ReportViolation(fmt.Sprintf("%s feeds the event source mapping %s but has no redrive policy; set redrivePolicy with a deadLetterTargetArn, or add an aws:sqs/redrivePolicy:RedrivePolicy for it",
+						mq.queue.Name, mq.mapping.Name), mq.queue.URN)
+				case rd.known && rd.doc.DeadLetterTargetArn == "":
+					m.ReportViolation(fmt.Sprintf("%s has a redrive policy without a deadLetterTargetArn; name its dead-letter queue", mq.queue.Name), mq.queue.URN)
+				}
+			}
+		})
+}
+
+func (p *Pack) visibilityTimeoutRatio() policyx.Policy {
+	const name = "sqs-visibility-timeout-ratio"
+	return p.stackPolicy(name,
+		"A queue's visibility timeout is at least visibilityRatio (pack-settings, default 6) × the function's timeout + the mapping's maximum batching window, AWS's guidance for Lambda event sources; shorter, messages reappear while a throttled batch is still retried and are processed twice. AWS's defaults apply when unset (function timeout 3 s, visibility timeout 30 s). Fix: raise visibilityTimeoutSeconds or lower the function's timeout.",
+		policyx.EnforcementLevelMandatory,
+		func(g graph, m policyx.PolicyManager) {
+			ratio := p.current().VisibilityRatio
+			for _, mq := range g.sqsMappings(p, name) {
+				fn, ok := g.target(mq.mapping, "functionName", typeFunction, "arn")
+				if !ok {
+					p.note(name, mq.mapping, "its function is unknown until apply")
+					continue
+				}
+				timeout := defaultFunctionTimeout
+				if fn != nil {
+					if timeout, ok = prop(*fn, "timeout").int(defaultFunctionTimeout); !ok {
+						p.note(name, *fn, "its timeout is unknown until apply")
+						continue
+					}
+				}
+				window, wok := prop(mq.mapping, "maximumBatchingWindowInSeconds").int(0)
+				visibility, vok := prop(mq.queue, "visibilityTimeoutSeconds").int(defaultVisibilityTimeout)
+				if !wok || !vok {
+					p.note(name, mq.queue, "its visibility timeout or the mapping's batching window is unknown until apply")
+					continue
+				}
+				need := ratio*float64(timeout) + float64(window)
+				if float64(visibility) < need {
+					m.ReportViolation(fmt.Sprintf("%s visibility timeout %ds < %g × %ds + %ds = %gs; raise visibilityTimeout or lower lambdaTimeout",
+						mq.queue.Name, visibility, ratio, timeout, window, need), mq.queue.URN)
+				}
+			}
+		})
+}
+
+func (p *Pack) maxReceiveCount() policyx.Policy {
+	const name = "sqs-max-receive-count"
+	return p.stackPolicy(name,
+		"A queue that feeds a Lambda has a maxReceiveCount of at least minReceiveCount (pack-settings, default 5) unless its mapping caps concurrency, since throttled receives count too and would move healthy messages to the DLQ; and at most maxReceiveCount (default 100), or poison messages are retried for too long. Fix: adjust maxReceiveCount, or set the mapping's scalingConfig.maximumConcurrency.",
+		policyx.EnforcementLevelAdvisory,
+		func(g graph, m policyx.PolicyManager) {
+			s := p.current()
+			for _, mq := range g.sqsMappings(p, name) {
+				rd, ok := g.redriveOf(mq.queue)
+				if !ok || rd.exists && !rd.known {
+					p.note(name, mq.queue, "its redrive policy is unknown until apply")
+					continue
+				}
+				if !rd.exists {
+					continue // sqs-queue-has-dlq reports it
+				}
+				n := rd.doc.MaxReceiveCount
+				capped, ok := prop(mq.mapping, "scalingConfig", "maximumConcurrency").int(0)
+				switch {
+				case !ok:
+					p.note(name, mq.mapping, "its maximum concurrency is unknown until apply")
+				case n < s.MinReceiveCount && capped == 0:
+					m.ReportViolation(fmt.Sprintf("%s maxReceiveCount %d < %d and its mapping %s does not cap concurrency; raise maxReceiveCount or set scalingConfig.maximumConcurrency",
+						mq.queue.Name, n, s.MinReceiveCount, mq.mapping.Name), mq.queue.URN)
+				case n > s.MaxReceiveCount:
+					m.ReportViolation(fmt.Sprintf("%s maxReceiveCount %d > %d; lower it so that poison messages reach the DLQ sooner", mq.queue.Name, n, s.MaxReceiveCount), mq.queue.URN)
+				}
+			}
+		})
+}
+
+func (p *Pack) dlqRetention() policyx.Policy {
+	const name = "sqs-dlq-retention"
+	return p.stackPolicy(name,
+		"A dead-letter queue keeps messages longer than its source queue: a moved message keeps its first enqueue time, so a DLQ with the same retention deletes it at once. Fix: raise the DLQ's messageRetentionSeconds (14 days is the maximum) or lower the source's.",
+		policyx.EnforcementLevelMandatory,
+		func(g graph, m policyx.PolicyManager) {
+			for _, pair := range g.deadLetterPairs(p, name) {
+				q, dlq := pair.source, pair.dlq
+				src, sok := prop(q, "messageRetentionSeconds").int(defaultRetention)
+				dst, dok := prop(dlq, "messageRetentionSeconds").int(defaultRetention)
+				if !sok || !dok {
+					p.note(name, q, "a retention is unknown until apply")
+					continue
+				}
+				if dst <= src {
+					m.ReportViolation(fmt.Sprintf("%s retention %ds is not longer than its source %s's %ds; raise the DLQ's messageRetentionSeconds",
+						dlq.Name, dst, q.Name, src), dlq.URN)
+				}
+			}
+		})
+}
+
+func (p *Pack) partialBatch() policyx.Policy {
+	const name = "lambda-sqs-partial-batch"
+	return p.stackPolicy(name,
+		"An SQS event source mapping reports batch item failures, so that one failed message does not send its whole batch back to the queue. Fix: functionResponseTypes: [\"ReportBatchItemFailures\"], and return the failures from the function.",
+		policyx.EnforcementLevelMandatory,
+		func(g graph, m policyx.PolicyManager) {
+			for _, mq := range g.sqsMappings(p, name) {
+				types, ok := prop(mq.mapping, "functionResponseTypes").strings()
+				if !ok {
+					p.note(name, mq.mapping, "functionResponseTypes is unknown until apply")
+					continue
+				}
+				if !slices.Contains(types, "ReportBatchItemFailures") {
+					m.ReportViolation(fmt.Sprintf("%s (from %s) has functionResponseTypes %v; add \"ReportBatchItemFailures\"", mq.mapping.Name, mq.queue.Name, types), mq.mapping.URN)
+				}
+			}
+		})
+}
+
+// autoname is the name Pulumi gives a resource that sets none: its logical
+// name and a random suffix. Such names never collide.
+var autoname = regexp.MustCompile(`-[0-9a-f]{7}$`)
+
+// hashed ends a name that orderpipe's naming shortened (see stack.Namer).
+var hashed = regexp.MustCompile(`-[0-9a-f]{8}$`)
+
+func (p *Pack) stackScopedNames() policyx.Policy {
+	const name = "stack-scoped-names"
+	return p.stackPolicy(name,
+		"Every explicitly named resource carries the stack's name, so that two stacks never collide in one account. Names shortened by orderpipe's naming (a prefix of project-stack and an 8-digit hash) pass. Exceptions: nameExceptions in pack-settings. Fix: derive the name from the project and stack.",
+		policyx.EnforcementLevelMandatory,
+		func(g graph, m policyx.PolicyManager) {
+			exceptions := p.current().NameExceptions
+			scope := p.Project + "-" + p.Stack
+			for _, r := range g.resources {
+				key := "name"
+				switch r.Type {
+				case typeDashboard:
+					key = "dashboardName"
+				case typeRolePolicy, typeTopicSubscribe, stack.PipelineType:
+					continue // named within their parent, or not at all
+				}
+				if slices.Contains(exceptions, r.Name) || slices.Contains(exceptions, r.Type) || !strings.HasPrefix(r.Type, "aws:") {
+					continue
+				}
+				v, ok := prop(r, key).str()
+				switch {
+				case !ok:
+					p.note(name, r, "its name is unknown until apply")
+					continue
+				case v == "":
+					continue
+				case strings.HasPrefix(v, r.Name+"-") && autoname.MatchString(v):
+					continue
+				case strings.Contains(v, p.Stack):
+					continue
+				case hashed.MatchString(v) && strings.Contains(v, scope[:min(len(scope), 16)]):
+					continue
+				}
+				m.ReportViolation(fmt.Sprintf("%s is named %q, which does not carry the stack name %q; name it from the project and stack (e.g. %q)",
+					r.Name, v, p.Stack, scope+"-"+r.Name), r.URN)
+			}
+		})
+}
+
+func (p *Pack) logRetention() policyx.Policy {
+	const name = "lambda-log-retention"
+	return p.stackPolicy(name,
+		"A function's log group is declared in the stack with a retention; otherwise Lambda creates it on first run and keeps logs forever. Fix: declare /aws/lambda/<function name> with retentionInDays before the function.",
+		policyx.EnforcementLevelAdvisory,
+		func(g graph, m policyx.PolicyManager) {
+			groups := map[string]policyx.AnalyzerResource{}
+			for _, lg := range g.ofType(typeLogGroup) {
+				n, ok := prop(lg, "name").str()
+				if !ok {
+					p.note(name, lg, "its name is unknown until apply")
+					continue
+				}
+				groups[n] = lg
+			}
+			for _, fn := range g.ofType(typeFunction) {
+				group, ok := prop(fn, "loggingConfig", "logGroup").str()
+				if ok && group == "" {
+					fnName, nok := prop(fn, "name").str()
+					ok, group = nok, "/aws/lambda/"+fnName
+				}
+				if !ok {
+					p.note(name, fn, "its log group is unknown until apply")
+					continue
+				}
+				lg, found := groups[group]
+				if !found {
+					m.ReportViolation(fmt.Sprintf("%s logs to %s, which the stack does not declare; declare it with retentionInDays", fn.Name, group), fn.URN)
+					continue
+				}
+				if days, ok := prop(lg, "retentionInDays").int(0); ok && days == 0 {
+					m.ReportViolation(fmt.Sprintf("%s keeps logs forever; set retentionInDays", lg.Name), lg.URN)
+				}
+			}
+		})
+}
+
+func (p *Pack) dlqAlarm() policyx.Policy {
+	const name = "dlq-alarm"
+	return p.stackPolicy(name,
+		"Every dead-letter queue has an alarm on ApproximateNumberOfMessagesVisible, so that a message that reaches it is seen. Fix: add an aws:cloudwatch/metricAlarm on AWS/SQS ApproximateNumberOfMessagesVisible with the DLQ's QueueName.",
+		policyx.EnforcementLevelAdvisory,
+		func(g graph, m policyx.PolicyManager) {
+			for _, pair := range g.deadLetterPairs(p, name) {
+				q, dlq := pair.source, pair.dlq
+				dlqName, nok := prop(dlq, "name").str()
+				alarmed, decided := false, nok
+				for _, a := range g.ofType(typeMetricAlarm) {
+					ns, _ := prop(a, "namespace").str()
+					metric, _ := prop(a, "metricName").str()
+					if ns != "AWS/SQS" || metric != "ApproximateNumberOfMessagesVisible" {
+						continue
+					}
+					if slices.Contains(a.PropertyDependencies["dimensions"], dlq.URN) {
+						alarmed = true
+						break
+					}
+					dim, ok := prop(a, "dimensions", "QueueName").str()
+					if !ok {
+						decided = false
+						continue
+					}
+					if nok && dim == dlqName {
+						alarmed = true
+						break
+					}
+				}
+				switch {
+				case alarmed:
+				case !decided:
+					p.note(name, dlq, "its name or an alarm's dimensions are unknown until apply")
+				default:
+					m.ReportViolation(fmt.Sprintf("%s is the dead-letter queue of %s but no alarm watches its ApproximateNumberOfMessagesVisible", dlq.Name, q.Name), dlq.URN)
+				}
+			}
+		})
+}
