@@ -194,15 +194,14 @@ func describeMalformed(payload string) ValidationError {
 			}
 			o.Items = make([]Item, len(list))
 			for i, raw := range list {
-				path := fmt.Sprintf("items[%d]", i)
 				obj, ok := raw.(map[string]any)
 				if !ok {
-					wrongType(path, "an object", raw)
+					wrongType(path(i, ""), "an object", raw)
 					continue
 				}
 				it := &o.Items[i]
 				for _, ik := range sortedKeys(obj) {
-					ival, ipath := obj[ik], path+"."+ik
+					ival, ipath := obj[ik], path(i, ik)
 					switch ik {
 					case "sku":
 						it.SKU = str(ipath, ival)
@@ -217,7 +216,7 @@ func describeMalformed(payload string) ValidationError {
 						}
 						it.Quantity = q
 					default:
-						ipath = path + "." + fieldName(ik)
+						ipath = path(i, fieldName(ik))
 						bad[ipath] = true
 						errs = append(errs, FieldError{ipath, "is not a field of an item"})
 					}
