@@ -79,38 +79,7 @@ func (m *Mocks) Get(typ, name string) (Resource, bool) {
 
 // NewResource records the resource and computes its outputs.
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	out := args.Inputs.Copy()
-	name := physicalName(args.Inputs)
-	arn := func(service, resourcePart string) {
-		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:%s:%s:%s:%s", Partition, service, Region, Account, resourcePart))
-	}
-	id := name
-	switch args.TypeToken {
-	case "aws:sqs/queue:Queue":
-		arn("sqs", name)
-		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", Region, Account, name)
-		out["url"] = resource.NewStringProperty(id)
-	case "aws:sns/topic:Topic":
-		arn("sns", name)
-		id = out["arn"].StringValue()
-	case "aws:dynamodb/table:Table":
-		arn("dynamodb", "table/"+name)
-	case "aws:cloudwatch/logGroup:LogGroup":
-		arn("logs", "log-group:"+name)
-	case "aws:lambda/function:Function":
-		arn("lambda", "function:"+name)
-	case "aws:iam/role:Role":
-		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, Account, name))
-	case "aws:kms/key:Key":
-		id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
-		arn("kms", "key/"+id)
-	case "aws:sns/topicSubscription:TopicSubscription":
-		id = args.Inputs["topic"].StringValue() + ":" + args.Name
-		out["arn"] = resource.NewStringProperty(id)
-	}
-	if id == "" {
-		id = args.Name + "-id"
-	}
+	id, out := Outputs(args.TypeToken, args.Name, args.Inputs)
 	var parent string
 	var deps []string
 	propDeps := map[string][]string{}
@@ -137,6 +106,47 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, out, nil
 }
 
+// Outputs are the id and outputs AWS would give a resource of the type
+// with these inputs: the inputs, and the ARN or URL the program reads,
+// derived from the physical name.
+func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
+	out := inputs.Copy()
+	physical := physicalName(inputs)
+	arn := func(service, resourcePart string) {
+		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:%s:%s:%s:%s", Partition, service, Region, Account, resourcePart))
+	}
+	id := physical
+	switch typ {
+	case "aws:sqs/queue:Queue":
+		arn("sqs", physical)
+		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", Region, Account, physical)
+		out["url"] = resource.NewStringProperty(id)
+	case "aws:sns/topic:Topic":
+		arn("sns", physical)
+		id = out["arn"].StringValue()
+	case "aws:dynamodb/table:Table":
+		arn("dynamodb", "table/"+physical)
+	case "aws:cloudwatch/logGroup:LogGroup":
+		arn("logs", "log-group:"+physical)
+	case "aws:lambda/function:Function":
+		arn("lambda", "function:"+physical)
+	case "aws:iam/role:Role":
+		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, Account, physical))
+	case "aws:kms/key:Key":
+		id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+		arn("kms", "key/"+id)
+	case "aws:sns/topicSubscription:TopicSubscription":
+		if t, ok := inputs["topic"]; ok && t.IsString() {
+			id = t.StringValue() + ":" + name
+		}
+		out["arn"] = resource.NewStringProperty(id)
+	}
+	if id == "" {
+		id = name + "-id"
+	}
+	return id, out
+}
+
 func physicalName(inputs resource.PropertyMap) string {
 	for _, k := range []resource.PropertyKey{"name", "dashboardName"} {
 		if v, ok := inputs[k]; ok && v.IsString() {
@@ -148,7 +158,13 @@ func physicalName(inputs resource.PropertyMap) string {
 
 // Call answers the invokes the program makes.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	switch args.Token {
+	return Invoke(args.Token)
+}
+
+// Invoke answers the AWS invokes the program makes: caller identity,
+// partition and region.
+func Invoke(token string) (resource.PropertyMap, error) {
+	switch token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": Account, "id": Account,
@@ -159,7 +175,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "id": Region}), nil
 	}
-	return nil, fmt.Errorf("stacktest: no mock for invoke %s", args.Token)
+	return nil, fmt.Errorf("stacktest: no mock for invoke %s", token)
 }
 
 // WithConfig gives the program configuration, with keys in "namespace:key"

@@ -1,0 +1,73 @@
+package automation_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/orderpipe/orderpipe/automation"
+	"github.com/orderpipe/orderpipe/stack"
+)
+
+// The lifecycle against real AWS: it runs only when ORDERPIPE_E2E_AWS=1, with
+// AWS credentials, a standard Pulumi install on PATH (CLI, Go language host
+// not needed, the aws provider plugin) and AWS_REGION. It creates real
+// resources, publishes one order and waits for it in DynamoDB, then destroys
+// everything. It has never run on the machines this project is built on.
+func TestLifecycleOnAWS(t *testing.T) {
+	if os.Getenv("ORDERPIPE_E2E_AWS") != "1" {
+		t.Skip("set ORDERPIPE_E2E_AWS=1 (with AWS credentials and a Pulumi install) to run the lifecycle against real AWS")
+	}
+	ctx := context.Background()
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		t.Fatal("ORDERPIPE_E2E_AWS=1 needs AWS_REGION")
+	}
+	env, err := automation.New(ctx, automation.Options{Prefix: "e2e", StateDir: t.TempDir(), Region: region, TTL: 2 * time.Hour,
+		Progress: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := env.Close(ctx); err != nil {
+			t.Errorf("close %s: %v — remove it by hand", env.Name, err)
+		}
+	}()
+	out, err := env.Up(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	order := fmt.Sprintf(`{"orderId":%q,"customerId":"e2e","items":[{"sku":"A","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`, id)
+	if _, err := sns.NewFromConfig(cfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(out[stack.OutputTopicArn].(string)), Message: aws.String(order)}); err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(out[stack.OutputTableName].(string)),
+			Key: map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: id}}, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Item != nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("order %s not in the table after 3 minutes", id)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}

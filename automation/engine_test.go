@@ -1,0 +1,262 @@
+package automation_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/orderpipe/orderpipe/automation"
+	"github.com/orderpipe/orderpipe/internal/enginetest"
+	"github.com/orderpipe/orderpipe/stack"
+	"github.com/orderpipe/orderpipe/stack/stacktest"
+)
+
+type harness struct{ *enginetest.Harness }
+
+func newHarness(t *testing.T) harness { return harness{enginetest.New(t)} }
+
+func (h harness) options(t *testing.T, stateDir string) automation.Options {
+	return automation.Options{
+		Prefix:      "test",
+		StateDir:    stateDir,
+		Region:      "eu-west-1",
+		PolicyPacks: []string{h.Pack},
+		Pulumi:      h.Pulumi,
+		PulumiHome:  h.Home,
+		ModuleDir:   h.Module,
+		EnvVars:     h.EnvVars(),
+		Progress:    testWriter{t},
+	}
+}
+
+// testWriter sends progress lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { return enginetest.LogWriter{T: w.t}.Write(p) }
+
+func stacksIn(t *testing.T, h harness, opts automation.Options) []string {
+	return h.Stacks(t, opts.StateDir)
+}
+
+// programResources counts the resources the program registers, under mocks.
+func programResources(t *testing.T) int {
+	t.Helper()
+	m := &stacktest.Mocks{}
+	err := pulumi.RunErr(stack.Program(stack.Options{Builder: &stacktest.Builder{Dir: t.TempDir()}}),
+		pulumi.WithMocks(automation.Project, "count", m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(m.Resources())
+}
+
+func newEnv(t *testing.T, ctx context.Context, opts automation.Options) *automation.Env {
+	t.Helper()
+	start := time.Now()
+	env, err := automation.New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(context.Background()); err != nil {
+			t.Errorf("close %s: %v", env.Name, err)
+		}
+	})
+	t.Logf("stack %s created in %v", env.Name, time.Since(start))
+	return env
+}
+
+// 1. The default configuration previews cleanly through the policy pack,
+// and the preview creates exactly the program's resources.
+func TestPreviewDefault(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	env := newEnv(t, ctx, h.options(t, t.TempDir()))
+	start := time.Now()
+	res, err := env.Preview(ctx)
+	t.Logf("preview took %v", time.Since(start))
+	if err != nil {
+		t.Fatalf("preview: %v\n%s", err, res.Markdown())
+	}
+	// The program's resources, its stack and the default AWS provider.
+	if want := programResources(t) + 2; res.Counts["create"] != want || len(res.Counts) != 1 {
+		t.Errorf("counts %v, want create %d", res.Counts, want)
+	}
+	for _, p := range res.Policies {
+		if p.Level == "mandatory" {
+			t.Errorf("mandatory violation: %+v", p)
+		}
+	}
+	if !res.Passed || !strings.Contains(res.Markdown(), "✅ passed") {
+		t.Errorf("not passed:\n%s", res.Markdown())
+	}
+}
+
+// 2. A visibility timeout below the ratio fails the preview, and the result
+// still carries the violation.
+func TestPreviewPolicyViolation(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	opts := h.options(t, t.TempDir())
+	opts.Config = map[string]string{"visibilityTimeout": "60"}
+	env := newEnv(t, ctx, opts)
+	res, err := env.Preview(ctx)
+	if !errors.Is(err, automation.ErrPolicyViolation) {
+		t.Fatalf("error %v, want ErrPolicyViolation", err)
+	}
+	var found bool
+	for _, p := range res.Policies {
+		if p.Policy == "sqs-visibility-timeout-ratio" && p.Level == "mandatory" && p.Pack == "orderpipe" &&
+			strings.HasSuffix(p.URN, "::OrderQueue") && strings.Contains(p.Message, "OrderQueue visibility timeout 60s < 6 × 30s + 0s = 180s") {
+			found = true
+		}
+	}
+	if !found || res.Passed {
+		t.Errorf("the violation is not in the result: %+v", res.Policies)
+	}
+	md := res.Markdown()
+	for _, want := range []string{"❌ failed", "| mandatory | `orderpipe/sqs-visibility-timeout-ratio` | OrderQueue |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// 3. up → outputs → a second preview shows no change (the function archive
+// is reproducible) → close → the stack is gone from the backend.
+func TestLifecycle(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	opts := h.options(t, t.TempDir())
+	env, err := automation.New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close(ctx)
+
+	start := time.Now()
+	out, err := env.Up(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("up took %v", time.Since(start))
+	for _, k := range []string{stack.OutputTopicArn, stack.OutputQueueURL, stack.OutputDLQURL, stack.OutputTableName, stack.OutputFunctionName, stack.OutputAlarmTopicArn} {
+		if s, _ := out[k].(string); !strings.Contains(s, env.Name) {
+			t.Errorf("output %s = %v, want a name of stack %s", k, out[k], env.Name)
+		}
+	}
+
+	res, err := env.Preview(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Counts) != 0 {
+		t.Errorf("second preview changes %v: %+v", res.Counts, res.Changes)
+	}
+
+	if err := env.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Close(ctx); err != nil {
+		t.Errorf("second close: %v", err)
+	}
+	if got := stacksIn(t, h, opts); len(got) != 0 {
+		t.Errorf("stacks left in the backend: %v", got)
+	}
+	if h.Provider.Creates() == 0 || h.Provider.Creates() != h.Provider.Deletes() {
+		t.Errorf("%d resources created, %d deleted", h.Provider.Creates(), h.Provider.Deletes())
+	}
+}
+
+// cancelOnCreate cancels the run at the first resource it creates.
+type cancelOnCreate struct {
+	testWriter
+	cancel context.CancelFunc
+}
+
+func (c cancelOnCreate) Write(p []byte) (int, error) {
+	if strings.HasPrefix(string(p), "create") {
+		c.cancel()
+	}
+	return c.testWriter.Write(p)
+}
+
+// 4. An update cancelled mid-way still leaves no stack behind after Close.
+func TestCancelledUpLeavesNothing(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	opts := h.options(t, t.TempDir())
+	opts.Progress = cancelOnCreate{testWriter{t}, cancel}
+	env, err := automation.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Up(ctx); err == nil {
+		t.Log("the update finished before the cancellation reached it")
+	}
+	if err := env.Close(ctx); err != nil { // ctx is cancelled: Close runs regardless
+		t.Fatal(err)
+	}
+	if got := stacksIn(t, h, opts); len(got) != 0 {
+		t.Errorf("stacks left in the backend: %v", got)
+	}
+}
+
+// 5. Two environments in one backend and account do not collide.
+func TestTwoEnvironments(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	state := t.TempDir()
+	a, b := newEnv(t, ctx, h.options(t, state)), newEnv(t, ctx, h.options(t, state))
+	var outA, outB map[string]any
+	var errA, errB error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); outA, errA = a.Up(ctx) }()
+	go func() { defer wg.Done(); outB, errB = b.Up(ctx) }()
+	wg.Wait()
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if a.Name == b.Name {
+		t.Fatalf("both stacks are %s", a.Name)
+	}
+	for k, v := range outA {
+		if outB[k] == v {
+			t.Errorf("output %s is %v in both stacks", k, v)
+		}
+	}
+}
+
+// 6. Sweep removes an expired ephemeral stack and keeps a fresh one.
+func TestSweep(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	state := t.TempDir()
+	old := h.options(t, state)
+	old.Now = func() time.Time { return time.Now().Add(-48 * time.Hour) } // expired a day ago
+	expiredEnv, err := automation.New(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := expiredEnv.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newEnv(t, ctx, h.options(t, state))
+
+	removed, err := automation.Sweep(ctx, h.options(t, state), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0] != expiredEnv.Name {
+		t.Errorf("swept %v, want only %s", removed, expiredEnv.Name)
+	}
+	if got := stacksIn(t, h, h.options(t, state)); len(got) != 1 || got[0] != fresh.Name {
+		t.Errorf("stacks left %v, want only %s", got, fresh.Name)
+	}
+}

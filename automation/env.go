@@ -1,0 +1,369 @@
+// Package automation runs ephemeral stacks of the orderpipe program through
+// Pulumi's Automation API: for tests, for pull-request previews with the
+// policy pack, and for an environment per pull request. Stacks are tagged
+// with an expiry, cleaned up also after a failure or a signal, and swept
+// when they outlive it.
+package automation
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optremove"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/orderpipe/orderpipe/stack"
+)
+
+// Project is the Pulumi project of every ephemeral stack.
+const Project = "orderpipe"
+
+// Tags of an ephemeral stack.
+const (
+	TagEphemeral = "orderpipe:ephemeral"
+	TagExpires   = "orderpipe:expires" // RFC 3339
+	TagPR        = "orderpipe:pr"
+)
+
+// DefaultTTL is how long an ephemeral stack lives before Sweep removes it.
+const DefaultTTL = 24 * time.Hour
+
+// Options describe an ephemeral environment.
+type Options struct {
+	PR     int    // pull request number: the stack is pr-<PR>-<random>
+	Prefix string // without a PR: the stack is <Prefix>-<random>; "eph" when empty
+
+	// Backend is the Pulumi state backend URL. Empty: a local file backend
+	// in StateDir.
+	Backend  string
+	StateDir string
+
+	Region       string            // aws:region
+	Config       map[string]string // orderpipe keys, with or without the "orderpipe:" namespace
+	TTL          time.Duration     // DefaultTTL when 0
+	PolicyPacks  []string          // pack directories, or built pack executables
+	PolicyConfig string            // a --policy-pack-config file
+
+	Pulumi     auto.PulumiCommand // nil: the pulumi on PATH
+	PulumiHome string             // empty: Pulumi's default
+	EnvVars    map[string]string  // for the Pulumi CLI and its plugins
+	ModuleDir  string             // the orderpipe module, to build the function; empty: found from the working directory
+	Program    pulumi.RunFunc     // nil: the orderpipe program
+
+	Progress io.Writer // engine events, one line a step; nil: none
+	JSON     bool      // Progress gets the events as JSON lines
+	Now      func() time.Time
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// Env is one ephemeral stack of the orderpipe program.
+type Env struct {
+	Name     string
+	Existing bool // Open found it rather than created it
+
+	opts  Options
+	stack auto.Stack
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// New creates the ephemeral stack with its configuration and tags.
+func New(ctx context.Context, opts Options) (*Env, error) {
+	name, err := StackName(opts.PR, opts.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := opts.workspace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := auto.NewStack(ctx, name, ws)
+	if err != nil {
+		return nil, fmt.Errorf("create stack %s: %w", name, err)
+	}
+	e := &Env{Name: name, opts: opts, stack: st}
+	if err := e.configure(ctx); err != nil {
+		// Leave nothing behind.
+		return nil, errors.Join(err, ws.RemoveStack(context.WithoutCancel(ctx), name, optremove.Force()))
+	}
+	return e, nil
+}
+
+// workspace is the local workspace of the program, its project and backend.
+func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
+	program := o.Program
+	if program == nil {
+		dir := o.ModuleDir
+		if dir == "" {
+			var err error
+			if dir, err = moduleRoot(); err != nil {
+				return nil, err
+			}
+		}
+		program = stack.Program(stack.Options{Builder: stack.GoBuild{ModuleDir: dir, OutDir: filepath.Join(dir, ".build")}})
+	}
+	backend := o.Backend
+	if backend == "" {
+		if o.StateDir == "" {
+			return nil, errors.New("automation: set a Backend URL or a StateDir for the local file backend")
+		}
+		if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
+			return nil, fmt.Errorf("automation: state directory: %w", err)
+		}
+		backend = "file://" + filepath.ToSlash(o.StateDir)
+	}
+	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
+	if _, ok := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE"); !ok {
+		// Ephemeral stacks hold no secrets; the file backend still wants a
+		// passphrase to be set.
+		env["PULUMI_CONFIG_PASSPHRASE"] = ""
+	}
+	maps.Copy(env, o.EnvVars)
+	wsOpts := []auto.LocalWorkspaceOption{
+		auto.Program(program),
+		auto.Project(workspace.Project{
+			Name:    Project,
+			Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: backend},
+		}),
+		auto.EnvVars(env),
+	}
+	if o.Pulumi != nil {
+		wsOpts = append(wsOpts, auto.Pulumi(o.Pulumi))
+	}
+	if o.PulumiHome != "" {
+		wsOpts = append(wsOpts, auto.PulumiHome(o.PulumiHome))
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, wsOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("automation: workspace: %w", err)
+	}
+	return ws, nil
+}
+
+func (e *Env) configure(ctx context.Context) error {
+	cfg := auto.ConfigMap{}
+	if e.opts.Region != "" {
+		cfg["aws:region"] = auto.ConfigValue{Value: e.opts.Region}
+	}
+	for k, v := range e.opts.Config {
+		if !strings.Contains(k, ":") {
+			k = stack.Namespace + ":" + k
+		}
+		cfg[k] = auto.ConfigValue{Value: v}
+	}
+	if len(cfg) > 0 {
+		if err := e.stack.SetAllConfig(ctx, cfg); err != nil {
+			return fmt.Errorf("configure %s: %w", e.Name, err)
+		}
+	}
+	ttl := e.opts.TTL
+	if ttl == 0 {
+		ttl = DefaultTTL
+	}
+	tags := map[string]string{TagEphemeral: "true", TagExpires: e.opts.now().Add(ttl).UTC().Format(time.RFC3339)}
+	if e.opts.PR > 0 {
+		tags[TagPR] = strconv.Itoa(e.opts.PR)
+	}
+	for k, v := range tags {
+		if err := e.stack.Workspace().SetTag(ctx, e.Name, k, v); err != nil {
+			return fmt.Errorf("tag %s: %w", e.Name, err)
+		}
+	}
+	return nil
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// StackName is a new, unique stack name: pr-<pr>-<random> or
+// <prefix>-<random>. It is short and lower case, so that the stack's
+// physical names stay readable; stack.Namer keeps them within AWS's limits
+// in any case.
+func StackName(pr int, prefix string) (string, error) {
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("automation: random stack suffix: %w", err)
+	}
+	suffix := fmt.Sprintf("%x", b)[:8]
+	if pr > 0 {
+		return fmt.Sprintf("pr-%d-%s", pr, suffix), nil
+	}
+	prefix = strings.Trim(nonName.ReplaceAllString(strings.ToLower(prefix), "-"), "-")
+	if prefix == "" {
+		prefix = "eph"
+	}
+	if len(prefix) > 20 {
+		prefix = strings.TrimRight(prefix[:20], "-")
+	}
+	return prefix + "-" + suffix, nil
+}
+
+// Up deploys the stack and returns its outputs.
+func (e *Env) Up(ctx context.Context) (map[string]any, error) {
+	p := e.progress()
+	opts := []optup.Option{optup.EventStreams(p.events)}
+	if len(e.opts.PolicyPacks) > 0 {
+		opts = append(opts, optup.PolicyPacks(e.opts.PolicyPacks...))
+	}
+	if e.opts.PolicyConfig != "" {
+		opts = append(opts, optup.PolicyPackConfigs(e.opts.PolicyConfig))
+	}
+	res, err := e.stack.Up(ctx, opts...)
+	p.wait()
+	if err != nil {
+		return nil, fmt.Errorf("up %s: %w", e.Name, err)
+	}
+	out := map[string]any{}
+	for k, v := range res.Outputs {
+		out[k] = v.Value
+	}
+	return out, nil
+}
+
+// Outputs are the stack's current outputs.
+func (e *Env) Outputs(ctx context.Context) (map[string]any, error) {
+	res, err := e.stack.Outputs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("outputs of %s: %w", e.Name, err)
+	}
+	out := map[string]any{}
+	for k, v := range res {
+		out[k] = v.Value
+	}
+	return out, nil
+}
+
+// Destroy deletes the stack's resources and keeps the stack.
+func (e *Env) Destroy(ctx context.Context) error {
+	p := e.progress()
+	_, err := e.stack.Destroy(ctx, optdestroy.EventStreams(p.events))
+	p.wait()
+	if err != nil {
+		return fmt.Errorf("destroy %s: %w", e.Name, err)
+	}
+	return nil
+}
+
+// closeTimeout bounds the cleanup that runs after the caller gave up.
+const closeTimeout = 10 * time.Minute
+
+// Close destroys the stack's resources and removes the stack. It runs to the
+// end even when ctx is already cancelled (after a failure or a signal), and
+// a second call does nothing.
+func (e *Env) Close(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	if err := e.Destroy(ctx); err != nil {
+		return err
+	}
+	if err := e.stack.Workspace().RemoveStack(ctx, e.Name); err != nil {
+		return fmt.Errorf("remove %s: %w", e.Name, err)
+	}
+	e.closed = true
+	return nil
+}
+
+// moduleRoot finds the orderpipe module above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/orderpipe/orderpipe\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("automation: not inside the orderpipe module; set ModuleDir")
+		}
+		dir = parent
+	}
+}
+
+// Open returns the environment of opts.PR when the backend has one, so that
+// each push to a pull request updates the same stack; otherwise, or without
+// a PR, it creates a new one. Existing tells which.
+func Open(ctx context.Context, opts Options) (*Env, error) {
+	if opts.PR > 0 {
+		names, err := FindPR(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		if len(names) > 0 {
+			ws, err := opts.workspace(ctx)
+			if err != nil {
+				return nil, err
+			}
+			st, err := auto.SelectStack(ctx, names[0], ws)
+			if err != nil {
+				return nil, fmt.Errorf("select %s: %w", names[0], err)
+			}
+			e := &Env{Name: names[0], opts: opts, stack: st, Existing: true}
+			if err := e.configure(ctx); err != nil {
+				return nil, err
+			}
+			return e, nil
+		}
+	}
+	return New(ctx, opts)
+}
+
+// FindPR lists the stacks of the backend tagged with opts.PR.
+func FindPR(ctx context.Context, opts Options) ([]string, error) {
+	ws, err := opts.workspace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stacks, err := ephemeralStacks(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range stacks {
+		if s.Tags[TagPR] == strconv.Itoa(opts.PR) {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
+
+// Select returns the environment of an existing stack.
+func Select(ctx context.Context, opts Options, name string) (*Env, error) {
+	ws, err := opts.workspace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := auto.SelectStack(ctx, name, ws)
+	if err != nil {
+		return nil, fmt.Errorf("select %s: %w", name, err)
+	}
+	return &Env{Name: name, opts: opts, stack: st, Existing: true}, nil
+}

@@ -1,0 +1,123 @@
+package automation
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Change is one resource step of a preview or update.
+type Change struct {
+	Op   string `json:"op"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	URN  string `json:"urn"`
+}
+
+// PolicyResult is one policy event: a violation reported by a pack.
+type PolicyResult struct {
+	Pack    string `json:"pack"`
+	Policy  string `json:"policy"`
+	Level   string `json:"level"` // "mandatory", "advisory" (the engine's "warning") or "remediate"
+	URN     string `json:"urn,omitempty"`
+	Message string `json:"message"`
+}
+
+// run reads the engine events of one operation: it writes progress and
+// collects the steps and the policy events.
+type run struct {
+	events chan events.EngineEvent
+	done   chan struct{}
+
+	changes  []Change
+	policies []PolicyResult
+}
+
+func (e *Env) progress() *run {
+	r := &run{events: make(chan events.EngineEvent), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for ev := range r.events {
+			r.collect(ev)
+			if w := e.opts.Progress; w != nil {
+				if e.opts.JSON {
+					writeJSON(w, ev)
+				} else if line := describe(ev); line != "" {
+					fmt.Fprintln(w, line)
+				}
+			}
+		}
+	}()
+	return r
+}
+
+// wait returns once the engine has sent its last event: the Automation API
+// closes the channel when the operation ends.
+func (r *run) wait() { <-r.done }
+
+func (r *run) collect(ev events.EngineEvent) {
+	switch {
+	case ev.ResourcePreEvent != nil:
+		m := ev.ResourcePreEvent.Metadata
+		if m.Op == apitype.OpSame || m.Op == apitype.OpRead {
+			return
+		}
+		r.changes = append(r.changes, Change{Op: string(m.Op), Type: m.Type, Name: resource.URN(m.URN).Name(), URN: m.URN})
+	case ev.PolicyEvent != nil:
+		p := ev.PolicyEvent
+		level := p.EnforcementLevel
+		if level == "warning" {
+			level = "advisory"
+		}
+		r.policies = append(r.policies, PolicyResult{Pack: p.PolicyPackName, Policy: p.PolicyName, Level: level, URN: p.ResourceURN, Message: strings.TrimSpace(p.Message)})
+	}
+}
+
+// describe is the readable line of an event, or "" for one not worth a line.
+func describe(ev events.EngineEvent) string {
+	switch {
+	case ev.PreludeEvent != nil:
+		return "starting"
+	case ev.ResourcePreEvent != nil:
+		m := ev.ResourcePreEvent.Metadata
+		if m.Op == apitype.OpSame {
+			return ""
+		}
+		return fmt.Sprintf("%-8s %s %s", m.Op, m.Type, resource.URN(m.URN).Name())
+	case ev.ResOpFailedEvent != nil:
+		m := ev.ResOpFailedEvent.Metadata
+		return fmt.Sprintf("failed   %s %s", m.Type, resource.URN(m.URN).Name())
+	case ev.DiagnosticEvent != nil && (ev.DiagnosticEvent.Severity == "error" || ev.DiagnosticEvent.Severity == "warning"):
+		return ev.DiagnosticEvent.Severity + ": " + strings.TrimSpace(ev.DiagnosticEvent.Message)
+	case ev.PolicyEvent != nil:
+		p := ev.PolicyEvent
+		return fmt.Sprintf("policy   %s %s/%s: %s", p.EnforcementLevel, p.PolicyPackName, p.PolicyName, firstLine(p.Message))
+	case ev.SummaryEvent != nil:
+		var parts []string
+		for op, n := range ev.SummaryEvent.ResourceChanges {
+			parts = append(parts, fmt.Sprintf("%s %d", op, n))
+		}
+		return "summary  " + strings.Join(parts, ", ")
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, ev events.EngineEvent) {
+	b, err := json.Marshal(ev)
+	if err == nil {
+		fmt.Fprintf(w, "%s\n", b)
+	}
+}

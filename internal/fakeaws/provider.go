@@ -1,0 +1,189 @@
+// Package fakeaws is a stand-in for the Pulumi AWS provider plugin, served
+// in-process for engine-level tests: the engine attaches to it through
+// PULUMI_DEBUG_PROVIDERS=aws:<port>. It keeps inputs, diffs them, and gives
+// created resources the ids, ARNs and URLs the program reads. It is a test
+// double of the engine's plugin and touches no AWS.
+package fakeaws
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/orderpipe/orderpipe/stack/stacktest"
+)
+
+// Provider serves the stand-in. Version must be the pulumi-aws SDK version
+// of go.mod: the engine asks for that plugin version.
+type Provider struct {
+	pulumirpc.UnimplementedResourceProviderServer
+	Version string
+
+	creates, deletes atomic.Int64
+	srv              *grpc.Server
+	addr             string
+}
+
+// Start serves the provider on a free port of 127.0.0.1.
+func Start(version string) (*Provider, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("fakeaws: %w", err)
+	}
+	p := &Provider{Version: version, srv: grpc.NewServer(), addr: l.Addr().String()}
+	pulumirpc.RegisterResourceProviderServer(p.srv, p)
+	go p.srv.Serve(l)
+	return p, nil
+}
+
+// DebugProviders is the value of PULUMI_DEBUG_PROVIDERS that makes the
+// engine use this provider for the aws package.
+func (p *Provider) DebugProviders() string {
+	_, port, _ := net.SplitHostPort(p.addr)
+	return "aws:" + port
+}
+
+// Creates and Deletes count what the engine asked for.
+func (p *Provider) Creates() int64 { return p.creates.Load() }
+func (p *Provider) Deletes() int64 { return p.deletes.Load() }
+
+// Stop stops serving.
+func (p *Provider) Stop() { p.srv.Stop() }
+
+var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true, SkipNulls: true}
+
+func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
+	return plugin.UnmarshalProperties(s, opts)
+}
+func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(m, opts)
+}
+
+func (p *Provider) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: p.Version}, nil
+}
+
+func (p *Provider) Attach(context.Context, *pulumirpc.PluginAttach) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
+
+func (p *Provider) Handshake(context.Context, *pulumirpc.ProviderHandshakeRequest) (*pulumirpc.ProviderHandshakeResponse, error) {
+	return &pulumirpc.ProviderHandshakeResponse{}, nil
+}
+
+func (p *Provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+}
+
+func (p *Provider) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
+}
+
+func (p *Provider) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true}, nil
+}
+
+func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+}
+
+// Diff compares the old inputs with the new ones; an archive compares by its
+// hash.
+func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	olds, err := unmarshal(req.GetOldInputs())
+	if err != nil {
+		return nil, err
+	}
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, k := range keys(olds, news) {
+		o, n := olds[k], news[k]
+		if n.ContainsUnknowns() || !o.DeepEquals(n) {
+			changed = append(changed, string(k))
+		}
+	}
+	if len(changed) == 0 {
+		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
+	}
+	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME, Diffs: changed}, nil
+}
+
+func keys(maps ...resource.PropertyMap) []resource.PropertyKey {
+	var ks []resource.PropertyKey
+	for _, m := range maps {
+		for k := range m {
+			if !slices.Contains(ks, k) && !strings.HasPrefix(string(k), "__") {
+				ks = append(ks, k)
+			}
+		}
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	inputs, err := unmarshal(req.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	urn := resource.URN(req.GetUrn())
+	id, outputs := stacktest.Outputs(string(urn.Type()), urn.Name(), inputs)
+	props, err := marshal(outputs)
+	if err != nil {
+		return nil, err
+	}
+	p.creates.Add(1)
+	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
+}
+
+func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+	inputs, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	urn := resource.URN(req.GetUrn())
+	_, outputs := stacktest.Outputs(string(urn.Type()), urn.Name(), inputs)
+	props, err := marshal(outputs)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.UpdateResponse{Properties: props}, nil
+}
+
+func (p *Provider) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	p.deletes.Add(1)
+	return &emptypb.Empty{}, nil
+}
+
+func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+}
+
+func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	out, err := stacktest.Invoke(req.GetTok())
+	if err != nil {
+		return nil, err
+	}
+	ret, err := marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.InvokeResponse{Return: ret}, nil
+}
+
+func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
