@@ -173,7 +173,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		ReceiveWaitTimeSeconds:   pulumi.Int(20),
 		SqsManagedSseEnabled:     pulumi.Bool(true),
 		RedrivePolicy: dlq.Arn.ApplyT(func(arn string) (string, error) {
-			return marshal(redrivePolicy{DeadLetterTargetArn: arn, MaxReceiveCount: cfg.MaxReceiveCount})
+			return RedrivePolicy(arn, cfg.MaxReceiveCount)
 		}).(pulumi.StringOutput),
 		Tags: b.tags,
 	}, b.opts()...)
@@ -386,6 +386,12 @@ func (b builder) alarms(topicArn, queueName, dlqName, fnName pulumi.StringOutput
 		}
 	}
 	return nil
+}
+
+// RedrivePolicy is the redrive policy of a queue whose dead-letter queue is
+// dlqArn: the stack's, and the local run's.
+func RedrivePolicy(dlqArn string, maxReceiveCount int) (string, error) {
+	return marshal(redrivePolicy{DeadLetterTargetArn: dlqArn, MaxReceiveCount: maxReceiveCount})
 }
 
 type redrivePolicy struct {

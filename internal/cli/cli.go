@@ -1,5 +1,6 @@
-// Package cli is the orderpipe command line: ephemeral environments for
-// pull requests and tests (env preview, up, destroy, sweep).
+// Package cli is the orderpipe command line: the local run, ephemeral
+// environments (env preview, up, destroy, sweep), and the operator's tools
+// (publish, dlq list and redrive, smoke).
 package cli
 
 import (
@@ -61,7 +62,8 @@ func newRoot(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(envCommand(stdout, stderr))
+	root.AddCommand(envCommand(stdout, stderr), localCommand(stdout, stderr), publishCommand(stdout, stderr),
+		dlqCommand(stdout, stderr), smokeCommand(stdout, stderr))
 	return root
 }
 
@@ -96,13 +98,9 @@ func (f *envFlags) register(c *cobra.Command) {
 }
 
 func (f *envFlags) options(stderr io.Writer) (automation.Options, error) {
-	config := map[string]string{}
-	for _, kv := range f.config {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return automation.Options{}, fmt.Errorf("--config %q: want key=value", kv)
-		}
-		config[k] = v
+	config, err := parseConfig(f.config)
+	if err != nil {
+		return automation.Options{}, err
 	}
 	opts := automation.Options{
 		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Region: f.region, Config: config,
@@ -133,6 +131,19 @@ func (f *envFlags) open(ctx context.Context, stderr io.Writer) (*automation.Env,
 		return nil, err
 	}
 	return automation.Open(ctx, opts)
+}
+
+// parseConfig reads --config key=value flags.
+func parseConfig(kvs []string) (map[string]string, error) {
+	config := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--config %q: want key=value", kv)
+		}
+		config[k] = v
+	}
+	return config, nil
 }
 
 func envCommand(stdout, stderr io.Writer) *cobra.Command {

@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/spf13/cobra"
+
+	"github.com/orderpipe/orderpipe/automation"
+	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/local"
+	"github.com/orderpipe/orderpipe/ops"
+	"github.com/orderpipe/orderpipe/stack"
+)
+
+// targetFlags say which pipeline an operator command works on: a deployed
+// stack (read through the Automation API) or a local run's endpoints.
+type targetFlags struct {
+	env        envFlags
+	stackName  string
+	endpoint   string
+	dbEndpoint string
+}
+
+func (f *targetFlags) register(c *cobra.Command) {
+	f.env.register(c)
+	c.Flags().StringVar(&f.stackName, "stack", "", "the deployed stack whose outputs name the pipeline")
+	c.Flags().StringVar(&f.endpoint, "endpoint", "", "SNS/SQS endpoint of a local run (`orderpipe local --serve`) instead of a stack")
+	c.Flags().StringVar(&f.dbEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint of a local run")
+}
+
+func (f *targetFlags) target(ctx context.Context, stderr io.Writer) (ops.Target, error) {
+	switch {
+	case f.endpoint != "":
+		return localTarget(ctx, f.endpoint, f.dbEndpoint)
+	case f.stackName != "":
+		opts, err := f.env.options(stderr)
+		if err != nil {
+			return ops.Target{}, err
+		}
+		env, err := automation.Select(ctx, opts, f.stackName)
+		if err != nil {
+			return ops.Target{}, err
+		}
+		out, err := env.Outputs(ctx)
+		if err != nil {
+			return ops.Target{}, err
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, func(o *config.LoadOptions) error {
+			if f.env.region != "" {
+				o.Region = f.env.region
+			}
+			return nil
+		})
+		if err != nil {
+			return ops.Target{}, fmt.Errorf("AWS configuration: %w", err)
+		}
+		s := func(k string) string { v, _ := out[k].(string); return v }
+		return ops.Target{TopicArn: s(stack.OutputTopicArn), Table: s(stack.OutputTableName), QueueURL: s(stack.OutputQueueURL), DLQURL: s(stack.OutputDLQURL),
+			SNS: sns.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), DB: dynamodb.NewFromConfig(cfg)}, nil
+	}
+	return ops.Target{}, errors.New("name the pipeline with --stack NAME or --endpoint URL")
+}
+
+// localTarget finds a local run's resources by the names the stack "local"
+// derives.
+func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, error) {
+	names := stack.Namer{Project: "orderpipe", Stack: local.StackName}
+	t := ops.Target{SNS: awslocal.SNSClient(endpoint), SQS: awslocal.SQSClient(endpoint), Table: names.Name(stack.DynamoDB, stack.TableName)}
+	if dbEndpoint != "" {
+		t.DB = awslocal.DynamoDBClient(dbEndpoint)
+	}
+	q := awslocal.SQSClient(endpoint)
+	for _, n := range []struct {
+		logical string
+		url     *string
+	}{{stack.QueueName, &t.QueueURL}, {stack.DLQName, &t.DLQURL}} {
+		out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Name(stack.SQS, n.logical))})
+		if err != nil {
+			return t, fmt.Errorf("queue %s at %s: %w", n.logical, endpoint, err)
+		}
+		*n.url = aws.ToString(out.QueueUrl)
+	}
+	topics, err := awslocal.SNSClient(endpoint).ListTopics(ctx, &sns.ListTopicsInput{})
+	if err != nil {
+		return t, fmt.Errorf("topics at %s: %w", endpoint, err)
+	}
+	for _, tp := range topics.Topics {
+		if strings.HasSuffix(aws.ToString(tp.TopicArn), ":"+names.Name(stack.SNS, stack.TopicName)) {
+			t.TopicArn = aws.ToString(tp.TopicArn)
+		}
+	}
+	if t.TopicArn == "" {
+		return t, fmt.Errorf("no order topic at %s", endpoint)
+	}
+	return t, nil
+}
+
+func localCommand(stdout, stderr io.Writer) *cobra.Command {
+	var config []string
+	var ordersFile string
+	var serve bool
+	c := &cobra.Command{
+		Use:   "local",
+		Short: "Run the whole pipeline on this machine and send orders through it",
+		Long: "Starts SNS/SQS (goaws) and DynamoDB (minidyn) on 127.0.0.1, creates the stack's resources under the names a stack \"local\" gets,\n" +
+			"runs the real handler behind a local event source mapping, publishes the demo orders (or --orders FILE, JSON lines),\n" +
+			"waits until the queue is drained and prints where every order went. --serve keeps it running for any AWS SDK or CLI.",
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx := c.Context()
+			cfg, err := parseConfig(config)
+			if err != nil {
+				return err
+			}
+			logs := io.Discard
+			if serve {
+				logs = stderr
+			}
+			p, err := local.Start(ctx, cfg, logs)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			runCtx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- p.Run(runCtx) }()
+			defer func() { stop(); <-done }()
+
+			fmt.Fprintf(stdout, "SNS and SQS: %s\nDynamoDB:    %s\ntopic:       %s\nqueue:       %s\ndead-letter: %s\ntable:       %s\n",
+				p.SQSEndpoint, p.DBEndpoint, p.TopicArn, p.QueueURL, p.DLQURL, p.Table)
+			if serve {
+				fmt.Fprintln(stdout, "serving until Ctrl-C; try: go run ./cmd/orderpipe smoke --endpoint", p.SQSEndpoint, "--dynamodb-endpoint", p.DBEndpoint)
+				<-ctx.Done()
+				return nil
+			}
+			rounds := local.DemoOrders()
+			if ordersFile != "" {
+				orders, err := readLines(ordersFile)
+				if err != nil {
+					return err
+				}
+				rounds = [][]string{orders}
+			}
+			published := 0
+			for _, round := range rounds {
+				if err := p.Publish(ctx, round, stdout, 2*time.Minute); err != nil {
+					return err
+				}
+				published += len(round)
+			}
+			report, err := p.BuildReport(ctx, published)
+			if err != nil {
+				return err
+			}
+			report.Write(stdout)
+			if report.Lost() != 0 {
+				return local.ErrLost
+			}
+			return nil
+		},
+	}
+	c.Flags().StringArrayVar(&config, "config", nil, "orderpipe configuration as key=value; repeatable")
+	c.Flags().StringVar(&ordersFile, "orders", "", "publish the orders of this file (one JSON order a line) instead of the demo")
+	c.Flags().BoolVar(&serve, "serve", false, "keep running and print the endpoints")
+	return c
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines, sc.Err()
+}
+
+func publishCommand(stdout, stderr io.Writer) *cobra.Command {
+	var f targetFlags
+	var file string
+	c := &cobra.Command{
+		Use:   "publish [ORDER_JSON...]",
+		Short: "Publish orders (arguments, or --file with one JSON order a line) to the pipeline's topic",
+		RunE: func(c *cobra.Command, args []string) error {
+			orders := args
+			if file != "" {
+				lines, err := readLines(file)
+				if err != nil {
+					return err
+				}
+				orders = append(orders, lines...)
+			}
+			if len(orders) == 0 {
+				return errors.New("no orders: pass them as arguments or --file")
+			}
+			t, err := f.target(c.Context(), stderr)
+			if err != nil {
+				return err
+			}
+			ids, err := ops.Publish(c.Context(), t.SNS, t.TopicArn, orders)
+			for _, id := range ids {
+				fmt.Fprintln(stdout, "published", id)
+			}
+			return err
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&file, "file", "", "a file of orders, one JSON order a line")
+	return c
+}
+
+func dlqCommand(stdout, stderr io.Writer) *cobra.Command {
+	dlq := &cobra.Command{Use: "dlq", Short: "Look into and redrive the dead-letter queue"}
+	var lf targetFlags
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the dead-letter queue's messages and why they are there, without consuming them",
+		RunE: func(c *cobra.Command, _ []string) error {
+			t, err := lf.target(c.Context(), stderr)
+			if err != nil {
+				return err
+			}
+			msgs, err := ops.ListDLQ(c.Context(), t.SQS, t.DLQURL)
+			printJSON(stdout, msgs)
+			return err
+		},
+	}
+	lf.register(list)
+	var rf targetFlags
+	var dryRun bool
+	redrive := &cobra.Command{
+		Use:   "redrive",
+		Short: "Move the dead-letter queue's messages back to the order queue (send, then delete)",
+		RunE: func(c *cobra.Command, _ []string) error {
+			t, err := rf.target(c.Context(), stderr)
+			if err != nil {
+				return err
+			}
+			moved, err := ops.Redrive(c.Context(), t.SQS, t.DLQURL, t.QueueURL, dryRun)
+			verb := "moved"
+			if dryRun {
+				verb = "would move"
+			}
+			for _, m := range moved {
+				fmt.Fprintln(stdout, verb, m.MessageID)
+			}
+			return err
+		},
+	}
+	rf.register(redrive)
+	redrive.Flags().BoolVar(&dryRun, "dry-run", false, "list what would move, move nothing")
+	dlq.AddCommand(list, redrive)
+	return dlq
+}
+
+func smokeCommand(stdout, stderr io.Writer) *cobra.Command {
+	var f targetFlags
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "smoke",
+		Short: "Send a test order through SNS, wait for it in the table, check the DLQ did not grow; print each hop's time",
+		RunE: func(c *cobra.Command, _ []string) error {
+			t, err := f.target(c.Context(), stderr)
+			if err != nil {
+				return err
+			}
+			if t.DB == nil {
+				return errors.New("smoke needs the table: add --dynamodb-endpoint")
+			}
+			r, err := ops.Smoke(c.Context(), t, timeout)
+			fmt.Fprintf(stdout, "order %s: published in %v, stored after %v, dead-letter queue grew: %v\n", r.OrderID, r.Published, r.Stored, r.DLQGrew)
+			return err
+		},
+	}
+	f.register(c)
+	c.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the order in the table")
+	return c
+}

@@ -1,0 +1,84 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The demo end to end, on the embedded stand-ins: each valid order stored
+// exactly once, the duplicate not rewritten, the conflict never overwriting
+// and reaching the DLQ after its retries, every invalid order in the DLQ
+// with its reason, nothing lost.
+func TestDemo(t *testing.T) {
+	ctx := context.Background()
+	p, err := Start(ctx, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+
+	if p.Table != "orderpipe-local-Orders" || !strings.HasSuffix(p.QueueArn, ":orderpipe-local-OrderQueue") || p.Config.VisibilityTimeout() != 6 {
+		t.Errorf("resources %s %s, visibility %d: not the stack's names and settings", p.Table, p.QueueArn, p.Config.VisibilityTimeout())
+	}
+	var progress bytes.Buffer
+	published := 0
+	for _, round := range DemoOrders() {
+		if err := p.Publish(ctx, round, &progress, time.Minute); err != nil {
+			t.Fatalf("%v\n%s", err, progress.String())
+		}
+		published += len(round)
+	}
+	r, err := p.BuildReport(ctx, published)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []string
+	for _, o := range r.Stored {
+		stored = append(stored, fmt.Sprint(o.OrderID, " ", o.CustomerID, " ", o.Total, " ", o.Currency))
+	}
+	if got := strings.Join(stored, ", "); got != "o-1001 c-42 20.00 EUR, o-1002 c-7 1350 JPY, o-1003 c-9 0.500 BHD" {
+		t.Errorf("stored: %s", got)
+	}
+	if len(r.Duplicates) != 1 || r.Duplicates[0].OrderID != "o-1001" {
+		t.Errorf("duplicates: %+v", r.Duplicates)
+	}
+	var why []string
+	for _, d := range r.DeadLetters {
+		why = append(why, d.Why)
+	}
+	want := []string{
+		"rejected by the handler: body: must be a JSON object: unexpected EOF",
+		"rejected by the handler: currency: must be an ISO 4217 currency code such as EUR; items[0].quantity: must be > 0",
+		"rejected by the handler: total: must equal the sum of quantity × unitPrice over the items: 3.30",
+		"moved by SQS after 3 failed receives; last outcome conflict: order o-1002 is already stored with another payload",
+	}
+	if len(why) != len(want) {
+		t.Fatalf("dead letters:\n%s", strings.Join(why, "\n"))
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range why {
+			found = found || strings.HasPrefix(g, w)
+		}
+		if !found {
+			t.Errorf("no dead letter %q in:\n%s", w, strings.Join(why, "\n"))
+		}
+	}
+	if r.Lost() != 0 {
+		t.Errorf("lost %d", r.Lost())
+	}
+	var out bytes.Buffer
+	r.Write(&out)
+	if !strings.Contains(out.String(), "Published 8 = stored 3 + duplicates 1 + dead-letter queue 4; lost 0") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}

@@ -1,0 +1,182 @@
+// Package local runs the whole order pipeline on one machine: SNS and SQS
+// from goaws and DynamoDB from minidyn, in this process on 127.0.0.1, with
+// the real handler behind a poller that does what Lambda's event source
+// mapping does. Names and settings come from the stack's own configuration
+// and naming code.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/orderpipe/orderpipe/function"
+	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/stack"
+)
+
+// StackName is the stack name of the local run: its resources are named
+// like a stack "local" of project "orderpipe".
+const StackName = "local"
+
+// localDefaults make retries visible within seconds: the visibility timeout
+// derives from the function timeout (6 × 1 s), as on AWS.
+func localDefaults() map[string]string { return map[string]string{"lambdaTimeout": "1"} }
+
+// Pipeline is the running local pipeline.
+type Pipeline struct {
+	Config                  stack.Config
+	TopicArn                string
+	QueueURL, QueueArn      string
+	DLQURL, DLQArn          string
+	Table                   string
+	SQSEndpoint, DBEndpoint string
+
+	SQS *sqs.Client
+	SNS *sns.Client
+	DB  *dynamodb.Client
+
+	Outcomes *Recorder
+
+	sqsSrv *awslocal.SQS
+	dbSrv  *awslocal.DynamoDB
+	log    *slog.Logger
+}
+
+// Start starts the stand-ins and creates the pipeline's resources from the
+// configuration (orderpipe keys; unset ones take the stack's defaults, and
+// lambdaTimeout 1 s). Handler logs go to logs.
+func Start(ctx context.Context, config map[string]string, logs io.Writer) (*Pipeline, error) {
+	merged := localDefaults()
+	maps.Copy(merged, config)
+	cfg, err := stack.LoadConfig(StackName, stack.MapLookup(merged))
+	if err != nil {
+		return nil, err
+	}
+	names := stack.Namer{Project: "orderpipe", Stack: StackName}
+	sqsSrv, err := awslocal.StartSQS(200 * time.Millisecond)
+	if err != nil {
+		return nil, err
+	}
+	dbSrv, err := awslocal.StartDynamoDB()
+	if err != nil {
+		sqsSrv.Close()
+		return nil, err
+	}
+	p := &Pipeline{
+		Config: cfg, Table: names.Name(stack.DynamoDB, stack.TableName),
+		SQSEndpoint: sqsSrv.Endpoint, DBEndpoint: dbSrv.Endpoint,
+		SQS: awslocal.SQSClient(sqsSrv.Endpoint), SNS: awslocal.SNSClient(sqsSrv.Endpoint), DB: awslocal.DynamoDBClient(dbSrv.Endpoint),
+		Outcomes: NewRecorder(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		sqsSrv:   sqsSrv, dbSrv: dbSrv,
+		log: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	if err := p.create(ctx, names); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Pipeline) create(ctx context.Context, names stack.Namer) error {
+	cfg := p.Config
+	if _, err := p.DB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(p.Table),
+		AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String("orderId"), AttributeType: dbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []dbtypes.KeySchemaElement{{AttributeName: aws.String("orderId"), KeyType: dbtypes.KeyTypeHash}},
+		BillingMode:          dbtypes.BillingModePayPerRequest,
+	}); err != nil {
+		return fmt.Errorf("create table %s: %w", p.Table, err)
+	}
+	var err error
+	if p.DLQURL, p.DLQArn, err = p.createQueue(ctx, names.Name(stack.SQS, stack.DLQName), map[string]string{
+		"MessageRetentionPeriod": strconv.Itoa(cfg.DLQRetention),
+	}); err != nil {
+		return err
+	}
+	redrive, err := stack.RedrivePolicy(p.DLQArn, cfg.MaxReceiveCount)
+	if err != nil {
+		return err
+	}
+	if p.QueueURL, p.QueueArn, err = p.createQueue(ctx, names.Name(stack.SQS, stack.QueueName), map[string]string{
+		"VisibilityTimeout":      strconv.Itoa(cfg.VisibilityTimeout()),
+		"MessageRetentionPeriod": strconv.Itoa(cfg.QueueRetention),
+		"RedrivePolicy":          redrive,
+	}); err != nil {
+		return err
+	}
+	topic, err := p.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(names.Name(stack.SNS, stack.TopicName))})
+	if err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	p.TopicArn = aws.ToString(topic.TopicArn)
+	if _, err := p.SNS.Subscribe(ctx, &sns.SubscribeInput{
+		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(p.QueueArn),
+		Attributes: map[string]string{"RawMessageDelivery": strconv.FormatBool(cfg.RawMessageDelivery)},
+	}); err != nil {
+		return fmt.Errorf("subscribe the queue: %w", err)
+	}
+	return nil
+}
+
+func (p *Pipeline) createQueue(ctx context.Context, name string, attrs map[string]string) (url, arn string, err error) {
+	out, err := p.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if err != nil {
+		return "", "", fmt.Errorf("create queue %s: %w", name, err)
+	}
+	url = aws.ToString(out.QueueUrl)
+	got, err := p.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", "", fmt.Errorf("queue %s: %w", name, err)
+	}
+	return url, got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
+}
+
+// Handler is the real handler, wired to the stand-ins.
+func (p *Pipeline) Handler() *function.Handler {
+	return &function.Handler{
+		Store:       function.DynamoStore{Client: p.DB, Table: p.Table},
+		DeadLetters: function.SQSDeadLetters{Client: p.SQS, QueueURL: p.DLQURL},
+		Log:         slog.New(p.Outcomes),
+		Concurrency: p.Config.HandlerConcurrency,
+	}
+}
+
+// Run runs the event source mapping until ctx is done.
+func (p *Pipeline) Run(ctx context.Context) error {
+	poller := &Poller{
+		Client: p.SQS, QueueURL: p.QueueURL, QueueArn: p.QueueArn, Region: awslocal.Region,
+		BatchSize: p.Config.BatchSize, Window: time.Duration(p.Config.BatchWindow) * time.Second,
+		Concurrency: p.Config.MaxConcurrency, Invoke: p.Handler().Handle, Log: p.log,
+	}
+	return poller.Run(ctx)
+}
+
+// Depth is the number of messages in a queue, visible or in flight.
+func (p *Pipeline) Depth(ctx context.Context, queueURL string) (int, error) {
+	out, err := p.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+	if err != nil {
+		return 0, fmt.Errorf("queue depth: %w", err)
+	}
+	// goaws counts in-flight messages here too.
+	return strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+}
+
+// Close stops the stand-ins.
+func (p *Pipeline) Close() error {
+	return errors.Join(p.sqsSrv.Close(), p.dbSrv.Close())
+}

@@ -1,0 +1,132 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// SQSAPI is the part of the SQS client the poller uses.
+type SQSAPI interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+}
+
+// Poller does locally what Lambda's event source mapping does: it long-polls
+// the queue, gathers a batch (up to BatchSize, within Window), invokes the
+// handler, deletes exactly the records the handler did not report as
+// failures, and leaves those to reappear after the queue's visibility
+// timeout. It relies on nothing goaws gets wrong (receive counts, per-request
+// visibility timeouts).
+type Poller struct {
+	Client      SQSAPI
+	QueueURL    string
+	QueueArn    string
+	Region      string
+	BatchSize   int
+	Window      time.Duration
+	Concurrency int // batches in flight at once
+	Invoke      func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	Log         *slog.Logger
+}
+
+// Run polls until ctx is done, then waits for the batches in flight.
+func (p *Poller) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range max(1, p.Concurrency) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				batch, err := p.gather(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						p.Log.Warn("receive failed", "error", err.Error())
+						time.Sleep(time.Second)
+					}
+					continue
+				}
+				if len(batch) > 0 {
+					// A batch in hand is finished even when ctx ends now.
+					p.process(context.WithoutCancel(ctx), batch)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// gather receives up to BatchSize messages: it returns once the batch is
+// full, or the window has passed with at least one message.
+func (p *Poller) gather(ctx context.Context) ([]types.Message, error) {
+	var batch []types.Message
+	deadline := time.Now().Add(p.Window)
+	for len(batch) < p.BatchSize {
+		wait := int32(1) // short long-polls, so that Ctrl-C is honoured quickly
+		out, err := p.Client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(p.QueueURL),
+			MaxNumberOfMessages:         int32(min(10, p.BatchSize-len(batch))),
+			WaitTimeSeconds:             wait,
+			MessageAttributeNames:       []string{"All"},
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		})
+		if err != nil {
+			return batch, err
+		}
+		batch = append(batch, out.Messages...)
+		if len(batch) > 0 && (p.Window == 0 || time.Now().After(deadline)) {
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return batch, nil
+}
+
+func (p *Poller) process(ctx context.Context, batch []types.Message) {
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(batch))}
+	for i, m := range batch {
+		ev.Records[i] = events.SQSMessage{
+			MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body),
+			Md5OfBody: aws.ToString(m.MD5OfBody), Attributes: m.Attributes, EventSource: "aws:sqs",
+			EventSourceARN: p.QueueArn, AWSRegion: p.Region,
+		}
+	}
+	resp, err := p.Invoke(ctx, ev)
+	if err != nil {
+		// As Lambda: a failed invocation returns the whole batch.
+		p.Log.Error("invocation failed; the batch returns to the queue", "error", err.Error())
+		return
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	var done []types.DeleteMessageBatchRequestEntry
+	for i, m := range batch {
+		if !failed[aws.ToString(m.MessageId)] {
+			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	for len(done) > 0 {
+		n := min(10, len(done))
+		out, err := p.Client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(p.QueueURL), Entries: done[:n]})
+		switch {
+		case err != nil:
+			p.Log.Error("delete failed; the messages will be delivered again", "error", err.Error())
+		case len(out.Failed) > 0:
+			p.Log.Error("delete failed for some messages; they will be delivered again", "error", errors.New(aws.ToString(out.Failed[0].Message)).Error())
+		}
+		done = done[n:]
+	}
+}

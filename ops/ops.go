@@ -1,0 +1,209 @@
+// Package ops holds the operator's tools for a running pipeline, deployed or
+// local: publish orders, list and redrive the dead-letter queue, and the
+// end-to-end smoke test.
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/orderpipe/orderpipe/function"
+)
+
+// Publisher publishes to SNS.
+type Publisher interface {
+	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Publish publishes each order to the topic and returns the message ids.
+func Publish(ctx context.Context, p Publisher, topicArn string, orders []string) ([]string, error) {
+	ids := make([]string, 0, len(orders))
+	for i, o := range orders {
+		out, err := p.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topicArn), Message: aws.String(o)})
+		if err != nil {
+			return ids, fmt.Errorf("publish order %d: %w", i+1, err)
+		}
+		ids = append(ids, aws.ToString(out.MessageId))
+	}
+	return ids, nil
+}
+
+// Queue is the part of the SQS client the DLQ tools use.
+type Queue interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+// DeadLetter is a message in the dead-letter queue.
+type DeadLetter struct {
+	MessageID         string `json:"messageId"`
+	Body              string `json:"body"`
+	Reason            string `json:"reason,omitempty"` // set when the handler rejected it
+	OriginalMessageID string `json:"originalMessageId,omitempty"`
+	RejectedAt        string `json:"rejectedAt,omitempty"`
+	ReceiveCount      int    `json:"receiveCount,omitempty"`
+	receipt           string
+}
+
+// Moved reports whether SQS moved the message after maxReceiveCount, rather
+// than the handler rejecting it.
+func (d DeadLetter) Moved() bool { return d.Reason == "" }
+
+// receiveAll receives every message of the queue; they stay invisible for
+// the queue's visibility timeout.
+func receiveAll(ctx context.Context, q Queue, queueURL string) ([]DeadLetter, error) {
+	var all []DeadLetter
+	for {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageAttributeNames:       []string{"All"},
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
+		})
+		if err != nil {
+			return all, fmt.Errorf("receive from the dead-letter queue: %w", err)
+		}
+		if len(out.Messages) == 0 {
+			return all, nil
+		}
+		for _, m := range out.Messages {
+			attr := func(name string) string { return aws.ToString(m.MessageAttributes[name].StringValue) }
+			n, _ := strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
+			all = append(all, DeadLetter{
+				MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), ReceiveCount: n,
+				Reason: attr(function.AttrReason), OriginalMessageID: attr(function.AttrOriginalMessageID), RejectedAt: attr(function.AttrRejectedAt),
+				receipt: aws.ToString(m.ReceiptHandle),
+			})
+		}
+	}
+}
+
+// ListDLQ lists the dead-letter queue without consuming it: every message is
+// made visible again before ListDLQ returns.
+func ListDLQ(ctx context.Context, q Queue, dlqURL string) ([]DeadLetter, error) {
+	all, err := receiveAll(ctx, q, dlqURL)
+	var errs []error
+	for _, d := range all {
+		if _, err := q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+			QueueUrl: aws.String(dlqURL), ReceiptHandle: aws.String(d.receipt), VisibilityTimeout: 0,
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("release %s: %w", d.MessageID, err))
+		}
+	}
+	return all, errors.Join(append([]error{err}, errs...)...)
+}
+
+// Redrive moves every message of the dead-letter queue back to the source
+// queue: each is sent, and only then deleted from the DLQ, so a failure
+// leaves it in one queue or (after a failed delete) in both, never in none.
+// With dryRun it only lists them. The message attributes the handler added
+// are dropped: the message goes back as it first came.
+func Redrive(ctx context.Context, q Queue, dlqURL, queueURL string, dryRun bool) ([]DeadLetter, error) {
+	if dryRun {
+		return ListDLQ(ctx, q, dlqURL)
+	}
+	all, err := receiveAll(ctx, q, dlqURL)
+	if err != nil {
+		return nil, err
+	}
+	var moved []DeadLetter
+	for _, d := range all {
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(d.Body)}); err != nil {
+			return moved, fmt.Errorf("redrive %s: send: %w (it stays in the dead-letter queue)", d.MessageID, err)
+		}
+		if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(dlqURL), ReceiptHandle: aws.String(d.receipt)}); err != nil {
+			return moved, fmt.Errorf("redrive %s: sent, but not deleted from the dead-letter queue: %w", d.MessageID, err)
+		}
+		moved = append(moved, d)
+	}
+	return moved, nil
+}
+
+// Table is the part of the DynamoDB client the smoke test uses.
+type Table interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+// Target is a running pipeline: its topic, table and queues, and clients.
+type Target struct {
+	TopicArn, Table, QueueURL, DLQURL string
+	SNS                               Publisher
+	SQS                               Queue
+	DB                                Table
+}
+
+// SmokeResult is the timing of each hop of the smoke test.
+type SmokeResult struct {
+	OrderID   string        `json:"orderId"`
+	Published time.Duration `json:"published"` // until SNS accepted it
+	Stored    time.Duration `json:"stored"`    // until it was in the table
+	DLQGrew   bool          `json:"dlqGrew"`
+}
+
+// Smoke publishes a uniquely identified test order, waits up to timeout
+// until it is in the table, and checks that the dead-letter queue did not
+// grow meanwhile (a DLQ that already held messages is the alarms' business).
+func Smoke(ctx context.Context, t Target, timeout time.Duration) (SmokeResult, error) {
+	id := fmt.Sprintf("smoke-%d", time.Now().UnixNano())
+	order := fmt.Sprintf(`{"orderId":%q,"customerId":"smoke-test","items":[{"sku":"SMOKE","quantity":1,"unitPrice":"0.01"}],"currency":"EUR","total":"0.01","createdAt":%q}`,
+		id, time.Now().UTC().Format(time.RFC3339))
+	r := SmokeResult{OrderID: id}
+	before, err := depth(ctx, t.SQS, t.DLQURL)
+	if err != nil {
+		return r, err
+	}
+	start := time.Now()
+	if _, err := Publish(ctx, t.SNS, t.TopicArn, []string{order}); err != nil {
+		return r, err
+	}
+	r.Published = time.Since(start)
+	deadline := start.Add(timeout)
+	for {
+		got, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Table), ConsistentRead: aws.Bool(true),
+			Key: map[string]dbtypes.AttributeValue{"orderId": &dbtypes.AttributeValueMemberS{Value: id}}})
+		if err != nil {
+			return r, fmt.Errorf("read the table: %w", err)
+		}
+		if got.Item != nil {
+			r.Stored = time.Since(start)
+			break
+		}
+		if time.Now().After(deadline) {
+			return r, fmt.Errorf("order %s not in %s after %v", id, t.Table, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	after, err := depth(ctx, t.SQS, t.DLQURL)
+	if err != nil {
+		return r, err
+	}
+	if r.DLQGrew = after > before; r.DLQGrew {
+		return r, fmt.Errorf("the dead-letter queue grew from %d to %d messages during the smoke test", before, after)
+	}
+	return r, nil
+}
+
+func depth(ctx context.Context, q Queue, queueURL string) (int, error) {
+	out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
+	if err != nil {
+		return 0, fmt.Errorf("queue depth: %w", err)
+	}
+	return strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+}

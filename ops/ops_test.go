@@ -1,0 +1,109 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// memQueues are SQS queues in memory, with injected failures.
+type memQueues struct {
+	queues     map[string][]string // url → bodies
+	failSend   bool
+	failDelete bool
+	received   map[string]string // receipt → url
+	released   int
+}
+
+func (m *memQueues) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	url := aws.ToString(in.QueueUrl)
+	var out sqs.ReceiveMessageOutput
+	for i, b := range m.queues[url] {
+		receipt := fmt.Sprint(url, "#", i)
+		if _, taken := m.received[receipt]; taken {
+			continue
+		}
+		m.received[receipt] = url
+		out.Messages = append(out.Messages, types.Message{MessageId: aws.String(fmt.Sprint("m", i)), Body: aws.String(b), ReceiptHandle: aws.String(receipt)})
+	}
+	return &out, nil
+}
+
+func (m *memQueues) ChangeMessageVisibility(context.Context, *sqs.ChangeMessageVisibilityInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+	m.released++
+	return &sqs.ChangeMessageVisibilityOutput{}, nil
+}
+
+func (m *memQueues) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	if m.failSend {
+		return nil, errors.New("send refused")
+	}
+	url := aws.ToString(in.QueueUrl)
+	m.queues[url] = append(m.queues[url], aws.ToString(in.MessageBody))
+	return &sqs.SendMessageOutput{}, nil
+}
+
+func (m *memQueues) DeleteMessage(_ context.Context, in *sqs.DeleteMessageInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	if m.failDelete {
+		return nil, errors.New("delete refused")
+	}
+	receipt := aws.ToString(in.ReceiptHandle)
+	url := m.received[receipt]
+	var i int
+	fmt.Sscanf(receipt[strings.LastIndex(receipt, "#")+1:], "%d", &i)
+	m.queues[url][i] = "" // deleted
+	return &sqs.DeleteMessageOutput{}, nil
+}
+
+func (m *memQueues) GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
+	return &sqs.GetQueueAttributesOutput{}, nil
+}
+
+func (m *memQueues) live(url string) []string {
+	var out []string
+	for _, b := range m.queues[url] {
+		if b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Redrive never loses a message: a failed send leaves it in the DLQ, a
+// failed delete leaves it in both queues.
+func TestRedriveLosesNothing(t *testing.T) {
+	tests := []struct {
+		name                 string
+		failSend, failDelete bool
+		dlq, queue           int
+		err                  string
+	}{
+		{"moves", false, false, 0, 2, ""},
+		{"send fails", true, false, 2, 0, "send: send refused (it stays in the dead-letter queue)"},
+		{"delete fails", false, true, 2, 1, "sent, but not deleted from the dead-letter queue"},
+	}
+	for _, tt := range tests {
+		m := &memQueues{queues: map[string][]string{"dlq": {"a", "b"}}, received: map[string]string{}, failSend: tt.failSend, failDelete: tt.failDelete}
+		_, err := Redrive(context.Background(), m, "dlq", "queue", false)
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.err)
+		}
+		if len(m.live("dlq")) != tt.dlq || len(m.live("queue")) != tt.queue {
+			t.Errorf("%s: dlq %v, queue %v", tt.name, m.live("dlq"), m.live("queue"))
+		}
+	}
+}
+
+func TestDryRunMovesNothing(t *testing.T) {
+	m := &memQueues{queues: map[string][]string{"dlq": {"a", "b"}}, received: map[string]string{}}
+	listed, err := Redrive(context.Background(), m, "dlq", "queue", true)
+	if err != nil || len(listed) != 2 || len(m.live("dlq")) != 2 || len(m.live("queue")) != 0 || m.released != 2 {
+		t.Errorf("dry run: %v %v, dlq %v, queue %v, released %d", listed, err, m.live("dlq"), m.live("queue"), m.released)
+	}
+}
