@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -206,4 +207,50 @@ func depth(ctx context.Context, q Queue, queueURL string) (int, error) {
 		return 0, fmt.Errorf("queue depth: %w", err)
 	}
 	return strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+}
+
+// Mover is the part of the SQS client that runs message-move tasks.
+type Mover interface {
+	StartMessageMoveTask(ctx context.Context, in *sqs.StartMessageMoveTaskInput, opts ...func(*sqs.Options)) (*sqs.StartMessageMoveTaskOutput, error)
+	ListMessageMoveTasks(ctx context.Context, in *sqs.ListMessageMoveTasksInput, opts ...func(*sqs.Options)) (*sqs.ListMessageMoveTasksOutput, error)
+}
+
+// MoveTask has SQS move the dead-letter queue's messages back to the queues
+// they came from, with a message-move task, and waits until it ends. SQS
+// keeps each message in one queue or the other throughout. An endpoint
+// without message-move tasks (goaws) fails at the start, and the caller can
+// fall back to Redrive.
+func MoveTask(ctx context.Context, m Mover, dlqArn string, timeout time.Duration) (moved int64, err error) {
+	start, err := m.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(dlqArn)})
+	if err != nil {
+		return 0, fmt.Errorf("start a message-move task: %w", err)
+	}
+	handle := aws.ToString(start.TaskHandle)
+	deadline := time.Now().Add(timeout)
+	for {
+		out, err := m.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(dlqArn), MaxResults: aws.Int32(10)})
+		if err != nil {
+			return 0, fmt.Errorf("message-move task %s: %w", handle, err)
+		}
+		// The most recent task comes first: the one just started. (SQS names
+		// a task's handle only while it runs.)
+		if len(out.Results) > 0 {
+			task := out.Results[0]
+			switch aws.ToString(task.Status) {
+			case "COMPLETED":
+				return task.ApproximateNumberOfMessagesMoved, nil
+			case "FAILED", "CANCELLED":
+				return task.ApproximateNumberOfMessagesMoved, fmt.Errorf("message-move task %s %s: %s",
+					handle, strings.ToLower(aws.ToString(task.Status)), aws.ToString(task.FailureReason))
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("message-move task %s still running after %v; it goes on in SQS", handle, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

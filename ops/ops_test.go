@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -105,5 +106,29 @@ func TestDryRunMovesNothing(t *testing.T) {
 	listed, err := Redrive(context.Background(), m, "dlq", "queue", true)
 	if err != nil || len(listed) != 2 || len(m.live("dlq")) != 2 || len(m.live("queue")) != 0 || m.released != 2 {
 		t.Errorf("dry run: %v %v, dlq %v, queue %v, released %d", listed, err, m.live("dlq"), m.live("queue"), m.released)
+	}
+}
+
+// movingQueues run message-move tasks, as SQS does.
+type movingQueues struct {
+	memQueues
+	started bool
+}
+
+func (m *movingQueues) StartMessageMoveTask(_ context.Context, in *sqs.StartMessageMoveTaskInput, _ ...func(*sqs.Options)) (*sqs.StartMessageMoveTaskOutput, error) {
+	m.started = true
+	return &sqs.StartMessageMoveTaskOutput{TaskHandle: aws.String("h1")}, nil
+}
+
+func (m *movingQueues) ListMessageMoveTasks(context.Context, *sqs.ListMessageMoveTasksInput, ...func(*sqs.Options)) (*sqs.ListMessageMoveTasksOutput, error) {
+	return &sqs.ListMessageMoveTasksOutput{Results: []types.ListMessageMoveTasksResultEntry{
+		{TaskHandle: aws.String("h1"), Status: aws.String("COMPLETED"), ApproximateNumberOfMessagesMoved: 2}}}, nil
+}
+
+func TestMoveTask(t *testing.T) {
+	m := &movingQueues{}
+	n, err := MoveTask(context.Background(), m, "arn:aws:sqs:eu-west-1:1:dlq", time.Minute)
+	if err != nil || n != 2 || !m.started {
+		t.Errorf("moved %d, %v", n, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/spf13/cobra"
 
 	"github.com/orderpipe/orderpipe/automation"
@@ -254,6 +255,18 @@ func dlqCommand(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if m, ok := t.SQS.(ops.Mover); ok && !dryRun {
+				arn, err := queueArn(c.Context(), t.SQS, t.DLQURL)
+				if err != nil {
+					return err
+				}
+				n, err := ops.MoveTask(c.Context(), m, arn, 10*time.Minute)
+				if err == nil {
+					fmt.Fprintf(stdout, "moved %d messages with a message-move task\n", n)
+					return nil
+				}
+				fmt.Fprintf(stderr, "no message-move task (%v); moving the messages one by one\n", err)
+			}
 			moved, err := ops.Redrive(c.Context(), t.SQS, t.DLQURL, t.QueueURL, dryRun)
 			verb := "moved"
 			if dryRun {
@@ -269,6 +282,15 @@ func dlqCommand(stdout, stderr io.Writer) *cobra.Command {
 	redrive.Flags().BoolVar(&dryRun, "dry-run", false, "list what would move, move nothing")
 	dlq.AddCommand(list, redrive)
 	return dlq
+}
+
+func queueArn(ctx context.Context, q ops.Queue, url string) (string, error) {
+	out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", fmt.Errorf("the ARN of %s: %w", url, err)
+	}
+	return out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
 }
 
 func smokeCommand(stdout, stderr io.Writer) *cobra.Command {
