@@ -53,6 +53,7 @@ func (p *Pipeline) Drain(ctx context.Context, w io.Writer, timeout time.Duration
 	// may not be in the queue yet.
 	time.Sleep(300 * time.Millisecond)
 	var last [2]int
+	start, lastLine := time.Now(), time.Time{}
 	for {
 		n, err := p.Depth(ctx, p.QueueURL)
 		if err != nil {
@@ -61,10 +62,11 @@ func (p *Pipeline) Drain(ctx context.Context, w io.Writer, timeout time.Duration
 		if n == 0 {
 			return nil
 		}
-		// A line when something moved, not on every poll.
-		if d, _ := p.Depth(ctx, p.DLQURL); [2]int{n, d} != last {
-			fmt.Fprintf(w, "  waiting: %d in the queue (a failed one reappears after %ds), %d in the dead-letter queue\n", n, p.Config.VisibilityTimeout(), d)
-			last = [2]int{n, d}
+		// A line when something moved, and every 5 s while retries wait.
+		if d, _ := p.Depth(ctx, p.DLQURL); [2]int{n, d} != last || time.Since(lastLine) >= 5*time.Second {
+			fmt.Fprintf(w, "  %2.0fs: %d in the queue (a failed one reappears after %ds), %d in the dead-letter queue\n",
+				time.Since(start).Seconds(), n, p.Config.VisibilityTimeout(), d)
+			last, lastLine = [2]int{n, d}, time.Now()
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the queue still holds %d messages after %v", n, timeout)
@@ -122,8 +124,10 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int) (Report, erro
 
 	outcomes := p.Outcomes.Outcomes()
 	last := map[string]Outcome{}
+	deliveries := map[string]int{}
 	for _, o := range outcomes {
 		last[o.MessageID] = o
+		deliveries[o.MessageID]++
 		if o.Outcome == "duplicate" {
 			r.Duplicates = append(r.Duplicates, o)
 		}
@@ -136,7 +140,8 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int) (Report, erro
 		why := "rejected by the handler: " + d.Reason
 		if d.Moved() {
 			o := last[d.MessageID]
-			why = fmt.Sprintf("moved by SQS after %d failed receives; last outcome %s: %s", p.Config.MaxReceiveCount, o.Outcome, o.Error)
+			why = fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
+				deliveries[d.MessageID], p.Config.MaxReceiveCount, o.Outcome, o.Error)
 		}
 		r.DeadLetters = append(r.DeadLetters, DeadLetter{d, why})
 	}
