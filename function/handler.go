@@ -86,12 +86,11 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	}
 
 	// Parsing is CPU work and runs here; only the calls to DynamoDB and SQS
-	// run concurrently.
+	// run concurrently, in goroutines that stay small.
 	recs := make([]record, len(ev.Records))
 	for i := range ev.Records {
 		recs[i] = h.parse(&ev.Records[i])
 	}
-	outcomes := make([]Outcome, len(recs))
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i := range recs {
@@ -99,17 +98,20 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			outcomes[i] = h.handleRecord(ctx, log, &recs[i])
+			h.handleRecord(ctx, &recs[i])
 		}()
 	}
 	wg.Wait()
 
+	// Logging is CPU work too: it runs here, one line per record.
 	var resp events.SQSEventResponse
 	counts := Counts{}
-	for i, o := range outcomes {
-		counts[o]++
-		if !o.done() {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+	for i := range recs {
+		r := &recs[i]
+		logRecord(ctx, log, r)
+		counts[r.outcome]++
+		if !r.outcome.done() {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.msg.MessageId})
 		}
 	}
 	if h.Metrics != nil {
@@ -130,11 +132,13 @@ func (h *Handler) now() time.Time {
 
 // record is one message on its way through the handler.
 type record struct {
-	msg      *events.SQSMessage
-	start    time.Time
-	order    Order
-	parseErr error // a ValidationError: the message is poison
-	panicked any   // what parsing panicked with
+	msg        *events.SQSMessage
+	start, end time.Time
+	order      Order
+	parseErr   error // a ValidationError: the message is poison
+	panicked   any   // what handling it panicked with
+	outcome    Outcome
+	err        error // why it failed, when it did
 }
 
 func (h *Handler) parse(msg *events.SQSMessage) (r record) {
@@ -149,50 +153,57 @@ func (h *Handler) parse(msg *events.SQSMessage) (r record) {
 }
 
 // handleRecord stores the record's order or sends the poison message to the
-// dead-letter queue, and returns the outcome. It never panics, and all it
-// learns goes into one log line.
-func (h *Handler) handleRecord(ctx context.Context, log *slog.Logger, r *record) (outcome Outcome) {
+// dead-letter queue, and sets the outcome. It never panics.
+func (h *Handler) handleRecord(ctx context.Context, r *record) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicked = p
+		}
+		if r.panicked != nil {
+			r.outcome = Failed
+		}
+		r.end = h.now()
+	}()
+	switch {
+	case r.panicked != nil:
+	case r.parseErr != nil:
+		r.outcome = Rejected
+		if r.err = h.DeadLetters.Reject(ctx, *r.msg, r.parseErr.Error(), r.start); r.err != nil {
+			// Not in the DLQ, so it must stay on the queue.
+			r.outcome = Failed
+		}
+	default:
+		r.outcome, r.err = h.Store.Put(ctx, r.order, r.msg.MessageId, r.start)
+		if r.err != nil && r.outcome != Conflict {
+			r.outcome = Failed
+		}
+	}
+}
+
+// logRecord writes the record's one log line.
+func logRecord(ctx context.Context, log *slog.Logger, r *record) {
 	attrs := make([]slog.Attr, 0, 6)
 	attrs = append(attrs, slog.String("messageId", r.msg.MessageId))
-	level := slog.LevelInfo
-	defer func() {
-		p := r.panicked
-		if p == nil {
-			p = recover()
-		}
-		if p != nil {
-			outcome, level = Failed, slog.LevelError
-			attrs = append(attrs, slog.String("error", fmt.Sprint("panic: ", p)))
-		}
-		attrs = append(attrs, slog.String("outcome", string(outcome)),
-			slog.Float64("durationMs", float64(h.now().Sub(r.start).Microseconds())/1000))
-		log.LogAttrs(ctx, level, "order "+string(outcome), attrs...)
-	}()
-	if r.panicked != nil {
-		return Failed
+	if r.parseErr == nil && r.order.OrderID != "" {
+		attrs = append(attrs, slog.String("orderId", r.order.OrderID))
 	}
-
 	if r.parseErr != nil {
-		reason := r.parseErr.Error()
-		attrs = append(attrs, slog.String("reason", reason))
-		if err := h.DeadLetters.Reject(ctx, *r.msg, reason, r.start); err != nil {
-			// Not in the DLQ, so it must stay on the queue.
-			level = slog.LevelError
-			attrs = append(attrs, slog.String("error", err.Error()))
-			return Failed
-		}
+		attrs = append(attrs, slog.String("reason", r.parseErr.Error()))
+	}
+	switch {
+	case r.panicked != nil:
+		attrs = append(attrs, slog.String("error", fmt.Sprint("panic: ", r.panicked)))
+	case r.err != nil:
+		attrs = append(attrs, slog.String("error", r.err.Error()))
+	}
+	attrs = append(attrs, slog.String("outcome", string(r.outcome)),
+		slog.Float64("durationMs", float64(r.end.Sub(r.start).Microseconds())/1000))
+	level := slog.LevelInfo
+	switch r.outcome {
+	case Rejected:
 		level = slog.LevelWarn
-		return Rejected
-	}
-	attrs = append(attrs, slog.String("orderId", r.order.OrderID))
-
-	outcome, err := h.Store.Put(ctx, r.order, r.msg.MessageId, r.start)
-	if err != nil {
+	case Conflict, Failed:
 		level = slog.LevelError
-		attrs = append(attrs, slog.String("error", err.Error()))
-		if outcome != Conflict {
-			outcome = Failed
-		}
 	}
-	return outcome
+	log.LogAttrs(ctx, level, "order "+string(r.outcome), attrs...)
 }
