@@ -3,6 +3,7 @@ package function
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	gojson "github.com/goccy/go-json"
 	"golang.org/x/text/currency"
 )
 
@@ -87,22 +89,57 @@ func ParseOrder(body string) (Order, error) {
 		return Order{}, ValidationError{{"body", fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
 	}
 
-	var o Order
-	dec := json.NewDecoder(strings.NewReader(payload))
-	dec.DisallowUnknownFields()
-	// Decoding null into a struct succeeds and leaves it empty, hence the
-	// check for an object.
-	if err := dec.Decode(&o); err != nil || dec.More() || !strings.HasPrefix(strings.TrimLeft(payload, " \t\r\n"), "{") {
-		// The fast path stops at the first problem; this one finds them all.
-		if errs := describeMalformed(payload); len(errs) > 0 {
-			return Order{}, errs
+	o, err := decodeFast(payload)
+	if err != nil {
+		// encoding/json has the last word on what the fast decoder refused.
+		if o, err = decodeStrict(payload); err != nil {
+			// Both stop at the first problem; this finds them all.
+			if errs := describeMalformed(payload); len(errs) > 0 {
+				return Order{}, errs
+			}
+			return Order{}, ValidationError{{"body", "must be an order: " + err.Error()}}
 		}
-		return Order{}, ValidationError{{"body", "must be an order: " + fmt.Sprint(err)}}
 	}
 	if errs := o.validate(nil); len(errs) > 0 {
 		return Order{}, errs
 	}
 	return o, nil
+}
+
+// decodeFast decodes an order with goccy/go-json, about four times faster
+// than encoding/json here (BenchmarkHandleBatch). It only ever accepts what
+// decodeStrict accepts, with the same result: FuzzParseOrder checks that.
+func decodeFast(payload string) (Order, error) {
+	var o Order
+	dec := gojson.NewDecoder(strings.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		return Order{}, err
+	}
+	if dec.More() || !isObject(payload) {
+		return Order{}, errors.New("not one JSON object")
+	}
+	return o, nil
+}
+
+// decodeStrict decodes an order with encoding/json, refusing unknown fields.
+func decodeStrict(payload string) (Order, error) {
+	var o Order
+	dec := json.NewDecoder(strings.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		return Order{}, err
+	}
+	if dec.More() || !isObject(payload) {
+		return Order{}, errors.New("not one JSON object")
+	}
+	return o, nil
+}
+
+// isObject reports whether the JSON value is an object: decoding null into
+// a struct succeeds and leaves it empty.
+func isObject(payload string) bool {
+	return strings.HasPrefix(strings.TrimLeft(payload, " \t\r\n"), "{")
 }
 
 // snsEnvelope is the part of an SNS notification the handler reads.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -176,10 +177,23 @@ func TestParseOrderRejects(t *testing.T) {
 // The invariant of parsing: it never panics, and it returns either an order
 // that passes validation or errors that each name a field and a rule.
 func FuzzParseOrder(f *testing.F) {
-	for _, seed := range []string{validOrder, snsWrap(validOrder), `{}`, `[]`, `{"items":[{}]}`, order(`total="1e3"`), "\xff"} {
+	for _, seed := range []string{validOrder, snsWrap(validOrder), `{}`, `[]`, `{"items":[{}]}`, order(`total="1e3"`), "\xff",
+		// Where two JSON decoders may disagree.
+		`{"orderId":"a","orderId":"b"}`, `{"OrderID":"a","CUSTOMERID":"c"}`, `{"order\u0049d":"x"}`, `{"orderId":"\ud800"}`,
+		`{"items":[{"quantity":1e0}]}`, `{"items":[{"quantity":01}]}`, `{"items":[{"quantity":9223372036854775808}]}`,
+		`{"items":[{"sku":"a","extra":{"x":[1,2]}}]}`, `{"orderId":null,"items":null}`, `{"orderId":"a"} `, "{\"orderId\":\"a\"}\n{}",
+		`{"orderId":"a",}`, `{"orderId":"a"`, ` {"orderId":"é"}`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
+		// The fast decoder accepts only what encoding/json accepts, and
+		// decodes it the same.
+		if fast, err := decodeFast(body); err == nil {
+			strict, err := decodeStrict(body)
+			if err != nil || !reflect.DeepEqual(fast, strict) {
+				t.Fatalf("fast decoder: %+v; encoding/json: %+v, %v", fast, strict, err)
+			}
+		}
 		o, err := ParseOrder(body)
 		if err == nil {
 			if errs := o.validate(nil); len(errs) > 0 {
