@@ -110,26 +110,23 @@ func ParseOrder(body string) (Order, error) {
 // than encoding/json here (BenchmarkHandleBatch). It only ever accepts what
 // decodeStrict accepts, with the same result: FuzzParseOrder checks that.
 func decodeFast(payload string) (Order, error) {
+	var o Order
 	dec := gojson.NewDecoder(strings.NewReader(payload))
 	dec.DisallowUnknownFields()
-	return decodeWith(dec, payload)
+	if err := dec.Decode(&o); err != nil {
+		return Order{}, err
+	}
+	if dec.More() || !isObject(payload) {
+		return Order{}, errors.New("not one JSON object")
+	}
+	return o, nil
 }
 
 // decodeStrict decodes an order with encoding/json, refusing unknown fields.
 func decodeStrict(payload string) (Order, error) {
+	var o Order
 	dec := json.NewDecoder(strings.NewReader(payload))
 	dec.DisallowUnknownFields()
-	return decodeWith(dec, payload)
-}
-
-// decoder is what encoding/json's and goccy/go-json's decoders share.
-type decoder interface {
-	Decode(v any) error
-	More() bool
-}
-
-func decodeWith(dec decoder, payload string) (Order, error) {
-	var o Order
 	if err := dec.Decode(&o); err != nil {
 		return Order{}, err
 	}
