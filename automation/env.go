@@ -135,9 +135,11 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 		backend = "file://" + filepath.ToSlash(o.StateDir)
 	}
 	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
-	if _, ok := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE"); !ok {
-		// Ephemeral stacks hold no secrets; the file backend still wants a
-		// passphrase to be set.
+	_, phrase := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE")
+	_, phraseFile := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE_FILE")
+	if !phrase && !phraseFile {
+		// Ephemeral stacks hold no secrets; a self-managed backend still
+		// wants a passphrase to be set.
 		env["PULUMI_CONFIG_PASSPHRASE"] = ""
 	}
 	maps.Copy(env, o.EnvVars)
