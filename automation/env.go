@@ -320,15 +320,11 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 			return nil, err
 		}
 		if len(names) > 0 {
-			ws, err := opts.workspace(ctx)
+			e, err := Select(ctx, opts, names[0])
 			if err != nil {
 				return nil, err
 			}
-			st, err := auto.SelectStack(ctx, names[0], ws)
-			if err != nil {
-				return nil, fmt.Errorf("select %s: %w", names[0], err)
-			}
-			e := &Env{Name: names[0], opts: opts, stack: st, Existing: true}
+			// Refresh the configuration and push the expiry back.
 			if err := e.configure(ctx); err != nil {
 				return nil, err
 			}

@@ -55,7 +55,7 @@ func (p *Pipeline) Drain(ctx context.Context, w io.Writer, timeout time.Duration
 	var last [2]int
 	start, lastLine := time.Now(), time.Time{}
 	for {
-		n, err := p.Depth(ctx, p.QueueURL)
+		n, err := ops.Depth(ctx, p.SQS, p.QueueURL)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (p *Pipeline) Drain(ctx context.Context, w io.Writer, timeout time.Duration
 			return nil
 		}
 		// A line when something moved, and every 5 s while retries wait.
-		if d, _ := p.Depth(ctx, p.DLQURL); [2]int{n, d} != last || time.Since(lastLine) >= 5*time.Second {
+		if d, _ := ops.Depth(ctx, p.SQS, p.DLQURL); [2]int{n, d} != last || time.Since(lastLine) >= 5*time.Second {
 			fmt.Fprintf(w, "  %2.0fs: %d in the queue (a failed one reappears after %ds), %d in the dead-letter queue\n",
 				time.Since(start).Seconds(), n, p.Config.VisibilityTimeout(), d)
 			last, lastLine = [2]int{n, d}, time.Now()

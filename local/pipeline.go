@@ -20,10 +20,10 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/orderpipe/orderpipe/function"
 	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/ops"
 	"github.com/orderpipe/orderpipe/stack"
 )
 
@@ -137,12 +137,8 @@ func (p *Pipeline) createQueue(ctx context.Context, name string, attrs map[strin
 		return "", "", fmt.Errorf("create queue %s: %w", name, err)
 	}
 	url = aws.ToString(out.QueueUrl)
-	got, err := p.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return "", "", fmt.Errorf("queue %s: %w", name, err)
-	}
-	return url, got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
+	arn, err = ops.QueueArn(ctx, p.SQS, url)
+	return url, arn, err
 }
 
 // Handler is the real handler, wired to the stand-ins.
@@ -163,17 +159,6 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		Concurrency: p.Config.MaxConcurrency, Invoke: p.Handler().Handle, Log: p.log,
 	}
 	return poller.Run(ctx)
-}
-
-// Depth is the number of messages in a queue, visible or in flight.
-func (p *Pipeline) Depth(ctx context.Context, queueURL string) (int, error) {
-	out, err := p.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
-	if err != nil {
-		return 0, fmt.Errorf("queue depth: %w", err)
-	}
-	// goaws counts in-flight messages here too.
-	return strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
 }
 
 // Close stops the stand-ins.

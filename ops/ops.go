@@ -161,7 +161,7 @@ func Smoke(ctx context.Context, t Target, timeout time.Duration) (SmokeResult, e
 	order := fmt.Sprintf(`{"orderId":%q,"customerId":"smoke-test","items":[{"sku":"SMOKE","quantity":1,"unitPrice":"0.01"}],"currency":"EUR","total":"0.01","createdAt":%q}`,
 		id, time.Now().UTC().Format(time.RFC3339))
 	r := SmokeResult{OrderID: id}
-	before, err := depth(ctx, t.SQS, t.DLQURL)
+	before, err := Depth(ctx, t.SQS, t.DLQURL)
 	if err != nil {
 		return r, err
 	}
@@ -190,7 +190,7 @@ func Smoke(ctx context.Context, t Target, timeout time.Duration) (SmokeResult, e
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	after, err := depth(ctx, t.SQS, t.DLQURL)
+	after, err := Depth(ctx, t.SQS, t.DLQURL)
 	if err != nil {
 		return r, err
 	}
@@ -200,13 +200,32 @@ func Smoke(ctx context.Context, t Target, timeout time.Duration) (SmokeResult, e
 	return r, nil
 }
 
-func depth(ctx context.Context, q Queue, queueURL string) (int, error) {
-	out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
+// Attributes reads a queue's attributes.
+type Attributes interface {
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+func attribute(ctx context.Context, q Attributes, queueURL string, name types.QueueAttributeName) (string, error) {
+	out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL), AttributeNames: []types.QueueAttributeName{name}})
 	if err != nil {
-		return 0, fmt.Errorf("queue depth: %w", err)
+		return "", fmt.Errorf("%s of %s: %w", name, queueURL, err)
 	}
-	return strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+	return out.Attributes[string(name)], nil
+}
+
+// Depth is the number of messages in the queue (goaws counts those in flight
+// too; AWS counts only the visible ones).
+func Depth(ctx context.Context, q Attributes, queueURL string) (int, error) {
+	v, err := attribute(ctx, q, queueURL, types.QueueAttributeNameApproximateNumberOfMessages)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(v)
+}
+
+// QueueArn is the queue's ARN.
+func QueueArn(ctx context.Context, q Attributes, queueURL string) (string, error) {
+	return attribute(ctx, q, queueURL, types.QueueAttributeNameQueueArn)
 }
 
 // Mover is the part of the SQS client that runs message-move tasks.

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/spf13/cobra"
 
 	"github.com/orderpipe/orderpipe/automation"
@@ -256,7 +255,7 @@ func dlqCommand(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			if m, ok := t.SQS.(ops.Mover); ok && !dryRun {
-				arn, err := queueArn(c.Context(), t.SQS, t.DLQURL)
+				arn, err := ops.QueueArn(c.Context(), t.SQS, t.DLQURL)
 				if err != nil {
 					return err
 				}
@@ -282,15 +281,6 @@ func dlqCommand(stdout, stderr io.Writer) *cobra.Command {
 	redrive.Flags().BoolVar(&dryRun, "dry-run", false, "list what would move, move nothing")
 	dlq.AddCommand(list, redrive)
 	return dlq
-}
-
-func queueArn(ctx context.Context, q ops.Queue, url string) (string, error) {
-	out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return "", fmt.Errorf("the ARN of %s: %w", url, err)
-	}
-	return out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
 }
 
 func smokeCommand(stdout, stderr io.Writer) *cobra.Command {

@@ -134,14 +134,20 @@ func keys(maps ...resource.PropertyMap) []resource.PropertyKey {
 	return ks
 }
 
-func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	inputs, err := unmarshal(req.GetProperties())
+// outputs are the id and outputs of the resource with these inputs.
+func outputs(urnString string, inputs *structpb.Struct) (string, *structpb.Struct, error) {
+	in, err := unmarshal(inputs)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	urn := resource.URN(req.GetUrn())
-	id, outputs := stacktest.Outputs(string(urn.Type()), urn.Name(), inputs)
-	props, err := marshal(outputs)
+	urn := resource.URN(urnString)
+	id, out := stacktest.Outputs(string(urn.Type()), urn.Name(), in)
+	props, err := marshal(out)
+	return id, props, err
+}
+
+func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	id, props, err := outputs(req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
@@ -150,13 +156,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 }
 
 func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	inputs, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
-	}
-	urn := resource.URN(req.GetUrn())
-	_, outputs := stacktest.Outputs(string(urn.Type()), urn.Name(), inputs)
-	props, err := marshal(outputs)
+	_, props, err := outputs(req.GetUrn(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
