@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,7 +123,10 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 				return nil, err
 			}
 		}
-		program = stack.Program(stack.Options{Builder: stack.GoBuild{ModuleDir: dir, OutDir: filepath.Join(dir, ".build")}})
+		program = stack.Program(stack.Options{
+			Builder:    stack.GoBuild{ModuleDir: dir, OutDir: filepath.Join(dir, ".build")},
+			ConfigKeys: slices.Sorted(maps.Keys(o.config())),
+		})
 	}
 	backend := o.Backend
 	if backend == "" {
@@ -165,15 +169,28 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 	return ws, nil
 }
 
-func (e *Env) configure(ctx context.Context) error {
-	cfg := auto.ConfigMap{}
-	if e.opts.Region != "" {
-		cfg["aws:region"] = auto.ConfigValue{Value: e.opts.Region}
+// config is the stack configuration the environment sets, keys with their
+// namespace. An ephemeral stack must always be destroyable, whatever its
+// name says (prefix "prod" would make it production-like), so its table
+// never has deletion protection.
+func (o Options) config() map[string]string {
+	cfg := map[string]string{}
+	if o.Region != "" {
+		cfg["aws:region"] = o.Region
 	}
-	for k, v := range e.opts.Config {
+	for k, v := range o.Config {
 		if !strings.Contains(k, ":") {
 			k = stack.Namespace + ":" + k
 		}
+		cfg[k] = v
+	}
+	cfg[stack.Namespace+":deletionProtection"] = "false"
+	return cfg
+}
+
+func (e *Env) configure(ctx context.Context) error {
+	cfg := auto.ConfigMap{}
+	for k, v := range e.opts.config() {
 		cfg[k] = auto.ConfigValue{Value: v}
 	}
 	if len(cfg) > 0 {

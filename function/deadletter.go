@@ -2,6 +2,8 @@ package function
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -24,6 +26,27 @@ const (
 // maxReasonBytes keeps the reason well inside SQS's message size limit.
 const maxReasonBytes = 4096
 
+// MaxMessageBytes is the largest message the stack's queues take (their
+// maximumMessageSize, which is also SNS's limit): the body and every message
+// attribute's name, type and value count toward it, as SQS counts them.
+const MaxMessageBytes = 256 << 10
+
+// TooLargeError reports a poison message that cannot reach the dead-letter
+// queue with its reason: the body fills the queue's size limit. The message
+// stays on the order queue, and SQS moves it, unchanged, to the dead-letter
+// queue after maxReceiveCount; the reason is in the function's log under the
+// message id, which the move keeps.
+type TooLargeError struct {
+	MessageID string
+	Size      int    // body and attributes, in bytes
+	SHA256    string // of the body, to match the log line to the message
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("message %s is too large to send to the dead-letter queue with its reason (%d bytes with the attributes; the limit is %d; body sha256 %s): "+
+		"it stays on the queue and SQS moves it to the dead-letter queue after maxReceiveCount", e.MessageID, e.Size, MaxMessageBytes, e.SHA256)
+}
+
 // SQSAPI is the part of the SQS client the dead-letter sender uses.
 type SQSAPI interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
@@ -38,17 +61,31 @@ type SQSDeadLetters struct {
 // Reject sends the record's body, unchanged, to the dead-letter queue with
 // the reason and the original message id as message attributes.
 func (d SQSDeadLetters) Reject(ctx context.Context, rec events.SQSMessage, reason string, at time.Time) error {
+	const typ = "String"
 	str := func(v string) types.MessageAttributeValue {
-		return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		return types.MessageAttributeValue{DataType: aws.String(typ), StringValue: aws.String(v)}
 	}
+	attrs := map[string]types.MessageAttributeValue{
+		AttrOriginalMessageID: str(rec.MessageId),
+		AttrRejectedAt:        str(at.UTC().Format(time.RFC3339Nano)),
+	}
+	size := len(rec.Body) + len(AttrReason) + len(typ)
+	for name, v := range attrs {
+		size += len(name) + len(typ) + len(*v.StringValue)
+	}
+	// The reason is cut to fit; with less room than this it would not say
+	// enough to be worth more than the log line.
+	const minReason = 200
+	room := MaxMessageBytes - size
+	if room < minReason {
+		sum := sha256.Sum256([]byte(rec.Body))
+		return &TooLargeError{MessageID: rec.MessageId, Size: size + len(reason), SHA256: hex.EncodeToString(sum[:])}
+	}
+	attrs[AttrReason] = str(sqsText(reason, min(maxReasonBytes, room)))
 	_, err := d.Client.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:    aws.String(d.QueueURL),
-		MessageBody: aws.String(rec.Body),
-		MessageAttributes: map[string]types.MessageAttributeValue{
-			AttrReason:            str(sqsText(reason, maxReasonBytes)),
-			AttrOriginalMessageID: str(rec.MessageId),
-			AttrRejectedAt:        str(at.UTC().Format(time.RFC3339Nano)),
-		},
+		QueueUrl:          aws.String(d.QueueURL),
+		MessageBody:       aws.String(rec.Body),
+		MessageAttributes: attrs,
 	})
 	if err != nil {
 		return fmt.Errorf("send message %s to the dead-letter queue: %w", rec.MessageId, err)

@@ -241,7 +241,7 @@ func TestHandleBatchIntegration(t *testing.T) {
 			m := out.Messages[0]
 			attr := func(name string) string { return aws.ToString(m.MessageAttributes[name].StringValue) }
 			if aws.ToString(m.Body) != `{"orderId":` || attr(AttrOriginalMessageID) != "m4" ||
-				attr(AttrReason) != "body: must be a JSON object: unexpected EOF" || attr(AttrRejectedAt) == "" {
+				attr(AttrReason) != "body: is not JSON: it ends before the value is complete" || attr(AttrRejectedAt) == "" {
 				t.Errorf("DLQ message %q with %v", aws.ToString(m.Body), m.MessageAttributes)
 			}
 		})

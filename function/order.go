@@ -3,19 +3,15 @@ package function
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"math/bits"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	gojson "github.com/goccy/go-json"
 	"golang.org/x/text/currency"
 )
 
@@ -89,184 +85,12 @@ func ParseOrder(body string) (Order, error) {
 		return Order{}, ValidationError{{"body", fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
 	}
 
-	o, err := decodeFast(payload)
-	if err != nil {
-		// encoding/json has the last word on what the fast decoder refused.
-		if o, err = decodeStrict(payload); err != nil {
-			// Both stop at the first problem; this finds them all.
-			if errs := describeMalformed(payload); len(errs) > 0 {
-				return Order{}, errs
-			}
-			return Order{}, ValidationError{{"body", "must be an order: " + err.Error()}}
-		}
-	}
-	if errs := o.validate(nil); len(errs) > 0 {
+	o, errs := decodeOrder(payload)
+	if len(errs) > 0 {
 		return Order{}, errs
 	}
+	o.normalize()
 	return o, nil
-}
-
-// decodeFast decodes an order with goccy/go-json, about four times faster
-// than encoding/json here (BenchmarkHandleBatch). It only ever accepts what
-// decodeStrict accepts, with the same result: FuzzParseOrder checks that.
-func decodeFast(payload string) (Order, error) {
-	var o Order
-	dec := gojson.NewDecoder(strings.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&o); err != nil {
-		return Order{}, err
-	}
-	if dec.More() || !isObject(payload) {
-		return Order{}, errors.New("not one JSON object")
-	}
-	return o, nil
-}
-
-// decodeStrict decodes an order with encoding/json, refusing unknown fields.
-// It repeats decodeFast for the other decoder: behind a shared interface the
-// order escapes to the heap, which costs two allocations a message on the
-// hot path.
-func decodeStrict(payload string) (Order, error) {
-	var o Order
-	dec := json.NewDecoder(strings.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&o); err != nil {
-		return Order{}, err
-	}
-	if dec.More() || !isObject(payload) {
-		return Order{}, errors.New("not one JSON object")
-	}
-	return o, nil
-}
-
-// isObject reports whether the JSON value is an object: decoding null into
-// a struct succeeds and leaves it empty.
-func isObject(payload string) bool {
-	return strings.HasPrefix(strings.TrimLeft(payload, " \t\r\n"), "{")
-}
-
-// snsEnvelope is the part of an SNS notification the handler reads.
-type snsEnvelope struct {
-	Type    *string         `json:"Type"`
-	Message json.RawMessage `json:"Message"`
-}
-
-// unwrapSNS returns the order JSON of the body: the body itself, or the
-// Message of the SNS notification the body is.
-func unwrapSNS(body string) (string, error) {
-	// Every notification has a Type; an order never has that field, so most
-	// bodies skip the second decode.
-	if !strings.Contains(body, `"Type"`) {
-		return body, nil
-	}
-	var env snsEnvelope
-	if err := json.Unmarshal([]byte(body), &env); err != nil || env.Type == nil {
-		return body, nil // not an envelope: the order's own rules apply
-	}
-	var errs ValidationError
-	if *env.Type != "Notification" {
-		errs = append(errs, FieldError{"Type", `must be "Notification" in an SNS envelope`})
-	}
-	var msg string
-	if len(env.Message) == 0 || env.Message[0] != '"' || json.Unmarshal(env.Message, &msg) != nil {
-		errs = append(errs, FieldError{"Message", "must be a string that holds the order in an SNS envelope"})
-	}
-	if len(errs) > 0 {
-		return "", errs
-	}
-	return msg, nil
-}
-
-// describeMalformed finds every problem of an order that does not decode into
-// Order: syntax, wrong types and unknown fields, then the rules of the fields
-// that did decode.
-func describeMalformed(payload string) ValidationError {
-	dec := json.NewDecoder(strings.NewReader(payload))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return ValidationError{{"body", "must be a JSON object: " + strings.TrimPrefix(err.Error(), "json: ")}}
-	}
-	if dec.More() {
-		return ValidationError{{"body", "must hold exactly one JSON object"}}
-	}
-	top, ok := v.(map[string]any)
-	if !ok {
-		return ValidationError{{"body", "must be a JSON object, not " + jsonKind(v)}}
-	}
-
-	var errs ValidationError
-	bad := map[string]bool{}
-	wrongType := func(path, want string, got any) {
-		bad[path] = true
-		errs = append(errs, FieldError{path, "must be " + want + ", not " + jsonKind(got)})
-	}
-	str := func(path string, v any) string {
-		if v == nil {
-			return ""
-		}
-		s, ok := v.(string)
-		if !ok {
-			wrongType(path, "a string", v)
-		}
-		return s
-	}
-
-	var o Order
-	for _, k := range sortedKeys(top) {
-		val := top[k]
-		switch k {
-		case "orderId":
-			o.OrderID = str(k, val)
-		case "customerId":
-			o.CustomerID = str(k, val)
-		case "currency":
-			o.Currency = str(k, val)
-		case "total":
-			o.Total = str(k, val)
-		case "createdAt":
-			o.CreatedAt = str(k, val)
-		case "items":
-			list, ok := val.([]any)
-			if !ok {
-				wrongType(k, "a list of items", val)
-				continue
-			}
-			o.Items = make([]Item, len(list))
-			for i, raw := range list {
-				obj, ok := raw.(map[string]any)
-				if !ok {
-					wrongType(path(i, ""), "an object", raw)
-					continue
-				}
-				it := &o.Items[i]
-				for _, ik := range sortedKeys(obj) {
-					ival, ipath := obj[ik], path(i, ik)
-					switch ik {
-					case "sku":
-						it.SKU = str(ipath, ival)
-					case "unitPrice":
-						it.UnitPrice = str(ipath, ival)
-					case "quantity":
-						n, ok := ival.(json.Number)
-						q, err := strconv.ParseInt(string(n), 10, 64)
-						if !ok || err != nil {
-							wrongType(ipath, "a whole number", ival)
-							continue
-						}
-						it.Quantity = q
-					default:
-						ipath = path(i, fieldName(ik))
-						bad[ipath] = true
-						errs = append(errs, FieldError{ipath, "is not a field of an item"})
-					}
-				}
-			}
-		default:
-			errs = append(errs, FieldError{fieldName(k), "is not a field of an order"})
-		}
-	}
-	return append(errs, o.validate(bad)...)
 }
 
 // validate checks every rule of the order; skip holds the paths whose value
@@ -327,11 +151,51 @@ func (o Order) validate(skip map[string]bool) ValidationError {
 		v.fail(-1, "total", "must equal the sum of quantity × unitPrice over the items: "+formatAmount(sum, scale))
 	}
 	if o.CreatedAt != "" {
-		if _, err := time.Parse(time.RFC3339Nano, o.CreatedAt); err != nil {
+		if _, err := time.Parse(time.RFC3339Nano, upperTZ(o.CreatedAt)); err != nil {
 			v.fail(-1, "createdAt", "must be an RFC 3339 time such as 2026-11-26T14:37:00Z")
 		}
 	}
 	return v.errs
+}
+
+// normalize writes a valid order the one way the store keeps it, so that a
+// producer that reformats an order when it sends it again is not taken for
+// another order: amounts with the currency's decimals ("20" and "20.0" EUR
+// are "20.00"), and createdAt with upper-case T and Z.
+func (o *Order) normalize() {
+	scale := maxAmountScale
+	if cur, err := currency.ParseISO(o.Currency); err == nil {
+		scale, _ = currency.Standard.Rounding(cur)
+	}
+	o.Total = normalAmount(o.Total, scale)
+	for i := range o.Items {
+		o.Items[i].UnitPrice = normalAmount(o.Items[i].UnitPrice, scale)
+	}
+	o.CreatedAt = upperTZ(o.CreatedAt)
+}
+
+func normalAmount(s string, scale int) string {
+	units, decimals, _ := parseAmount(s)
+	if decimals == scale {
+		return s
+	}
+	return formatAmount(units, scale)
+}
+
+// upperTZ writes an RFC 3339 time's "t" and "z", which section 5.6 allows in
+// lower case, in upper case, as Go's time package reads them.
+func upperTZ(s string) string {
+	if len(s) <= len("2006-01-02") || s[10] != 't' && s[len(s)-1] != 'z' {
+		return s
+	}
+	b := []byte(s)
+	if b[10] == 't' {
+		b[10] = 'T'
+	}
+	if b[len(b)-1] == 'z' {
+		b[len(b)-1] = 'Z'
+	}
+	return string(b)
 }
 
 // validator collects broken rules. A field is named by an item index (-1 for
@@ -459,27 +323,6 @@ func fieldName(name string) string {
 	}
 	return strconv.Quote(name)
 }
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case json.Number:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// sortedKeys lets reports list the fields in a stable order.
-func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // canonical is the order as the store keeps it and hashes it: the same
 // order, however it was delivered or formatted, has the same bytes.

@@ -37,13 +37,34 @@ func DemoOrders() [][]string {
 }
 
 // Publish publishes one round and waits until the queue is drained, writing
-// progress to w.
-func (p *Pipeline) Publish(ctx context.Context, orders []string, w io.Writer, timeout time.Duration) error {
-	if _, err := ops.Publish(ctx, p.SNS, p.TopicArn, orders); err != nil {
-		return err
+// progress to w. It returns the orders SNS refused (as it refuses invalid
+// UTF-8 or a body over 256 KiB): they never entered the pipeline.
+func (p *Pipeline) Publish(ctx context.Context, orders []string, w io.Writer, timeout time.Duration) ([]Refused, error) {
+	ids, err := ops.Publish(ctx, p.SNS, p.TopicArn, orders)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	fmt.Fprintf(w, "published %d orders to %s\n", len(orders), p.TopicArn)
-	return p.Drain(ctx, w, timeout)
+	var refused []Refused
+	var perr ops.PublishError
+	if errors.As(err, &perr) {
+		for _, r := range perr {
+			refused = append(refused, Refused{Line: r.Index + 1, Body: orders[r.Index], Reason: r.Err.Error()})
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "published %d orders to %s", len(ids)-len(refused), p.TopicArn)
+	if len(refused) > 0 {
+		fmt.Fprintf(w, "; SNS refused %d", len(refused))
+	}
+	fmt.Fprintln(w)
+	return refused, p.Drain(ctx, w, timeout)
+}
+
+// Refused is an order the topic did not take.
+type Refused struct {
+	Line         int // its position in its round, from 1
+	Body, Reason string
 }
 
 // Drain waits until the queue holds no message, visible or in flight.
@@ -79,12 +100,16 @@ func (p *Pipeline) Drain(ctx context.Context, w io.Writer, timeout time.Duration
 	}
 }
 
-// Report is where every published message ended.
+// Report is where every order given to the run ended.
 type Report struct {
-	Published   int
+	Published   int // orders given, refused ones included
+	Refused     []Refused
 	Stored      []StoredOrder
 	Duplicates  []Outcome
 	DeadLetters []DeadLetter
+	// Unread says what could not be read back (a failed receive or scan):
+	// the orders it hides are counted as lost.
+	Unread []string
 }
 
 // StoredOrder is one item of the orders table.
@@ -98,27 +123,32 @@ type DeadLetter struct {
 	Why string
 }
 
-// Lost is the number of messages that are nowhere: it must be 0.
+// Lost is the number of orders that are nowhere to be seen: it must be 0.
 func (r Report) Lost() int {
-	return r.Published - len(r.Stored) - len(r.Duplicates) - len(r.DeadLetters)
+	return r.Published - len(r.Refused) - len(r.Stored) - len(r.Duplicates) - len(r.DeadLetters)
 }
 
 // BuildReport reads the table and the DLQ and matches them with what the
-// handler logged.
-func (p *Pipeline) BuildReport(ctx context.Context, published int) (Report, error) {
-	r := Report{Published: published}
-	scan, err := p.DB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(p.Table)})
-	if err != nil {
-		return r, fmt.Errorf("scan %s: %w", p.Table, err)
-	}
+// handler logged. What it cannot read is listed in Unread rather than
+// stopping the report.
+func (p *Pipeline) BuildReport(ctx context.Context, published int, refused []Refused) Report {
+	r := Report{Published: published, Refused: refused}
 	s := func(item map[string]dbtypes.AttributeValue, k string) string {
 		if v, ok := item[k].(*dbtypes.AttributeValueMemberS); ok {
 			return v.Value
 		}
 		return ""
 	}
-	for _, it := range scan.Items {
-		r.Stored = append(r.Stored, StoredOrder{s(it, "orderId"), s(it, "customerId"), s(it, "currency"), s(it, "total"), s(it, "messageId")})
+	pages := dynamodb.NewScanPaginator(p.DB, &dynamodb.ScanInput{TableName: aws.String(p.Table)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			r.Unread = append(r.Unread, fmt.Sprintf("scan %s: %v", p.Table, err))
+			break
+		}
+		for _, it := range page.Items {
+			r.Stored = append(r.Stored, StoredOrder{s(it, "orderId"), s(it, "customerId"), s(it, "currency"), s(it, "total"), s(it, "messageId")})
+		}
 	}
 	sort.Slice(r.Stored, func(i, j int) bool { return r.Stored[i].OrderID < r.Stored[j].OrderID })
 
@@ -134,36 +164,66 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int) (Report, erro
 	}
 	dlq, err := ops.ListDLQ(ctx, p.SQS, p.DLQURL)
 	if err != nil {
-		return r, err
+		r.Unread = append(r.Unread, err.Error())
 	}
 	for _, d := range dlq {
 		why := "rejected by the handler: " + d.Reason
-		if d.Moved() {
+		switch {
+		case d.Altered:
+			why = "its body came back altered from the queue (MD5 differs); the body below is not what was sent"
+		case d.Moved():
 			o := last[d.MessageID]
 			why = fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
 				deliveries[d.MessageID], p.Config.MaxReceiveCount, o.Outcome, o.Error)
 		}
 		r.DeadLetters = append(r.DeadLetters, DeadLetter{d, why})
 	}
-	return r, nil
+	return r
 }
 
-// Write prints the report.
-func (r Report) Write(w io.Writer) {
-	fmt.Fprintf(w, "\nStored (%d):\n", len(r.Stored))
-	for _, o := range r.Stored {
+// ReportLines is how many entries Write lists per section unless asked for
+// all: a run of many orders prints counts, not a line per order.
+const ReportLines = 5
+
+// Write prints the report: every section's count, and its first
+// ReportLines entries, or all of them with all.
+func (r Report) Write(w io.Writer, all bool) {
+	section := func(title string, n int, line func(i int)) {
+		fmt.Fprintf(w, "%s (%d):\n", title, n)
+		shown := n
+		if !all {
+			shown = min(n, ReportLines)
+		}
+		for i := range shown {
+			line(i)
+		}
+		if shown < n {
+			fmt.Fprintf(w, "  … and %d more (--verbose lists them all)\n", n-shown)
+		}
+	}
+	fmt.Fprintln(w)
+	if len(r.Refused) > 0 {
+		section("Refused by SNS, never in the pipeline", len(r.Refused), func(i int) {
+			f := r.Refused[i]
+			fmt.Fprintf(w, "  line %d: %s\n    body: %s\n", f.Line, f.Reason, abbreviate(strings.ToValidUTF8(f.Body, "\uFFFD"), 100))
+		})
+	}
+	section("Stored", len(r.Stored), func(i int) {
+		o := r.Stored[i]
 		fmt.Fprintf(w, "  %-8s customer %-5s %s %s (message %s)\n", o.OrderID, o.CustomerID, o.Total, o.Currency, o.MessageID)
-	}
-	fmt.Fprintf(w, "Duplicates, acknowledged and not rewritten (%d):\n", len(r.Duplicates))
-	for _, o := range r.Duplicates {
-		fmt.Fprintf(w, "  %-8s message %s\n", o.OrderID, o.MessageID)
-	}
-	fmt.Fprintf(w, "In the dead-letter queue (%d):\n", len(r.DeadLetters))
-	for _, d := range r.DeadLetters {
+	})
+	section("Duplicates, acknowledged and not rewritten", len(r.Duplicates), func(i int) {
+		fmt.Fprintf(w, "  %-8s message %s\n", r.Duplicates[i].OrderID, r.Duplicates[i].MessageID)
+	})
+	section("In the dead-letter queue", len(r.DeadLetters), func(i int) {
+		d := r.DeadLetters[i]
 		fmt.Fprintf(w, "  message %s: %s\n    body: %s\n", d.MessageID, d.Why, abbreviate(d.Body, 100))
+	})
+	for _, u := range r.Unread {
+		fmt.Fprintf(w, "Could not be read: %s\n", u)
 	}
-	fmt.Fprintf(w, "Published %d = stored %d + duplicates %d + dead-letter queue %d; lost %d\n",
-		r.Published, len(r.Stored), len(r.Duplicates), len(r.DeadLetters), r.Lost())
+	fmt.Fprintf(w, "Published %d = refused %d + stored %d + duplicates %d + dead-letter queue %d; lost %d\n",
+		r.Published, len(r.Refused), len(r.Stored), len(r.Duplicates), len(r.DeadLetters), r.Lost())
 }
 
 func abbreviate(s string, n int) string {
@@ -175,4 +235,4 @@ func abbreviate(s string, n int) string {
 }
 
 // ErrLost reports a run in which a message ended nowhere.
-var ErrLost = errors.New("messages were lost")
+var ErrLost = errors.New("orders were lost or could not be accounted for")

@@ -16,7 +16,7 @@ import (
 // with its reason, nothing lost.
 func TestDemo(t *testing.T) {
 	ctx := context.Background()
-	p, err := Start(ctx, nil, io.Discard)
+	p, err := Start(ctx, nil, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,15 +32,12 @@ func TestDemo(t *testing.T) {
 	var progress bytes.Buffer
 	published := 0
 	for _, round := range DemoOrders() {
-		if err := p.Publish(ctx, round, &progress, time.Minute); err != nil {
+		if _, err := p.Publish(ctx, round, &progress, time.Minute); err != nil {
 			t.Fatalf("%v\n%s", err, progress.String())
 		}
 		published += len(round)
 	}
-	r, err := p.BuildReport(ctx, published)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := p.BuildReport(ctx, published, nil)
 	var stored []string
 	for _, o := range r.Stored {
 		stored = append(stored, fmt.Sprint(o.OrderID, " ", o.CustomerID, " ", o.Total, " ", o.Currency))
@@ -56,7 +53,7 @@ func TestDemo(t *testing.T) {
 		why = append(why, d.Why)
 	}
 	want := []string{
-		"rejected by the handler: body: must be a JSON object: unexpected EOF",
+		"rejected by the handler: body: is not JSON: it ends before the value is complete",
 		"rejected by the handler: currency: must be an ISO 4217 currency code such as EUR; items[0].quantity: must be > 0",
 		"rejected by the handler: total: must equal the sum of quantity × unitPrice over the items: 3.30",
 		// goaws delivers once more than maxReceiveCount before it moves a message.
@@ -78,8 +75,8 @@ func TestDemo(t *testing.T) {
 		t.Errorf("lost %d", r.Lost())
 	}
 	var out bytes.Buffer
-	r.Write(&out)
-	if !strings.Contains(out.String(), "Published 8 = stored 3 + duplicates 1 + dead-letter queue 4; lost 0") {
+	r.Write(&out, false)
+	if !strings.Contains(out.String(), "Published 8 = refused 0 + stored 3 + duplicates 1 + dead-letter queue 4; lost 0") {
 		t.Errorf("report:\n%s", out.String())
 	}
 }

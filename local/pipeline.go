@@ -57,11 +57,12 @@ type Pipeline struct {
 
 // Start starts the stand-ins and creates the pipeline's resources from the
 // configuration (orderpipe keys; unset ones take the stack's defaults, and
-// lambdaTimeout 1 s). Handler logs go to logs.
-func Start(ctx context.Context, config map[string]string, logs io.Writer) (*Pipeline, error) {
+// lambdaTimeout 1 s). Handler logs go to logs, and what goes wrong in the
+// local event source mapping (a failed receive or delete) to warnings.
+func Start(ctx context.Context, config map[string]string, logs, warnings io.Writer) (*Pipeline, error) {
 	merged := localDefaults()
 	maps.Copy(merged, config)
-	cfg, err := stack.LoadConfig(StackName, stack.MapLookup(merged))
+	cfg, err := stack.LoadMap(StackName, merged)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func Start(ctx context.Context, config map[string]string, logs io.Writer) (*Pipe
 		SQS: awslocal.SQSClient(sqsSrv.Endpoint), SNS: awslocal.SNSClient(sqsSrv.Endpoint), DB: awslocal.DynamoDBClient(dbSrv.Endpoint),
 		Outcomes: NewRecorder(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		sqsSrv:   sqsSrv, dbSrv: dbSrv,
-		log: slog.New(slog.NewTextHandler(logs, nil)),
+		log: slog.New(slog.NewTextHandler(warnings, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if err := p.create(ctx, names); err != nil {
 		p.Close()

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/orderpipe/orderpipe/ops"
 )
 
 // SQSAPI is the part of the SQS client the poller uses.
@@ -78,11 +80,19 @@ func (p *Poller) gather(ctx context.Context) ([]types.Message, error) {
 			WaitTimeSeconds:             wait,
 			MessageAttributeNames:       []string{"All"},
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
-		})
+		}, ops.CheckEachMessage)
 		if err != nil {
 			return batch, err
 		}
-		batch = append(batch, out.Messages...)
+		for _, m := range out.Messages {
+			if !ops.Intact(m) {
+				// Neither handled nor deleted: SQS moves it to the
+				// dead-letter queue after maxReceiveCount.
+				p.Log.Warn("a message came back altered (MD5 differs); it is left for the dead-letter queue", "messageId", aws.ToString(m.MessageId))
+				continue
+			}
+			batch = append(batch, m)
+		}
 		if len(batch) > 0 && (p.Window == 0 || time.Now().After(deadline)) {
 			break
 		}

@@ -5,6 +5,8 @@ package ops
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -26,17 +28,46 @@ type Publisher interface {
 	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
-// Publish publishes each order to the topic and returns the message ids.
+// Publish publishes each order to the topic. One the topic refuses (SNS
+// takes at most 256 KiB of UTF-8) does not stop the others: ids[i] is the
+// message id of orders[i], "" where it was refused, and the error names each
+// refused order by its position, counted from 1: it is a *PublishError,
+// or the context's error.
 func Publish(ctx context.Context, p Publisher, topicArn string, orders []string) ([]string, error) {
-	ids := make([]string, 0, len(orders))
+	ids := make([]string, len(orders))
+	var refused PublishError
 	for i, o := range orders {
 		out, err := p.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topicArn), Message: aws.String(o)})
 		if err != nil {
-			return ids, fmt.Errorf("publish order %d: %w", i+1, err)
+			if ctx.Err() != nil {
+				return ids, ctx.Err()
+			}
+			refused = append(refused, Refusal{Index: i, Err: err})
+			continue
 		}
-		ids = append(ids, aws.ToString(out.MessageId))
+		ids[i] = aws.ToString(out.MessageId)
+	}
+	if len(refused) > 0 {
+		return ids, refused
 	}
 	return ids, nil
+}
+
+// Refusal is an order the topic refused: orders[Index], for Err.
+type Refusal struct {
+	Index int
+	Err   error
+}
+
+// PublishError lists the orders the topic refused.
+type PublishError []Refusal
+
+func (e PublishError) Error() string {
+	s := make([]string, len(e))
+	for i, r := range e {
+		s[i] = fmt.Sprintf("order %d refused: %v", r.Index+1, r.Err)
+	}
+	return strings.Join(s, "\n")
 }
 
 // Queue is the part of the SQS client the DLQ tools use.
@@ -56,12 +87,26 @@ type DeadLetter struct {
 	OriginalMessageID string `json:"originalMessageId,omitempty"`
 	RejectedAt        string `json:"rejectedAt,omitempty"`
 	ReceiveCount      int    `json:"receiveCount,omitempty"`
-	receipt           string
+	// Altered: the body did not come back as it was sent (its MD5 differs),
+	// so Body is not the message; redrive leaves such a message where it is.
+	Altered bool `json:"altered,omitempty"`
+	receipt string
 }
 
 // Moved reports whether SQS moved the message after maxReceiveCount, rather
 // than the handler rejecting it.
 func (d DeadLetter) Moved() bool { return d.Reason == "" }
+
+// CheckEachMessage turns off the SDK's check of a whole receive, which fails
+// every message of it when one body differs from its MD5; Intact checks each
+// message on its own, so that one altered message cannot hide the others.
+func CheckEachMessage(o *sqs.Options) { o.DisableMessageChecksumValidation = true }
+
+// Intact reports whether the message's body matches its MD5.
+func Intact(m types.Message) bool {
+	sum := md5.Sum([]byte(aws.ToString(m.Body)))
+	return hex.EncodeToString(sum[:]) == aws.ToString(m.MD5OfBody)
+}
 
 // receiveAll receives every message of the queue; they stay invisible for
 // the queue's visibility timeout.
@@ -72,7 +117,7 @@ func receiveAll(ctx context.Context, q Queue, queueURL string) ([]DeadLetter, er
 			QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
 			MessageAttributeNames:       []string{"All"},
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
-		})
+		}, CheckEachMessage)
 		if err != nil {
 			return all, fmt.Errorf("receive from the dead-letter queue: %w", err)
 		}
@@ -85,7 +130,7 @@ func receiveAll(ctx context.Context, q Queue, queueURL string) ([]DeadLetter, er
 			all = append(all, DeadLetter{
 				MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), ReceiveCount: n,
 				Reason: attr(function.AttrReason), OriginalMessageID: attr(function.AttrOriginalMessageID), RejectedAt: attr(function.AttrRejectedAt),
-				receipt: aws.ToString(m.ReceiptHandle),
+				Altered: !Intact(m), receipt: aws.ToString(m.ReceiptHandle),
 			})
 		}
 	}
@@ -120,7 +165,13 @@ func Redrive(ctx context.Context, q Queue, dlqURL, queueURL string, dryRun bool)
 		return nil, err
 	}
 	var moved []DeadLetter
+	var altered []error
 	for _, d := range all {
+		if d.Altered {
+			// Sending the body as read would send something else.
+			altered = append(altered, fmt.Errorf("redrive %s: its body came back altered (MD5 differs); it stays in the dead-letter queue", d.MessageID))
+			continue
+		}
 		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(d.Body)}); err != nil {
 			return moved, fmt.Errorf("redrive %s: send: %w (it stays in the dead-letter queue)", d.MessageID, err)
 		}
@@ -129,7 +180,7 @@ func Redrive(ctx context.Context, q Queue, dlqURL, queueURL string, dryRun bool)
 		}
 		moved = append(moved, d)
 	}
-	return moved, nil
+	return moved, errors.Join(altered...)
 }
 
 // Table is the part of the DynamoDB client the smoke test uses.

@@ -2,6 +2,8 @@ package ops
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,7 +33,9 @@ func (m *memQueues) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInpu
 			continue
 		}
 		m.received[receipt] = url
-		out.Messages = append(out.Messages, types.Message{MessageId: aws.String(fmt.Sprint("m", i)), Body: aws.String(b), ReceiptHandle: aws.String(receipt)})
+		sum := md5.Sum([]byte(b)) // as SQS sends it with every message
+		out.Messages = append(out.Messages, types.Message{MessageId: aws.String(fmt.Sprint("m", i)), Body: aws.String(b), ReceiptHandle: aws.String(receipt),
+			MD5OfBody: aws.String(hex.EncodeToString(sum[:]))})
 	}
 	return &out, nil
 }

@@ -2,11 +2,14 @@ package stack
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/agext/levenshtein"
 
 	"github.com/orderpipe/orderpipe/function"
 )
@@ -106,11 +109,24 @@ func MapLookup(m map[string]string) Lookup {
 
 var prodLike = regexp.MustCompile(`^(prod|production)([-_.].*)?$`)
 
+// LoadMap is LoadConfig of the keys and values in m, whose keys may carry
+// the namespace or not.
+func LoadMap(stackName string, m map[string]string) (Config, error) {
+	return LoadConfig(stackName, MapLookup(m), slices.Sorted(maps.Keys(m)))
+}
+
 // LoadConfig reads and validates the configuration of the named stack. It
 // checks every key before it returns, and its error is a ConfigError naming
-// each key, value and rule that failed.
-func LoadConfig(stackName string, get Lookup) (Config, error) {
-	p := parser{get: get}
+// each key, value and rule that failed. set lists the keys the stack has,
+// with or without the namespace: an orderpipe key among them that is not a
+// setting (a typo such as lambdaTimout) is an error too, rather than a
+// default silently in force; keys of other namespaces are not looked at.
+func LoadConfig(stackName string, get Lookup, set []string) (Config, error) {
+	asked := map[string]bool{}
+	p := parser{get: func(key string) (string, bool) {
+		asked[key] = true
+		return get(key)
+	}}
 	c := Config{
 		LambdaTimeout:      p.intIn("lambdaTimeout", 30, 1, 900, "seconds"),
 		LambdaMemory:       p.intIn("lambdaMemory", 128, 128, 10240, "MB"),
@@ -141,10 +157,40 @@ func LoadConfig(stackName string, get Lookup) (Config, error) {
 	if c.DLQRetention <= c.QueueRetention {
 		p.fail("dlqRetention", c.DLQRetention, fmt.Sprintf("must be longer than queueRetention (%ds): a message keeps its first enqueue time when it moves to the dead-letter queue", c.QueueRetention))
 	}
+	for _, key := range set {
+		ns, name, found := strings.Cut(key, ":")
+		if !found {
+			ns, name = Namespace, key
+		}
+		if ns == Namespace && !asked[name] {
+			p.errs = append(p.errs, FieldError{Key: name, Value: value(get, name), Rule: unknownKey(name, slices.Sorted(maps.Keys(asked)))})
+		}
+	}
 	if len(p.errs) > 0 {
 		return Config{}, p.errs
 	}
 	return c, nil
+}
+
+func value(get Lookup, key string) string {
+	v, _ := get(key)
+	return v
+}
+
+// unknownKey says that key is not a setting, and names the one meant when
+// the key is a likely typo of it.
+func unknownKey(key string, known []string) string {
+	rule := "is not an orderpipe setting"
+	best, dist := "", 4 // more edits than this is not a typo
+	for _, k := range known {
+		if d := levenshtein.Distance(strings.ToLower(key), strings.ToLower(k), nil); d < dist {
+			best, dist = k, d
+		}
+	}
+	if best != "" {
+		return rule + "; did you mean " + best + "?"
+	}
+	return rule + "; the settings are " + strings.Join(known, ", ")
 }
 
 // parser reads typed values and collects every failure instead of stopping

@@ -8,7 +8,7 @@ import (
 )
 
 func TestLoadConfigDefaults(t *testing.T) {
-	got, err := LoadConfig("dev", MapLookup(nil))
+	got, err := LoadMap("dev", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,14 +26,14 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigValues(t *testing.T) {
-	got, err := LoadConfig("dev", MapLookup(map[string]string{
+	got, err := LoadMap("dev", map[string]string{
 		"orderpipe:lambdaTimeout": "60", "orderpipe:lambdaMemory": "512", "orderpipe:architecture": "x86_64",
 		"orderpipe:batchSize": "100", "orderpipe:batchWindow": "5", "orderpipe:maxConcurrency": "50",
 		"orderpipe:maxReceiveCount": "5", "orderpipe:visibilityTimeout": "900", "orderpipe:queueRetention": "86400",
 		"orderpipe:dlqRetention": "604800", "orderpipe:logRetentionDays": "90", "orderpipe:logLevel": "debug",
 		"orderpipe:handlerConcurrency": "25", "orderpipe:queueAgeAlarm": "120", "orderpipe:alarmEmail": "ops@example.com",
 		"orderpipe:rawMessageDelivery": "false", "orderpipe:deletionProtection": "true",
-	}))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestDeletionProtectionDefault(t *testing.T) {
 		"dev": false, "staging": false, "products": false, "preprod": false, "pr-12-prod": false,
 	}
 	for stack, want := range tests {
-		c, err := LoadConfig(stack, MapLookup(nil))
+		c, err := LoadMap(stack, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestDeletionProtectionDefault(t *testing.T) {
 			t.Errorf("stack %q: deletion protection %v, want %v", stack, c.DeletionProtection, want)
 		}
 	}
-	c, err := LoadConfig("prod", MapLookup(map[string]string{"orderpipe:deletionProtection": "false"}))
+	c, err := LoadMap("prod", map[string]string{"orderpipe:deletionProtection": "false"})
 	if err != nil || c.DeletionProtection {
 		t.Errorf("prod with deletionProtection=false: %v, %v; want it off", c.DeletionProtection, err)
 	}
@@ -129,7 +129,7 @@ func TestLoadConfigRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadConfig("dev", MapLookup(tt.config))
+			_, err := LoadMap("dev", tt.config)
 			var ce ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("error %v, want a ConfigError", err)
@@ -141,11 +141,39 @@ func TestLoadConfigRejects(t *testing.T) {
 	}
 }
 
+// A misspelt key is an error, with the key meant, rather than a default
+// silently in force; other namespaces are not orderpipe's to judge.
+func TestLoadConfigRejectsUnknownKeys(t *testing.T) {
+	tests := []struct {
+		name   string
+		config map[string]string
+		want   string // the problems, one a line; "" when accepted
+	}{
+		{"typo, namespaced", map[string]string{"orderpipe:lambdaTimout": "5"}, `orderpipe:lambdaTimout="5": is not an orderpipe setting; did you mean lambdaTimeout?`},
+		{"typo, bare", map[string]string{"batchsize": "5"}, `orderpipe:batchsize="5": is not an orderpipe setting; did you mean batchSize?`},
+		{"nothing like a key", map[string]string{"orderpipe:colour": "red"}, `orderpipe:colour="red": is not an orderpipe setting; the settings are `},
+		{"with a bad value", map[string]string{"orderpipe:lambdaMemory": "64", "orderpipe:memory": "256"},
+			"orderpipe:lambdaMemory=\"64\": must be a whole number from 128 to 10240 (MB)\n  orderpipe:memory=\"256\": is not an orderpipe setting"},
+		{"another namespace", map[string]string{"aws:region": "eu-west-1", "aws:profile": "x"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadMap("dev", tt.config)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error %v\nwant it to hold %s", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestLoadConfigReportsEveryProblem(t *testing.T) {
-	_, err := LoadConfig("dev", MapLookup(map[string]string{
+	_, err := LoadMap("dev", map[string]string{
 		"orderpipe:lambdaTimeout": "0", "orderpipe:lambdaMemory": "64", "orderpipe:architecture": "sparc",
 		"orderpipe:batchSize": "50", "orderpipe:logLevel": "loud",
-	}))
+	})
 	var ce ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("error %v, want a ConfigError", err)
@@ -172,7 +200,7 @@ func TestREADMEDocumentsEveryKey(t *testing.T) {
 	LoadConfig("dev", func(key string) (string, bool) {
 		read = append(read, key)
 		return "", false
-	})
+	}, nil)
 	if len(read) < 17 {
 		t.Fatalf("LoadConfig read only %v", read)
 	}

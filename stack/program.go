@@ -5,9 +5,12 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -34,6 +37,24 @@ type Options struct {
 	// Builder builds the function archive. Nil: GoBuild of this module, from
 	// the project's root directory into its .build folder.
 	Builder Builder
+	// ConfigKeys are the configuration keys the stack has, so that an
+	// unknown orderpipe key is refused (a Pulumi program cannot list them).
+	// Nil: the keys in $PULUMI_CONFIG, where the Pulumi CLI passes them to
+	// a program it runs.
+	ConfigKeys []string
+}
+
+// configKeys lists the keys of the Pulumi configuration in $PULUMI_CONFIG.
+func configKeys() ([]string, error) {
+	raw := os.Getenv(pulumi.EnvConfig)
+	if raw == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("read the configuration in $%s: %w", pulumi.EnvConfig, err)
+	}
+	return slices.Sorted(maps.Keys(m)), nil
 }
 
 // Program returns the orderpipe Pulumi program.
@@ -48,9 +69,16 @@ func Program(opts Options) pulumi.RunFunc {
 // function and declares the pipeline and the stack outputs. No resource is
 // registered when the configuration is invalid.
 func Declare(ctx *pulumi.Context, opts Options) (*Pipeline, error) {
+	keys := opts.ConfigKeys
+	if keys == nil {
+		var err error
+		if keys, err = configKeys(); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := LoadConfig(ctx.Stack(), func(key string) (string, bool) {
 		return ctx.GetConfig(Namespace + ":" + key)
-	})
+	}, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/Admiral-Piett/goaws/app"
 	"github.com/Admiral-Piett/goaws/app/gosqs"
-	"github.com/Admiral-Piett/goaws/app/servertest"
+	"github.com/Admiral-Piett/goaws/app/router"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -75,7 +75,7 @@ var goawsStarted atomic.Bool
 // SQS is goaws serving SNS and SQS.
 type SQS struct {
 	Endpoint string
-	srv      *servertest.Server
+	srv      *http.Server
 	quit     chan struct{}
 }
 
@@ -94,11 +94,16 @@ func StartSQS(tick time.Duration) (*SQS, error) {
 	app.CurrentEnvironment.AccountID = AccountID
 	app.CurrentEnvironment.Region = Region
 	app.CurrentEnvironment.QueueAttributeDefaults = app.EnvQueueAttributes{VisibilityTimeout: 30, MaximumMessageSize: 262144}
+	// What goaws's servertest does, with refuseInvalid in front.
+	app.CurrentEnvironment.Host = "127.0.0.1"
+	app.CurrentEnvironment.Port = strconv.Itoa(port)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	srv, err := servertest.New(addr)
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("start goaws: %w", err)
 	}
+	srv := &http.Server{Handler: refuseInvalid(router.New()), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
 	s := &SQS{Endpoint: "http://" + addr, srv: srv, quit: make(chan struct{})}
 	go gosqs.PeriodicTasks(tick, s.quit)
 	return s, nil
@@ -108,7 +113,7 @@ func StartSQS(tick time.Duration) (*SQS, error) {
 // process.
 func (s *SQS) Close() error {
 	close(s.quit)
-	return s.srv.Quit()
+	return s.srv.Close()
 }
 
 // DynamoDB is minidyn serving DynamoDB over HTTP.

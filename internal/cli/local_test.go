@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -25,7 +27,7 @@ func TestLocalCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Stored (3):", "Duplicates, acknowledged and not rewritten (1):", "In the dead-letter queue (4):",
-		"Published 8 = stored 3 + duplicates 1 + dead-letter queue 4; lost 0",
+		"Published 8 = refused 0 + stored 3 + duplicates 1 + dead-letter queue 4; lost 0",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q", want)
@@ -107,5 +109,52 @@ func TestOperatorCommands(t *testing.T) {
 	}
 	if len(again) != 1 || again[0].MessageID == listed[0].MessageID || again[0].Reason != listed[0].Reason {
 		t.Errorf("after redrive: %+v", again)
+	}
+}
+
+// `orderpipe local --orders FILE` with what a careless or hostile producer
+// sends: SNS refuses what it cannot carry (invalid UTF-8, a control
+// character, over 256 KiB), as it would on AWS; the handler rejects what is
+// no order; every valid order is stored; every line is accounted for.
+func TestLocalOrdersFile(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "orderpipe")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/orderpipe")
+	build.Dir = testenv.ModuleRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var lines []string
+	for i := range 7 {
+		lines = append(lines, fmt.Sprintf(`{"orderId":"f-%d","customerId":"c","items":[{"sku":"A","quantity":1,"unitPrice":"1.5"}],"currency":"EUR","total":"1.50"}`, i))
+	}
+	lines = append(lines,
+		"{\"orderId\":\"u-1\",\"customerId\":\"c\xff\xfe\"}",                                // invalid UTF-8: SNS refuses it
+		"{\"orderId\":\"u-2\",\"customerId\":\"c\x01\"}",                                    // a control character SQS refuses
+		`{"orderId":"big","customerId":"`+strings.Repeat("x", 300<<10)+`"}`,                 // over 256 KiB
+		`{"orderId":"s-1","customerId":"c-\ud800","items":[],"currency":"EUR","total":"0"}`, // JSON-escaped: reaches the handler, rejected
+		`{"orderId":"d-1","total":"1.00","total":"2.00"}`,                                   // a duplicate name: rejected
+	)
+	file := filepath.Join(dir, "orders.jsonl")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "local", "--orders", file, "--timeout", "1m")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	if err != nil {
+		t.Fatalf("orderpipe local: %v", err)
+	}
+	for _, want := range []string{
+		"Refused by SNS, never in the pipeline (3):", "line 8: ", "InvalidMessageContents", "InvalidParameterValue",
+		"Stored (7):", "… and 2 more (--verbose lists them all)",
+		"In the dead-letter queue (2):", "customerId: must be valid UTF-8", "total: appears more than once",
+		"Published 12 = refused 3 + stored 7 + duplicates 0 + dead-letter queue 2; lost 0",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report lacks %q", want)
+		}
 	}
 }

@@ -110,7 +110,8 @@ func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, 
 func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	var config []string
 	var ordersFile string
-	var serve bool
+	var serve, verbose bool
+	var drainTimeout time.Duration
 	c := &cobra.Command{
 		Use:   "local",
 		Short: "Run the whole pipeline on this machine and send orders through it",
@@ -127,7 +128,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			if serve {
 				logs = stderr
 			}
-			p, err := local.Start(ctx, cfg, logs)
+			p, err := local.Start(ctx, cfg, logs, stderr)
 			if err != nil {
 				return err
 			}
@@ -153,18 +154,20 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 				rounds = [][]string{orders}
 			}
 			published := 0
+			var refused []local.Refused
 			for _, round := range rounds {
-				if err := p.Publish(ctx, round, stdout, 2*time.Minute); err != nil {
-					return err
-				}
+				r, err := p.Publish(ctx, round, stdout, drainTimeout)
+				refused = append(refused, r...)
 				published += len(round)
+				if err != nil {
+					// The report still says where everything went.
+					fmt.Fprintln(stderr, "orderpipe local:", err)
+					break
+				}
 			}
-			report, err := p.BuildReport(ctx, published)
-			if err != nil {
-				return err
-			}
-			report.Write(stdout)
-			if report.Lost() != 0 {
+			report := p.BuildReport(ctx, published, refused)
+			report.Write(stdout, verbose)
+			if report.Lost() != 0 || len(report.Unread) > 0 {
 				return local.ErrLost
 			}
 			return nil
@@ -173,6 +176,8 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	c.Flags().StringArrayVar(&config, "config", nil, "orderpipe configuration as key=value; repeatable")
 	c.Flags().StringVar(&ordersFile, "orders", "", "publish the orders of this file (one JSON order a line) instead of the demo")
 	c.Flags().BoolVar(&serve, "serve", false, "keep running and print the endpoints")
+	c.Flags().BoolVar(&verbose, "verbose", false, "list every order in the report, not only the first of each section")
+	c.Flags().DurationVar(&drainTimeout, "timeout", 2*time.Minute, "how long to wait for the queue to drain after each round")
 	return c
 }
 
@@ -184,7 +189,9 @@ func readLines(path string) ([]string, error) {
 	defer f.Close()
 	var lines []string
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	// Lines over SNS's 256 KiB limit are read, so that SNS refuses them as
+	// it would, rather than the file failing to read.
+	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
 	for sc.Scan() {
 		if l := strings.TrimSpace(sc.Text()); l != "" {
 			lines = append(lines, l)
@@ -217,7 +224,9 @@ func publishCommand(stdout, stderr io.Writer) *cobra.Command {
 			}
 			ids, err := ops.Publish(c.Context(), t.SNS, t.TopicArn, orders)
 			for _, id := range ids {
-				fmt.Fprintln(stdout, "published", id)
+				if id != "" {
+					fmt.Fprintln(stdout, "published", id)
+				}
 			}
 			return err
 		},
