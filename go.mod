@@ -2,6 +2,8 @@ module github.com/orderpipe/orderpipe
 
 go 1.26.6
 
+toolchain go1.26.8
+
 require (
 	github.com/Admiral-Piett/goaws v0.4.5
 	github.com/agext/levenshtein v1.2.3
@@ -20,6 +22,7 @@ require (
 	github.com/sirupsen/logrus v1.10.2
 	github.com/spf13/cobra v1.10.2
 	github.com/truora/minidyn v0.8.2
+	golang.org/x/mod v0.42.0
 	golang.org/x/text v0.44.0
 	google.golang.org/grpc v1.83.2
 	google.golang.org/protobuf v1.36.11
@@ -135,7 +138,6 @@ require (
 	go.uber.org/atomic v1.11.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
-	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect

@@ -260,3 +260,74 @@ func TestSweep(t *testing.T) {
 		t.Errorf("stacks left %v, want only %s", got, fresh.Name)
 	}
 }
+
+// A destroy of a stack whose table has deletion protection stops before it
+// deletes anything: not the queues, not the topic, not the messages in them.
+// Lifting the protection is an update of its own; then the stack goes.
+func TestProtectedDestroyDeletesNothing(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	opts := h.options(t, t.TempDir())
+	opts.PR = 9001
+	opts.Config = map[string]string{"deletionProtection": "true"}
+	env, err := automation.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = env.Destroy(ctx)
+	if err == nil || !strings.Contains(err.Error(), "protected") {
+		t.Errorf("destroy of a protected stack: %v; want it refused for the protected table", err)
+	}
+	if n := h.Provider.Deletes(); n != 0 {
+		t.Errorf("the refused destroy deleted %d resources", n)
+	}
+
+	opts.Config["deletionProtection"] = "false"
+	unprotected, err := automation.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !unprotected.Existing || unprotected.Name != env.Name {
+		t.Fatalf("opened %s (existing %v), want %s", unprotected.Name, unprotected.Existing, env.Name)
+	}
+	if _, err := unprotected.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := unprotected.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h.Provider.Creates() == 0 || h.Provider.Creates() != h.Provider.Deletes() {
+		t.Errorf("%d resources created, %d deleted", h.Provider.Creates(), h.Provider.Deletes())
+	}
+	if got := stacksIn(t, h, opts); len(got) != 0 {
+		t.Errorf("stacks left in the backend: %v", got)
+	}
+}
+
+// An ephemeral stack is destroyable whatever its name: prefix "prod" would
+// make it production-like, with deletion protection on.
+func TestEphemeralStackNamedProdIsDestroyable(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	opts := h.options(t, t.TempDir())
+	opts.Prefix = "prod"
+	env, err := automation.New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(env.Name, "prod-") {
+		t.Fatalf("stack %s", env.Name)
+	}
+	if _, err := env.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Close(ctx); err != nil {
+		t.Fatalf("close %s: %v", env.Name, err)
+	}
+	if h.Provider.Creates() == 0 || h.Provider.Creates() != h.Provider.Deletes() {
+		t.Errorf("%d resources created, %d deleted", h.Provider.Creates(), h.Provider.Deletes())
+	}
+}

@@ -170,11 +170,11 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 }
 
 // config is the stack configuration the environment sets, keys with their
-// namespace. An ephemeral stack must always be destroyable, whatever its
-// name says (prefix "prod" would make it production-like), so its table
-// never has deletion protection.
+// namespace. An ephemeral stack must be destroyable whatever its name says
+// (prefix "prod" would make it production-like), so its table has no
+// deletion protection unless the caller asks for it by name.
 func (o Options) config() map[string]string {
-	cfg := map[string]string{}
+	cfg := map[string]string{stack.Namespace + ":deletionProtection": "false"}
 	if o.Region != "" {
 		cfg["aws:region"] = o.Region
 	}
@@ -184,7 +184,6 @@ func (o Options) config() map[string]string {
 		}
 		cfg[k] = v
 	}
-	cfg[stack.Namespace+":deletionProtection"] = "false"
 	return cfg
 }
 

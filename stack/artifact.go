@@ -9,7 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
+
+	"golang.org/x/mod/modfile"
 )
 
 // FunctionPackage is the main package of ProcessOrderLambda, relative to the
@@ -61,7 +65,11 @@ func (b GoBuild) Build(ctx context.Context, arch string) (string, error) {
 		"-ldflags", "-s -w -buildid=",
 		"-o", bin, FunctionPackage)
 	cmd.Dir = b.ModuleDir
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+goarch, "CGO_ENABLED=0")
+	toolchain, err := Toolchain(b.ModuleDir)
+	if err != nil {
+		return "", fmt.Errorf("build function: %w", err)
+	}
+	cmd.Env = buildEnv(os.Environ(), goarch, toolchain)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -78,6 +86,51 @@ func (b GoBuild) Build(ctx context.Context, arch string) (string, error) {
 		return "", fmt.Errorf("pack function: %w", err)
 	}
 	return out, nil
+}
+
+// Toolchain is the Go toolchain the function is built with: the toolchain
+// line of the module's go.mod. The go line is only a minimum; without a pin,
+// each machine would build with whatever Go it has, and a laptop and CI
+// would deploy different bytes for the same source.
+func Toolchain(moduleDir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	f, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		return "", err
+	}
+	if f.Toolchain == nil {
+		return "", fmt.Errorf("%s has no toolchain line: the function's build pins the Go toolchain with it", filepath.Join(moduleDir, "go.mod"))
+	}
+	return f.Toolchain.Name, nil
+}
+
+// passedEnv are the variables of the caller's environment the build sees:
+// where Go finds and keeps modules, caches and proxies. Nothing else of it
+// reaches the compiler: GOFLAGS, GOAMD64, GOARM64, GOEXPERIMENT, a go.work
+// and the like would change the binary.
+var passedEnv = []string{
+	"PATH", "HOME", "TMPDIR", "GOPATH", "GOMODCACHE", "GOCACHE", "GOTMPDIR", "GOENV",
+	"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GOAUTH",
+	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
+}
+
+// buildEnv is the environment of the function's build: the passed variables
+// of environ, and every setting that decides the binary, set explicitly so
+// that neither the environment nor a go env file can change it.
+func buildEnv(environ []string, goarch, toolchain string) []string {
+	var env []string
+	for _, kv := range environ {
+		if k, _, _ := strings.Cut(kv, "="); slices.Contains(passedEnv, k) {
+			env = append(env, kv)
+		}
+	}
+	return append(env,
+		"GOOS=linux", "GOARCH="+goarch, "CGO_ENABLED=0", "GOTOOLCHAIN="+toolchain,
+		"GOFLAGS=", "GOAMD64=v1", "GOARM64=v8.0", "GOEXPERIMENT=", "GOFIPS140=off", "GOWORK=off",
+	)
 }
 
 // writeZip packs the executable at bin as "bootstrap" into a zip at out. It

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"io"
 	"os"
@@ -57,6 +58,58 @@ func TestBuildIsReproducible(t *testing.T) {
 	for _, dir := range []string{moduleDir, elsewhere} {
 		if bytes.Contains(unzipBootstrap(t, a), []byte(dir)) {
 			t.Errorf("the executable holds the build path %s", dir)
+		}
+	}
+}
+
+// The caller's environment does not reach the compiler: a build with GOFLAGS,
+// GOAMD64, GOEXPERIMENT and a go.work set gives the same bytes as a clean
+// one, built by the toolchain go.mod pins.
+func TestBuildIgnoresTheEnvironment(t *testing.T) {
+	ctx := context.Background()
+	moduleDir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean, err := GoBuild{ModuleDir: moduleDir, OutDir: t.TempDir()}.Build(ctx, "x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(t.TempDir(), "go.work")
+	if err := os.WriteFile(work, []byte("go 1.26.6\n\nuse "+moduleDir+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"GOFLAGS": "-gcflags=all=-N", "GOAMD64": "v3", "GOEXPERIMENT": "jsonv2", "GOWORK": work, "GOTOOLCHAIN": "local",
+	} {
+		t.Setenv(k, v)
+	}
+	polluted, err := GoBuild{ModuleDir: moduleDir, OutDir: t.TempDir()}.Build(ctx, "x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readFile(t, clean), readFile(t, polluted)) {
+		t.Fatal("the environment changed the archive")
+	}
+
+	want, err := Toolchain(moduleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(t.TempDir(), "bootstrap")
+	if err := os.WriteFile(exe, unzipBootstrap(t, readFile(t, clean)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	info, err := buildinfo.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.GoVersion != want {
+		t.Errorf("built by %s, want %s, the toolchain go.mod pins", info.GoVersion, want)
+	}
+	for _, s := range info.Settings {
+		if s.Key == "GOAMD64" && s.Value != "v1" || s.Key == "-gcflags" || s.Key == "GOEXPERIMENT" {
+			t.Errorf("build setting %s=%s reached the build", s.Key, s.Value)
 		}
 	}
 }

@@ -52,6 +52,7 @@ type Config struct {
 	AlarmEmail         string
 	RawMessageDelivery bool
 	DeletionProtection bool
+	Tracing            bool // active X-Ray tracing of the function
 }
 
 // VisibilityTimeout is the queue's visibility timeout: the override when one
@@ -145,6 +146,7 @@ func LoadConfig(stackName string, get Lookup, set []string) (Config, error) {
 		AlarmEmail:         p.email("alarmEmail"),
 		RawMessageDelivery: p.boolean("rawMessageDelivery", true),
 		DeletionProtection: p.boolean("deletionProtection", prodLike.MatchString(stackName)),
+		Tracing:            p.boolean("tracing", true),
 	}
 
 	if c.BatchSize > 10 && c.BatchWindow < 1 {

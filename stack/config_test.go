@@ -16,6 +16,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		LambdaTimeout: 30, LambdaMemory: 128, Architecture: "arm64", BatchSize: 10, BatchWindow: 0,
 		MaxConcurrency: 10, MaxReceiveCount: 3, QueueRetention: 345600, DLQRetention: 1209600,
 		LogRetentionDays: 30, LogLevel: "info", HandlerConcurrency: 10, QueueAgeAlarm: 600, RawMessageDelivery: true,
+		Tracing: true,
 	}
 	if got != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -32,7 +33,7 @@ func TestLoadConfigValues(t *testing.T) {
 		"orderpipe:maxReceiveCount": "5", "orderpipe:visibilityTimeout": "900", "orderpipe:queueRetention": "86400",
 		"orderpipe:dlqRetention": "604800", "orderpipe:logRetentionDays": "90", "orderpipe:logLevel": "debug",
 		"orderpipe:handlerConcurrency": "25", "orderpipe:queueAgeAlarm": "120", "orderpipe:alarmEmail": "ops@example.com",
-		"orderpipe:rawMessageDelivery": "false", "orderpipe:deletionProtection": "true",
+		"orderpipe:rawMessageDelivery": "false", "orderpipe:deletionProtection": "true", "orderpipe:tracing": "false",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -72,9 +72,12 @@ func dashboardBody(region, queueName, dlqName, fnName, tableName string) (string
 			metric("AWS/Lambda", "Duration", "FunctionName", fnName, "Average"),
 		}},
 		{"Orders by outcome (from the function's EMF lines)", outcomeMetrics(fnName)},
-		{"Orders table writes", [][]any{
+		// ThrottledRequests would need an Operation dimension too: with
+		// TableName alone it is never published. The throttle events are.
+		{"Orders table writes and throttles", [][]any{
 			metric("AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", tableName, "Sum"),
-			metric("AWS/DynamoDB", "ThrottledRequests", "TableName", tableName, "Sum"),
+			metric("AWS/DynamoDB", "WriteThrottleEvents", "TableName", tableName, "Sum"),
+			metric("AWS/DynamoDB", "ReadThrottleEvents", "TableName", tableName, "Sum"),
 		}},
 	}
 	const width, height = 8, 6 // three panels a row

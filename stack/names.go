@@ -93,6 +93,14 @@ func (n Namer) Name(svc Service, logical string) string {
 	return strings.TrimRight(head, "-_.") + tail + suffix
 }
 
+// Global returns the physical name of a resource whose names are unique in
+// the whole account, not per region (IAM roles, CloudWatch dashboards). It
+// carries the region too, "<project>-<stack>-<region>-<logical>", so that
+// one stack deployed to two regions does not collide with itself.
+func (n Namer) Global(svc Service, region, logical string) string {
+	return n.Name(svc, region+"-"+logical)
+}
+
 // sanitize replaces every character the service rejects with "-". The result
 // is ASCII, so it can be cut at any byte.
 func (r rules) sanitize(s string) string {

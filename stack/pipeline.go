@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -68,6 +67,13 @@ type Pipeline struct {
 // component.
 func NewPipeline(ctx *pulumi.Context, name string, args PipelineArgs, opts ...pulumi.ResourceOption) (*Pipeline, error) {
 	p := &Pipeline{}
+	if args.Config.DeletionProtection {
+		// Every resource inherits the protection. Pulumi deletes the
+		// unprotected resources of a destroy before it reaches a protected
+		// one: with only the table protected, `pulumi destroy` would delete
+		// the queues, the topic and the messages in them, then stop.
+		opts = append(opts, pulumi.Protect(true))
+	}
 	if err := ctx.RegisterComponentResource(PipelineType, name, p, opts...); err != nil {
 		return nil, fmt.Errorf("register %s: %w", PipelineType, err)
 	}
@@ -131,6 +137,17 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 	partition := aws.GetPartitionOutput(ctx, aws.GetPartitionOutputArgs{}, b.parent)
 	region := aws.GetRegionOutput(ctx, aws.GetRegionOutputArgs{}, b.parent)
 
+	globalName := func(svc Service, logical string) pulumi.StringOutput {
+		return region.Name().ApplyT(func(r string) string { return b.names.Global(svc, r, logical) }).(pulumi.StringOutput)
+	}
+
+	// With deletion protection the table is protected (from the component)
+	// and also retained: should it ever leave the stack, it stays in the
+	// account with its orders.
+	tableOpts := b.opts()
+	if cfg.DeletionProtection {
+		tableOpts = b.opts(pulumi.RetainOnDelete(true))
+	}
 	table, err := dynamodb.NewTable(ctx, TableName, &dynamodb.TableArgs{
 		Name:                      b.name(DynamoDB, TableName),
 		BillingMode:               pulumi.String("PAY_PER_REQUEST"),
@@ -140,7 +157,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		ServerSideEncryption:      dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
 		DeletionProtectionEnabled: pulumi.Bool(cfg.DeletionProtection),
 		Tags:                      b.tags,
-	}, b.opts()...)
+	}, tableOpts...)
 	if err != nil {
 		return wrap(TableName, err)
 	}
@@ -156,8 +173,12 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		return wrap(TopicName, err)
 	}
 
+	// Both queues take what SNS can deliver, 256 KiB, and no more: the
+	// handler forwards a poison message with its reason only while the two
+	// fit in that (function.MaxMessageBytes).
 	dlq, err := sqs.NewQueue(ctx, DLQName, &sqs.QueueArgs{
 		Name:                    b.name(SQS, DLQName),
+		MaxMessageSize:          pulumi.Int(function.MaxMessageBytes),
 		MessageRetentionSeconds: pulumi.Int(cfg.DLQRetention),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
 		Tags:                    b.tags,
@@ -169,6 +190,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 	queue, err := sqs.NewQueue(ctx, QueueName, &sqs.QueueArgs{
 		Name:                     b.name(SQS, QueueName),
 		VisibilityTimeoutSeconds: pulumi.Int(cfg.VisibilityTimeout()),
+		MaxMessageSize:           pulumi.Int(function.MaxMessageBytes),
 		MessageRetentionSeconds:  pulumi.Int(cfg.QueueRetention),
 		ReceiveWaitTimeSeconds:   pulumi.Int(20),
 		SqsManagedSseEnabled:     pulumi.Bool(true),
@@ -227,7 +249,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 	}
 
 	role, err := iam.NewRole(ctx, RoleName, &iam.RoleArgs{
-		Name:             b.name(IAMRole, RoleName),
+		Name:             globalName(IAMRole, RoleName),
 		AssumeRolePolicy: pulumi.String(lambdaTrustPolicy().String()),
 		Tags:             b.tags,
 	}, b.opts()...)
@@ -237,7 +259,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 	rolePolicy, err := iam.NewRolePolicy(ctx, RoleName+"Policy", &iam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: pulumi.All(table.Arn, queue.Arn, dlq.Arn, logGroup.Arn).ApplyT(func(a []any) string {
-			return functionPolicy(a[0].(string), a[1].(string), a[2].(string), a[3].(string)).String()
+			return functionPolicy(a[0].(string), a[1].(string), a[2].(string), a[3].(string), cfg.Tracing).String()
 		}).(pulumi.StringOutput),
 	}, b.opts()...)
 	if err != nil {
@@ -259,13 +281,17 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 			function.EnvLogLevel:    pulumi.String(cfg.LogLevel),
 			function.EnvConcurrency: pulumi.String(strconv.Itoa(cfg.HandlerConcurrency)),
 		}},
+		// The handler filters its own lines by LOG_LEVEL. Lambda must filter
+		// none: it gives a line without a level (the EMF metric lines, an
+		// init failure) the level INFO, and would drop them at warn or error.
 		LoggingConfig: lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            logGroup.Name,
-			ApplicationLogLevel: pulumi.String(strings.ToUpper(cfg.LogLevel)),
+			ApplicationLogLevel: pulumi.String(LambdaApplicationLogLevel),
 			SystemLogLevel:      pulumi.String("INFO"),
 		},
-		Tags: b.tags,
+		TracingConfig: lambda.FunctionTracingConfigArgs{Mode: pulumi.String(tracingMode(cfg.Tracing))},
+		Tags:          b.tags,
 	}, b.opts(pulumi.DependsOn([]pulumi.Resource{logGroup, rolePolicy}))...)
 	if err != nil {
 		return wrap(FunctionName, err)
@@ -293,7 +319,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		return err
 	}
 	dashboard, err := cloudwatch.NewDashboard(ctx, DashboardName, &cloudwatch.DashboardArgs{
-		DashboardName: b.name(CloudWatch, DashboardName),
+		DashboardName: globalName(CloudWatch, DashboardName),
 		DashboardBody: pulumi.All(region.Name(), queue.Name, dlq.Name, fn.Name, table.Name).ApplyT(func(a []any) (string, error) {
 			return dashboardBody(a[0].(string), a[1].(string), a[2].(string), a[3].(string), a[4].(string))
 		}).(pulumi.StringOutput),
@@ -386,6 +412,17 @@ func (b builder) alarms(topicArn, queueName, dlqName, fnName pulumi.StringOutput
 		}
 	}
 	return nil
+}
+
+// LambdaApplicationLogLevel is the function's application log level: the
+// lowest, so that Lambda drops nothing the handler writes.
+const LambdaApplicationLogLevel = "TRACE"
+
+func tracingMode(active bool) string {
+	if active {
+		return "Active"
+	}
+	return "PassThrough"
 }
 
 // RedrivePolicy is the redrive policy of a queue whose dead-letter queue is

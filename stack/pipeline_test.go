@@ -172,7 +172,9 @@ func TestDefaultStack(t *testing.T) {
 	equal(t, "log retention", input(logs, "retentionInDays"), 30)
 
 	role := r.get(t, tRole, "ProcessOrderLambdaRole")
-	equal(t, "role name", input(role, "name"), "orderpipe-dev-ProcessOrderLambdaRole")
+	// IAM names are unique in the account, not per region: the role carries
+	// the region.
+	equal(t, "role name", input(role, "name"), "orderpipe-dev-eu-west-1-ProcessOrderLambdaRole")
 	var trust stack.PolicyDocument
 	jsonInput(t, role, "assumeRolePolicy", &trust)
 	equal(t, "trust policy", trust.Statement, []stack.Statement{{Effect: "Allow", Principal: map[string]string{"Service": "lambda.amazonaws.com"}, Action: []string{"sts:AssumeRole"}}})
@@ -182,11 +184,13 @@ func TestDefaultStack(t *testing.T) {
 		"name": input(fn, "name"), "runtime": input(fn, "runtime"), "handler": input(fn, "handler"),
 		"architectures": input(fn, "architectures"), "timeout": input(fn, "timeout"), "memorySize": input(fn, "memorySize"),
 		"role": input(fn, "role"), "environment": input(fn, "environment"), "loggingConfig": input(fn, "loggingConfig"),
+		"tracingConfig": input(fn, "tracingConfig"),
 	}, map[string]any{
 		"name": "orderpipe-dev-ProcessOrderLambda", "runtime": "provided.al2023", "handler": "bootstrap",
 		"architectures": []string{"arm64"}, "timeout": 30, "memorySize": 128, "role": output(role, "arn"),
 		"environment":   map[string]any{"variables": map[string]any{"DLQ_URL": output(dlq, "url"), "HANDLER_CONCURRENCY": "10", "LOG_LEVEL": "info", "ORDERS_TABLE": "orderpipe-dev-Orders"}},
-		"loggingConfig": map[string]any{"applicationLogLevel": "INFO", "logFormat": "JSON", "logGroup": "/aws/lambda/orderpipe-dev-ProcessOrderLambda", "systemLogLevel": "INFO"},
+		"loggingConfig": map[string]any{"applicationLogLevel": "TRACE", "logFormat": "JSON", "logGroup": "/aws/lambda/orderpipe-dev-ProcessOrderLambda", "systemLogLevel": "INFO"},
+		"tracingConfig": map[string]any{"mode": "Active"},
 	})
 	if code, ok := input(fn, "code").(*resource.Archive); !ok || code.Path != r.builder.Dir+"/arm64.zip" {
 		t.Errorf("function code is %#v, want the archive the builder made", input(fn, "code"))
@@ -229,7 +233,7 @@ func TestDefaultStack(t *testing.T) {
 	}
 
 	dash := r.get(t, tDashboard, "Overview")
-	equal(t, "dashboard name", input(dash, "dashboardName"), "orderpipe-dev-Overview")
+	equal(t, "dashboard name", input(dash, "dashboardName"), "orderpipe-dev-eu-west-1-Overview")
 	var body struct {
 		Widgets []struct {
 			Properties struct {
@@ -272,7 +276,7 @@ func TestDefaultStack(t *testing.T) {
 		"tableName":     "orderpipe-dev-Orders",
 		"functionName":  "orderpipe-dev-ProcessOrderLambda",
 		"alarmTopicArn": output(alarmTopic, "arn"),
-		"dashboardName": "orderpipe-dev-Overview",
+		"dashboardName": "orderpipe-dev-eu-west-1-Overview",
 	})
 }
 
@@ -355,21 +359,22 @@ func TestFunctionPolicyIsLeastPrivilege(t *testing.T) {
 	}
 	arn := func(typ, name string) string { return output(r.get(t, typ, name), "arn") }
 	rp := r.get(t, tRolePolicy, "ProcessOrderLambdaRolePolicy")
-	equal(t, "role policy role", input(rp, "role"), "orderpipe-dev-ProcessOrderLambdaRole")
+	equal(t, "role policy role", input(rp, "role"), "orderpipe-dev-eu-west-1-ProcessOrderLambdaRole")
 	var doc stack.PolicyDocument
 	jsonInput(t, rp, "policy", &doc)
 
 	logStreams := arn(tLogGroup, "ProcessOrderLambdaLogs") + ":log-stream:*"
 	want := map[string][]string{ // action → the only resource it may name
-		"dynamodb:PutItem":            {arn(tTable, "Orders")},
-		"dynamodb:GetItem":            {arn(tTable, "Orders")},
-		"sqs:ReceiveMessage":          {arn(tQueue, "OrderQueue")},
-		"sqs:DeleteMessage":           {arn(tQueue, "OrderQueue")},
-		"sqs:GetQueueAttributes":      {arn(tQueue, "OrderQueue")},
-		"sqs:ChangeMessageVisibility": {arn(tQueue, "OrderQueue")},
-		"sqs:SendMessage":             {arn(tQueue, "OrderQueueDLQ")},
-		"logs:CreateLogStream":        {logStreams},
-		"logs:PutLogEvents":           {logStreams},
+		"dynamodb:PutItem":         {arn(tTable, "Orders")},
+		"dynamodb:GetItem":         {arn(tTable, "Orders")},
+		"sqs:ReceiveMessage":       {arn(tQueue, "OrderQueue")},
+		"sqs:DeleteMessage":        {arn(tQueue, "OrderQueue")},
+		"sqs:GetQueueAttributes":   {arn(tQueue, "OrderQueue")},
+		"sqs:SendMessage":          {arn(tQueue, "OrderQueueDLQ")},
+		"logs:CreateLogStream":     {logStreams},
+		"logs:PutLogEvents":        {logStreams},
+		"xray:PutTraceSegments":    {"*"},
+		"xray:PutTelemetryRecords": {"*"},
 	}
 	got := map[string][]string{}
 	for _, st := range doc.Statement {
@@ -381,9 +386,10 @@ func TestFunctionPolicyIsLeastPrivilege(t *testing.T) {
 				t.Errorf("statement %s: wildcard action %q", st.Sid, a)
 			}
 			for _, res := range st.Resource {
-				// The one pattern allowed: log streams in the function's own
-				// log group, which Lambda names itself.
-				if strings.Contains(res, "*") && res != logStreams {
+				// The patterns allowed: log streams in the function's own
+				// log group, which Lambda names itself, and "*" for X-Ray's
+				// actions, which have no resource-level permissions.
+				if strings.Contains(res, "*") && res != logStreams && !(res == "*" && strings.HasPrefix(a, "xray:")) {
 					t.Errorf("statement %s: wildcard resource %q", st.Sid, res)
 				}
 				got[a] = append(got[a], res)
@@ -427,8 +433,11 @@ func TestConfigReachesResources(t *testing.T) {
 	equal(t, "architectures built", r.builder.Archs(), []string{"x86_64"})
 	equal(t, "memory", input(fn, "memorySize"), 1024)
 	equal(t, "handler concurrency", input(fn, "environment").(map[string]any)["variables"].(map[string]any)["HANDLER_CONCURRENCY"], "4")
-	equal(t, "log level", input(fn, "loggingConfig").(map[string]any)["applicationLogLevel"], "WARN")
-	equal(t, "prod deletion protection", input(r.get(t, tTable, "Orders"), "deletionProtectionEnabled"), true)
+	equal(t, "log level", input(fn, "environment").(map[string]any)["variables"].(map[string]any)["LOG_LEVEL"], "warn")
+	equal(t, "Lambda's log level", input(fn, "loggingConfig").(map[string]any)["applicationLogLevel"], "TRACE")
+	table := r.get(t, tTable, "Orders")
+	equal(t, "prod deletion protection", input(table, "deletionProtectionEnabled"), true)
+	equal(t, "prod table protected and retained in Pulumi", []bool{table.Protect, table.RetainOnDelete}, []bool{true, true})
 	queue := r.get(t, tQueue, "OrderQueue")
 	var redrive map[string]any
 	jsonInput(t, queue, "redrivePolicy", &redrive)

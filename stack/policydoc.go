@@ -38,15 +38,28 @@ func allow(sid string, actions []string, resources ...string) Statement {
 
 // functionPolicy is the least-privilege policy of ProcessOrderLambda's role:
 // only the actions the handler and its event source mapping use, each on the
-// exact ARN it needs. Log streams are the one pattern: Lambda names them
-// itself, inside the function's own log group.
-func functionPolicy(tableArn, queueArn, dlqArn, logGroupArn string) PolicyDocument {
-	return policy(
+// exact ARN it needs (the mapping receives, deletes and reads the queue's
+// attributes; nothing changes a message's visibility). Log streams are the
+// one pattern: Lambda names them itself, inside the function's own log
+// group. X-Ray's write actions have no resource-level permissions: AWS
+// documents "*" as their only resource.
+func functionPolicy(tableArn, queueArn, dlqArn, logGroupArn string, tracing bool) PolicyDocument {
+	doc := policy(
 		allow("StoreOrders", []string{"dynamodb:PutItem", "dynamodb:GetItem"}, tableArn),
-		allow("ConsumeOrderQueue", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}, queueArn),
+		allow("ConsumeOrderQueue", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, queueArn),
 		allow("RejectToDLQ", []string{"sqs:SendMessage"}, dlqArn),
 		allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroupArn+":log-stream:*"),
 	)
+	if tracing {
+		doc.Statement = append(doc.Statement, allow("WriteTraces", TracingActions(), "*"))
+	}
+	return doc
+}
+
+// TracingActions are what Lambda's active tracing needs of the function's
+// role, as AWS's AWSXRayDaemonWriteAccess grants them to Lambda.
+func TracingActions() []string {
+	return []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 }
 
 // lambdaTrustPolicy lets the Lambda service assume the function's role.

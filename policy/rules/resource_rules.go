@@ -100,10 +100,26 @@ func policyDocuments(r policyx.AnalyzerResource) (docs map[string]val) {
 	return docs
 }
 
+// withoutResourceLevel are actions that AWS documents with no resource-level
+// permissions: "*" is the only resource a policy can give them.
+var withoutResourceLevel = []string{
+	"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+	"xray:GetSamplingStatisticSummaries", "cloudwatch:PutMetricData", "sts:GetCallerIdentity",
+}
+
+func allWithoutResourceLevel(actions []string) bool {
+	for _, a := range actions {
+		if !slices.Contains(withoutResourceLevel, a) {
+			return false
+		}
+	}
+	return len(actions) > 0
+}
+
 func (p *Pack) leastPrivilege() policyx.Policy {
 	const name = "iam-least-privilege"
 	return p.resourcePolicy(name,
-		"Role and inline policies grant no \"*\" or \"service:*\" action, no \"*\" resource, and no Allow with NotAction or NotResource. Exceptions: allowedActions and allowedResources. Fix: list the exact actions and the exact ARNs.",
+		"Role and inline policies grant no \"*\" or \"service:*\" action, no \"*\" resource (except for actions AWS gives no resource-level permissions, such as xray:PutTraceSegments), and no Allow with NotAction or NotResource. Exceptions: allowedActions and allowedResources. Fix: list the exact actions and the exact ARNs.",
 		policyx.EnforcementLevelMandatory,
 		&policyx.ConfigSchema{Properties: map[string]map[string]any{
 			"allowedActions":   {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{}, "description": "wildcard actions that are allowed anyway, written exactly as in the policy"},
@@ -139,7 +155,7 @@ func (p *Pack) leastPrivilege() policyx.Policy {
 						}
 					}
 					for _, res := range st.Resource {
-						if res == "*" && !slices.Contains(toStrings(allowedResources), res) {
+						if res == "*" && !slices.Contains(toStrings(allowedResources), res) && !allWithoutResourceLevel(st.Action) {
 							m.ReportViolation(fmt.Sprintf("%s %s statement %s allows the resource \"*\"; name the exact ARNs", r.Name, where, sid), "")
 						}
 					}

@@ -251,6 +251,14 @@ func TestPolicies(t *testing.T) {
 			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-Role", "inlinePolicies": []any{
 				map[string]any{"name": "p", "policy": jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}})}}}}
 		}, nil, []string{`iam-least-privilege [Role] Role inlinePolicies[0] statement #0 allows the resource "*"; name the exact ARNs`}},
+		{"X-Ray's writes on *, which have no resource-level permissions", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
+				"Sid": "WriteTraces", "Effect": "Allow", "Action": []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "Resource": "*"}}})
+		}, nil, nil},
+		{"X-Ray beside an action that has resource-level permissions", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
+				"Sid": "Mixed", "Effect": "Allow", "Action": []string{"xray:PutTraceSegments", "sqs:SendMessage"}, "Resource": "*"}}})
+		}, nil, []string{`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Mixed allows the resource "*"; name the exact ARNs`}},
 		{"deny may use wildcards", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Deny", "Action": "*", "Resource": "*"}}})
 		}, nil, nil},
@@ -268,7 +276,22 @@ func TestPolicies(t *testing.T) {
 
 		// stack-scoped-names
 		{"a name without the stack", "stack-scoped-names", func(f fixture) { f["Orders"].props["name"] = "Orders" }, nil,
-			[]string{`stack-scoped-names [Orders] Orders is named "Orders", which does not carry the stack name "dev"; name it from the project and stack (e.g. "orderpipe-dev-Orders")`}},
+			[]string{`stack-scoped-names [Orders] Orders is named "Orders", which does not carry the stack name "dev" as a word of its own; name it from the project and stack (e.g. "orderpipe-dev-Orders")`}},
+		{"the stack name inside a word", "stack-scoped-names", func(f fixture) { f["OrderQueue"].props["name"] = "device-events" }, nil,
+			[]string{`stack-scoped-names [OrderQueue] OrderQueue is named "device-events", which does not carry the stack name "dev" as a word of its own; name it from the project and stack (e.g. "orderpipe-dev-OrderQueue")`}},
+		{"a role without the region", "stack-scoped-names", func(f fixture) {
+			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-ProcessOrderLambdaRole"}}
+		}, nil, []string{`stack-scoped-names [Role] Role is named "orderpipe-dev-ProcessOrderLambdaRole"; iam role names are unique in the whole account, so it must carry the region too (e.g. "orderpipe-dev-eu-west-1-Role"), or the same stack in another region collides with it`}},
+		{"a role and a dashboard with the region", "stack-scoped-names", func(f fixture) {
+			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-us-gov-west-1-ProcessOrderLambdaRole"}}
+			f["Overview"] = &spec{typ: typeDashboard, props: map[string]any{"dashboardName": "orderpipe-dev-ap-southeast-2-Overview"}}
+		}, nil, nil},
+		{"a dashboard without the region", "stack-scoped-names", func(f fixture) {
+			f["Overview"] = &spec{typ: typeDashboard, props: map[string]any{"dashboardName": "orderpipe-dev-Overview"}}
+		}, nil, []string{`stack-scoped-names [Overview] Overview is named "orderpipe-dev-Overview"; cloudwatch dashboard names are unique in the whole account, so it must carry the region too (e.g. "orderpipe-dev-eu-west-1-Overview"), or the same stack in another region collides with it`}},
+		{"a shortened role name with the region", "stack-scoped-names", func(f fixture) {
+			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-eu-west-1-ProcessOrderLambdaRole-1a2b3c4d"}}
+		}, nil, nil},
 		{"an exception", "stack-scoped-names", func(f fixture) { f["Orders"].props["name"] = "Orders" }, map[string]map[string]any{"pack-settings": {"nameExceptions": []any{"Orders"}}}, nil},
 		{"a shortened name", "stack-scoped-names", func(f fixture) {
 			f["ProcessOrderLambda"].props["name"] = "orderpipe-dev-feature-with-a-ve-ProcessOrderLambda-53b32fc7"

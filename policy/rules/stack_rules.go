@@ -161,11 +161,12 @@ var hashed = regexp.MustCompile(`-[0-9a-f]{8}$`)
 func (p *Pack) stackScopedNames() policyx.Policy {
 	const name = "stack-scoped-names"
 	return p.stackPolicy(name,
-		"Every explicitly named resource carries the stack's name, so that two stacks never collide in one account. Names shortened by orderpipe's naming (a prefix of project-stack and an 8-digit hash) pass. Exceptions: nameExceptions in pack-settings. Fix: derive the name from the project and stack.",
+		"Every explicitly named resource carries the stack's name as a whole word, so that two stacks never collide in one account; names unique in the whole account (IAM, dashboards) also carry the region, so that one stack in two regions does not collide with itself. Names shortened by orderpipe's naming (a prefix of project-stack and an 8-digit hash) pass. Exceptions: nameExceptions in pack-settings. Fix: derive the name from the project, stack (and region).",
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
 			exceptions := p.current().NameExceptions
 			scope := p.Project + "-" + p.Stack
+			stackWord := regexp.MustCompile(`(^|[-_./:])` + regexp.QuoteMeta(p.Stack) + `($|[-_./:])`)
 			for _, r := range g.resources {
 				key := "name"
 				switch r.Type {
@@ -186,15 +187,33 @@ func (p *Pack) stackScopedNames() policyx.Policy {
 					continue
 				case strings.HasPrefix(v, r.Name+"-") && autoname.MatchString(v):
 					continue
-				case strings.Contains(v, p.Stack):
-					continue
-				case hashed.MatchString(v) && strings.Contains(v, scope[:min(len(scope), 16)]):
-					continue
+				case !stackWord.MatchString(v) && !(hashed.MatchString(v) && strings.Contains(v, scope[:min(len(scope), 16)])):
+					m.ReportViolation(fmt.Sprintf("%s is named %q, which does not carry the stack name %q as a word of its own; name it from the project and stack (e.g. %q)",
+						r.Name, v, p.Stack, scope+"-"+r.Name), r.URN)
+				case accountGlobal[r.Type] && !regionWord.MatchString(v):
+					m.ReportViolation(fmt.Sprintf("%s is named %q; %s names are unique in the whole account, so it must carry the region too (e.g. %q), or the same stack in another region collides with it",
+						r.Name, v, shortType(r.Type), scope+"-eu-west-1-"+r.Name), r.URN)
 				}
-				m.ReportViolation(fmt.Sprintf("%s is named %q, which does not carry the stack name %q; name it from the project and stack (e.g. %q)",
-					r.Name, v, p.Stack, scope+"-"+r.Name), r.URN)
 			}
 		})
+}
+
+// accountGlobal are the types whose names are unique in the account, not
+// per region.
+var accountGlobal = map[string]bool{
+	typeRole: true, typeDashboard: true, "aws:iam/policy:Policy": true, "aws:iam/user:User": true,
+	"aws:iam/group:Group": true, "aws:iam/instanceProfile:InstanceProfile": true,
+}
+
+// regionWord matches an AWS region, such as eu-west-1 or us-gov-west-1, as a
+// word of a name.
+var regionWord = regexp.MustCompile(`(^|[-_.])(us|eu|ap|ca|sa|me|af|il|mx|cn)(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]+($|[-_.])`)
+
+// shortType is "iam role" for "aws:iam/role:Role".
+func shortType(t string) string {
+	mod, typ, _ := strings.Cut(strings.TrimPrefix(t, "aws:"), "/")
+	typ, _, _ = strings.Cut(typ, ":")
+	return mod + " " + typ
 }
 
 func (p *Pack) logRetention() policyx.Policy {

@@ -35,6 +35,8 @@ type Resource struct {
 	Dependencies         []string
 	PropertyDependencies map[string][]string // property → URNs
 	Custom               bool
+	Protect              bool // pulumi.Protect
+	RetainOnDelete       bool // pulumi.RetainOnDelete
 	Inputs               resource.PropertyMap
 	Outputs              resource.PropertyMap
 }
@@ -82,9 +84,11 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	id, out := Outputs(args.TypeToken, args.Name, args.Inputs)
 	var parent string
 	var deps []string
+	var protect, retain bool
 	propDeps := map[string][]string{}
 	if rpc := args.RegisterRPC; rpc != nil {
 		parent, deps = rpc.GetParent(), rpc.GetDependencies()
+		protect, retain = rpc.GetProtect(), rpc.GetRetainOnDelete()
 		for k, v := range rpc.GetPropertyDependencies() {
 			propDeps[k] = v.GetUrns()
 		}
@@ -100,7 +104,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	m.mu.Lock()
 	m.resources = append(m.resources, Resource{
 		Type: args.TypeToken, Name: args.Name, URN: urn, Parent: parent, Dependencies: deps, PropertyDependencies: propDeps, Custom: args.Custom,
-		Inputs: args.Inputs, Outputs: out,
+		Protect: protect, RetainOnDelete: retain, Inputs: args.Inputs, Outputs: out,
 	})
 	m.mu.Unlock()
 	return id, out, nil
