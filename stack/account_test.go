@@ -246,3 +246,17 @@ func TestTracing(t *testing.T) {
 		}
 	}
 }
+
+// Under `pulumi up` the Pulumi CLI hands the program its configuration in
+// $PULUMI_CONFIG: a misspelt orderpipe key there fails the program before
+// any resource is registered.
+func TestUnknownKeyFailsTheProgram(t *testing.T) {
+	t.Setenv("PULUMI_CONFIG", `{"aws:region":"eu-west-1","orderpipe:lambdaTimout":"5"}`)
+	r := runProgram(t, "dev", map[string]string{"lambdaTimout": "5"})
+	if r.err == nil || !strings.Contains(r.err.Error(), `orderpipe:lambdaTimout="5": is not an orderpipe setting; did you mean lambdaTimeout?`) {
+		t.Fatalf("error %v", r.err)
+	}
+	if n := len(r.mocks.Resources()); n != 0 {
+		t.Errorf("%d resources registered", n)
+	}
+}

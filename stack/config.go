@@ -29,6 +29,13 @@ const (
 	VisibilityRatio = 6
 )
 
+// DefaultLambdaMemory is the function's memory unless configured: the
+// cheapest size per order that BenchmarkCost (internal/lambdacost) measured.
+// Lambda gives a function CPU in proportion to its memory, and at 128 and
+// 256 MB the handler is CPU-bound: a batch takes longer in proportion, so it
+// costs as much or more per order, and its latency is several times higher.
+const DefaultLambdaMemory = 512
+
 // logRetentionDays are the values CloudWatch Logs accepts for a retention.
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
@@ -130,7 +137,7 @@ func LoadConfig(stackName string, get Lookup, set []string) (Config, error) {
 	}}
 	c := Config{
 		LambdaTimeout:      p.intIn("lambdaTimeout", 30, 1, 900, "seconds"),
-		LambdaMemory:       p.intIn("lambdaMemory", 128, 128, 10240, "MB"),
+		LambdaMemory:       p.intIn("lambdaMemory", DefaultLambdaMemory, 128, 10240, "MB"),
 		Architecture:       p.oneOf("architecture", "arm64", "arm64", "x86_64"),
 		BatchSize:          p.intIn("batchSize", 10, 1, 10000, "messages"),
 		BatchWindow:        p.intIn("batchWindow", 0, 0, 300, "seconds"),

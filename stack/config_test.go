@@ -13,7 +13,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		LambdaTimeout: 30, LambdaMemory: 128, Architecture: "arm64", BatchSize: 10, BatchWindow: 0,
+		LambdaTimeout: 30, LambdaMemory: 512, Architecture: "arm64", BatchSize: 10, BatchWindow: 0,
 		MaxConcurrency: 10, MaxReceiveCount: 3, QueueRetention: 345600, DLQRetention: 1209600,
 		LogRetentionDays: 30, LogLevel: "info", HandlerConcurrency: 10, QueueAgeAlarm: 600, RawMessageDelivery: true,
 		Tracing: true,

@@ -187,7 +187,7 @@ func TestDefaultStack(t *testing.T) {
 		"tracingConfig": input(fn, "tracingConfig"),
 	}, map[string]any{
 		"name": "orderpipe-dev-ProcessOrderLambda", "runtime": "provided.al2023", "handler": "bootstrap",
-		"architectures": []string{"arm64"}, "timeout": 30, "memorySize": 128, "role": output(role, "arn"),
+		"architectures": []string{"arm64"}, "timeout": 30, "memorySize": 512, "role": output(role, "arn"),
 		"environment":   map[string]any{"variables": map[string]any{"DLQ_URL": output(dlq, "url"), "HANDLER_CONCURRENCY": "10", "LOG_LEVEL": "info", "ORDERS_TABLE": "orderpipe-dev-Orders"}},
 		"loggingConfig": map[string]any{"applicationLogLevel": "TRACE", "logFormat": "JSON", "logGroup": "/aws/lambda/orderpipe-dev-ProcessOrderLambda", "systemLogLevel": "INFO"},
 		"tracingConfig": map[string]any{"mode": "Active"},

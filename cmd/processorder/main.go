@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orderpipe/orderpipe/function"
@@ -30,12 +29,13 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	function.TuneGC(os.Getenv)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("load AWS configuration: %w", err)
 	}
 	h := &function.Handler{
-		Store:       function.DynamoStore{Client: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table},
+		Store:       function.DynamoStore{Client: function.NewDynamoDBClient(awsCfg, cfg.Concurrency), Table: cfg.Table},
 		DeadLetters: function.SQSDeadLetters{Client: sqs.NewFromConfig(awsCfg), QueueURL: cfg.DLQURL},
 		Metrics:     &function.EMF{W: os.Stdout, Namespace: function.MetricsNamespace, FunctionName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
 		Log:         slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel})),
