@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/orderpipe/orderpipe/automation"
-	"github.com/orderpipe/orderpipe/stack"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
 // The lifecycle against real AWS: it runs only when ORDERPIPE_E2E_AWS=1, with
@@ -51,13 +51,13 @@ func TestLifecycleOnAWS(t *testing.T) {
 	}
 	id := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
 	order := fmt.Sprintf(`{"orderId":%q,"customerId":"e2e","items":[{"sku":"A","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`, id)
-	if _, err := sns.NewFromConfig(cfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(out[stack.OutputTopicArn].(string)), Message: aws.String(order)}); err != nil {
+	if _, err := sns.NewFromConfig(cfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(out[spec.OutputTopicArn].(string)), Message: aws.String(order)}); err != nil {
 		t.Fatal(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(out[stack.OutputTableName].(string)),
+		got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(out[spec.OutputTableName].(string)),
 			Key: map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: id}}, ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/orderpipe/orderpipe/automation"
 	"github.com/orderpipe/orderpipe/internal/enginetest"
+	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
 	"github.com/orderpipe/orderpipe/stack/stacktest"
 )
@@ -145,7 +146,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("up took %v", time.Since(start))
-	for _, k := range []string{stack.OutputTopicArn, stack.OutputQueueURL, stack.OutputDLQURL, stack.OutputTableName, stack.OutputFunctionName, stack.OutputAlarmTopicArn} {
+	for _, k := range []string{spec.OutputTopicArn, spec.OutputQueueURL, spec.OutputDLQURL, spec.OutputTableName, spec.OutputFunctionName, spec.OutputAlarmTopicArn} {
 		if s, _ := out[k].(string); !strings.Contains(s, env.Name) {
 			t.Errorf("output %s = %v, want a name of stack %s", k, out[k], env.Name)
 		}
@@ -278,8 +279,9 @@ func TestProtectedDestroyDeletesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = env.Destroy(ctx)
-	if err == nil || !strings.Contains(err.Error(), "protected") {
-		t.Errorf("destroy of a protected stack: %v; want it refused for the protected table", err)
+	var opErr *automation.OpError
+	if !errors.As(err, &opErr) || !strings.Contains(opErr.Err.Error(), "protected") {
+		t.Errorf("destroy of a protected stack: %v; want it refused for the protected resources", err)
 	}
 	if n := h.Provider.Deletes(); n != 0 {
 		t.Errorf("the refused destroy deleted %d resources", n)
@@ -329,5 +331,18 @@ func TestEphemeralStackNamedProdIsDestroyable(t *testing.T) {
 	}
 	if h.Provider.Creates() == 0 || h.Provider.Creates() != h.Provider.Deletes() {
 		t.Errorf("%d resources created, %d deleted", h.Provider.Creates(), h.Provider.Deletes())
+	}
+}
+
+// Without the AWS provider plugin the error says so in one line, with the
+// command that installs it, before the engine tries to download anything.
+func TestMissingPluginSaysHowToInstallIt(t *testing.T) {
+	h := newHarness(t)
+	opts := h.options(t, t.TempDir())
+	opts.EnvVars = map[string]string{} // no stand-in provider attached
+	opts.PulumiHome = t.TempDir()      // no plugin installed
+	_, err := automation.New(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "pulumi plugin install resource aws v") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error %v; want one line naming the plugin and the command", err)
 	}
 }

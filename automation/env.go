@@ -28,6 +28,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
 )
 
@@ -114,17 +115,16 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 
 // workspace is the local workspace of the program, its project and backend.
 func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
-	program := o.Program
+	program, moduleDir := o.Program, o.ModuleDir
 	if program == nil {
-		dir := o.ModuleDir
-		if dir == "" {
+		if moduleDir == "" {
 			var err error
-			if dir, err = moduleRoot(); err != nil {
+			if moduleDir, err = moduleRoot(); err != nil {
 				return nil, err
 			}
 		}
 		program = stack.Program(stack.Options{
-			Builder:    stack.GoBuild{ModuleDir: dir, OutDir: filepath.Join(dir, ".build")},
+			Builder:    stack.GoBuild{ModuleDir: moduleDir, OutDir: filepath.Join(moduleDir, ".build")},
 			ConfigKeys: slices.Sorted(maps.Keys(o.config())),
 		})
 	}
@@ -166,6 +166,9 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("automation: workspace: %w", err)
 	}
+	if err := checkAWSPlugin(ctx, ws, env, moduleDir); err != nil {
+		return nil, err
+	}
 	return ws, nil
 }
 
@@ -174,13 +177,13 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 // (prefix "prod" would make it production-like), so its table has no
 // deletion protection unless the caller asks for it by name.
 func (o Options) config() map[string]string {
-	cfg := map[string]string{stack.Namespace + ":deletionProtection": "false"}
+	cfg := map[string]string{spec.Namespace + ":deletionProtection": "false"}
 	if o.Region != "" {
 		cfg["aws:region"] = o.Region
 	}
 	for k, v := range o.Config {
 		if !strings.Contains(k, ":") {
-			k = stack.Namespace + ":" + k
+			k = spec.Namespace + ":" + k
 		}
 		cfg[k] = v
 	}
@@ -217,7 +220,7 @@ var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
 
 // StackName is a new, unique stack name: pr-<pr>-<random> or
 // <prefix>-<random>. It is short and lower case, so that the stack's
-// physical names stay readable; stack.Namer keeps them within AWS's limits
+// physical names stay readable; spec.Namer keeps them within AWS's limits
 // in any case.
 func StackName(pr int, prefix string) (string, error) {
 	var b [5]byte
@@ -251,7 +254,7 @@ func (e *Env) Up(ctx context.Context) (map[string]any, error) {
 	res, err := e.stack.Up(ctx, opts...)
 	p.wait()
 	if err != nil {
-		return nil, fmt.Errorf("up %s: %w", e.Name, err)
+		return nil, p.fail("update", e.Name, err)
 	}
 	out := map[string]any{}
 	for k, v := range res.Outputs {
@@ -279,7 +282,7 @@ func (e *Env) Destroy(ctx context.Context) error {
 	_, err := e.stack.Destroy(ctx, optdestroy.EventStreams(p.events))
 	p.wait()
 	if err != nil {
-		return fmt.Errorf("destroy %s: %w", e.Name, err)
+		return p.fail("destroy", e.Name, err)
 	}
 	return nil
 }
@@ -320,7 +323,8 @@ func moduleRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("automation: not inside the orderpipe module; set ModuleDir")
+			wd, _ := os.Getwd()
+			return "", fmt.Errorf("%s is not inside the orderpipe project: run it from the orderpipe checkout (the directory that holds Pulumi.yaml and go.mod), or give its directory (--project-dir, Options.ModuleDir)", wd)
 		}
 		dir = parent
 	}

@@ -36,10 +36,12 @@ type run struct {
 
 	changes  []Change
 	policies []PolicyResult
+	errors   []string // the engine's error diagnostics
+	shown    bool     // progress showed them
 }
 
 func (e *Env) progress() *run {
-	r := &run{events: make(chan events.EngineEvent), done: make(chan struct{})}
+	r := &run{events: make(chan events.EngineEvent), done: make(chan struct{}), shown: e.opts.Progress != nil}
 	go func() {
 		defer close(r.done)
 		for ev := range r.events {
@@ -68,6 +70,8 @@ func (r *run) collect(ev events.EngineEvent) {
 			return
 		}
 		r.changes = append(r.changes, Change{Op: string(m.Op), Type: m.Type, Name: resource.URN(m.URN).Name(), URN: m.URN})
+	case ev.DiagnosticEvent != nil && ev.DiagnosticEvent.Severity == "error":
+		r.errors = append(r.errors, strings.TrimSpace(ev.DiagnosticEvent.Message))
 	case ev.PolicyEvent != nil:
 		p := ev.PolicyEvent
 		level := p.EnforcementLevel
@@ -76,6 +80,49 @@ func (r *run) collect(ev events.EngineEvent) {
 		}
 		r.policies = append(r.policies, PolicyResult{Pack: p.PolicyPackName, Policy: p.PolicyName, Level: level, URN: p.ResourceURN, Message: strings.TrimSpace(p.Message)})
 	}
+}
+
+// fail is the error of an operation that failed with err: what the engine
+// said, once. The Automation API's own error repeats the CLI's whole output;
+// when the progress already showed the engine's errors, this one only points
+// to them.
+func (r *run) fail(op, stack string, err error) error {
+	said := ""
+	switch {
+	case len(r.errors) > 0 && r.shown:
+		said = "the errors above"
+	case len(r.errors) > 0:
+		said = strings.Join(r.errors, "; ")
+	default:
+		said = cliError(err)
+	}
+	return &OpError{Op: op, Stack: stack, Said: said, Err: err}
+}
+
+// OpError is a failed operation on a stack. Its message says what went wrong
+// once; Err is the Automation API's error, with the CLI's whole output.
+type OpError struct {
+	Op, Stack, Said string
+	Err             error
+}
+
+func (e *OpError) Error() string { return fmt.Sprintf("%s of %s failed: %s", e.Op, e.Stack, e.Said) }
+func (e *OpError) Unwrap() error { return e.Err }
+
+// cliError is the gist of an Automation API error that has no engine
+// diagnostic: the last line of what the CLI wrote to stderr, else the
+// error's first line.
+func cliError(err error) string {
+	msg := err.Error()
+	if _, stderr, ok := strings.Cut(msg, "\nstderr: "); ok {
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		for i := len(lines) - 1; i >= 0; i-- {
+			if l := strings.TrimSpace(lines[i]); l != "" {
+				return l
+			}
+		}
+	}
+	return firstLine(msg)
 }
 
 // describe is the readable line of an event, or "" for one not worth a line.
@@ -96,7 +143,9 @@ func describe(ev events.EngineEvent) string {
 		return ev.DiagnosticEvent.Severity + ": " + strings.TrimSpace(ev.DiagnosticEvent.Message)
 	case ev.PolicyEvent != nil:
 		p := ev.PolicyEvent
-		return fmt.Sprintf("policy   %s %s/%s: %s", p.EnforcementLevel, p.PolicyPackName, p.PolicyName, firstLine(p.Message))
+		// policyx writes the policy's description, then the violation:
+		// the line worth showing is the violation.
+		return fmt.Sprintf("policy   %s %s/%s: %s", p.EnforcementLevel, p.PolicyPackName, p.PolicyName, lastLine(p.Message))
 	case ev.SummaryEvent != nil:
 		var parts []string
 		for op, n := range ev.SummaryEvent.ResourceChanges {
@@ -113,6 +162,11 @@ func firstLine(s string) string {
 		return s[:i] + " …"
 	}
 	return s
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.TrimSpace(s[strings.LastIndexByte(s, '\n')+1:])
 }
 
 func writeJSON(w io.Writer, ev events.EngineEvent) {

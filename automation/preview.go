@@ -47,9 +47,9 @@ func (e *Env) Preview(ctx context.Context) (*PreviewResult, error) {
 	r.Passed = err == nil && !mandatory
 	switch {
 	case mandatory:
-		return r, fmt.Errorf("preview %s: %w: %v", e.Name, ErrPolicyViolation, err)
+		return r, fmt.Errorf("preview of %s: %w", e.Name, ErrPolicyViolation)
 	case err != nil:
-		return r, fmt.Errorf("preview %s: %w", e.Name, err)
+		return r, p.fail("preview", e.Name, err)
 	}
 	return r, nil
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/orderpipe/orderpipe/function"
 	"github.com/orderpipe/orderpipe/internal/awslocal"
 	"github.com/orderpipe/orderpipe/ops"
-	"github.com/orderpipe/orderpipe/stack"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
 // StackName is the stack name of the local run: its resources are named
@@ -37,7 +37,7 @@ func localDefaults() map[string]string { return map[string]string{"lambdaTimeout
 
 // Pipeline is the running local pipeline.
 type Pipeline struct {
-	Config                  stack.Config
+	Config                  spec.Config
 	TopicArn                string
 	QueueURL, QueueArn      string
 	DLQURL, DLQArn          string
@@ -62,11 +62,11 @@ type Pipeline struct {
 func Start(ctx context.Context, config map[string]string, logs, warnings io.Writer) (*Pipeline, error) {
 	merged := localDefaults()
 	maps.Copy(merged, config)
-	cfg, err := stack.LoadMap(StackName, merged)
+	cfg, err := spec.LoadMap(StackName, merged)
 	if err != nil {
 		return nil, err
 	}
-	names := stack.Namer{Project: "orderpipe", Stack: StackName}
+	names := spec.Namer{Project: "orderpipe", Stack: StackName}
 	sqsSrv, err := awslocal.StartSQS(200 * time.Millisecond)
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func Start(ctx context.Context, config map[string]string, logs, warnings io.Writ
 		return nil, err
 	}
 	p := &Pipeline{
-		Config: cfg, Table: names.Name(stack.DynamoDB, stack.TableName),
+		Config: cfg, Table: names.Name(spec.DynamoDB, spec.TableName),
 		SQSEndpoint: sqsSrv.Endpoint, DBEndpoint: dbSrv.Endpoint,
 		SQS: awslocal.SQSClient(sqsSrv.Endpoint), SNS: awslocal.SNSClient(sqsSrv.Endpoint), DB: awslocal.DynamoDBClient(dbSrv.Endpoint),
 		Outcomes: NewRecorder(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
@@ -91,7 +91,7 @@ func Start(ctx context.Context, config map[string]string, logs, warnings io.Writ
 	return p, nil
 }
 
-func (p *Pipeline) create(ctx context.Context, names stack.Namer) error {
+func (p *Pipeline) create(ctx context.Context, names spec.Namer) error {
 	cfg := p.Config
 	if _, err := p.DB.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(p.Table),
@@ -102,23 +102,23 @@ func (p *Pipeline) create(ctx context.Context, names stack.Namer) error {
 		return fmt.Errorf("create table %s: %w", p.Table, err)
 	}
 	var err error
-	if p.DLQURL, p.DLQArn, err = p.createQueue(ctx, names.Name(stack.SQS, stack.DLQName), map[string]string{
+	if p.DLQURL, p.DLQArn, err = p.createQueue(ctx, names.Name(spec.SQS, spec.DLQName), map[string]string{
 		"MessageRetentionPeriod": strconv.Itoa(cfg.DLQRetention),
 	}); err != nil {
 		return err
 	}
-	redrive, err := stack.RedrivePolicy(p.DLQArn, cfg.MaxReceiveCount)
+	redrive, err := spec.RedrivePolicy(p.DLQArn, cfg.MaxReceiveCount)
 	if err != nil {
 		return err
 	}
-	if p.QueueURL, p.QueueArn, err = p.createQueue(ctx, names.Name(stack.SQS, stack.QueueName), map[string]string{
+	if p.QueueURL, p.QueueArn, err = p.createQueue(ctx, names.Name(spec.SQS, spec.QueueName), map[string]string{
 		"VisibilityTimeout":      strconv.Itoa(cfg.VisibilityTimeout()),
 		"MessageRetentionPeriod": strconv.Itoa(cfg.QueueRetention),
 		"RedrivePolicy":          redrive,
 	}); err != nil {
 		return err
 	}
-	topic, err := p.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(names.Name(stack.SNS, stack.TopicName))})
+	topic, err := p.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(names.Name(spec.SNS, spec.TopicName))})
 	if err != nil {
 		return fmt.Errorf("create topic: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orderpipe/orderpipe/function"
+	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
 )
 
@@ -205,13 +206,13 @@ func TestEveryMetricExists(t *testing.T) {
 // Account-global names (IAM roles, dashboards) differ between regions; the
 // others are per region and stay as they were.
 func TestGlobalNamesCarryTheRegion(t *testing.T) {
-	for _, n := range []stack.Namer{{Project: "orderpipe", Stack: "dev"}, {Project: "orderpipe", Stack: "pr-12345-feature-with-a-very-long-branch-name"}} {
-		for _, svc := range []stack.Service{stack.IAMRole, stack.CloudWatch} {
-			a, b := n.Global(svc, "eu-west-1", stack.RoleName), n.Global(svc, "us-east-1", stack.RoleName)
+	for _, n := range []spec.Namer{{Project: "orderpipe", Stack: "dev"}, {Project: "orderpipe", Stack: "pr-12345-feature-with-a-very-long-branch-name"}} {
+		for _, svc := range []spec.Service{spec.IAMRole, spec.CloudWatch} {
+			a, b := n.Global(svc, "eu-west-1", spec.RoleName), n.Global(svc, "us-east-1", spec.RoleName)
 			if a == b || len(a) > svc.MaxLen() || len(b) > svc.MaxLen() {
 				t.Errorf("%s: %q and %q", n.Stack, a, b)
 			}
-			if !strings.Contains(a, "eu-west-1") || !strings.Contains(a, stack.RoleName) {
+			if !strings.Contains(a, "eu-west-1") || !strings.Contains(a, spec.RoleName) {
 				t.Errorf("%q does not say its region and resource", a)
 			}
 		}

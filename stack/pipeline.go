@@ -16,32 +16,16 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/orderpipe/orderpipe/function"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
 // PipelineType is the type token of the OrderPipeline component.
 const PipelineType = "orderpipe:index:OrderPipeline"
 
-// Logical names of the pipeline's resources. Physical names are derived from
-// them by Namer.
-const (
-	TableName      = "Orders"
-	TopicName      = "OrderTopic"
-	QueueName      = "OrderQueue"
-	DLQName        = "OrderQueueDLQ"
-	FunctionName   = "ProcessOrderLambda"
-	RoleName       = "ProcessOrderLambdaRole"
-	AlarmTopicName = "AlarmTopic"
-	DashboardName  = "Overview"
-	// Alarms.
-	DLQAlarmName      = "DLQNotEmpty"
-	ErrorsAlarmName   = "FunctionErrors"
-	QueueAgeAlarmName = "OldestMessageAge"
-)
-
 // PipelineArgs are the inputs of the OrderPipeline component.
 type PipelineArgs struct {
-	Config Config
-	Names  Namer
+	Config spec.Config
+	Names  spec.Namer
 	// Code is the function's deployment archive (see GoBuild).
 	Code pulumi.Archive
 }
@@ -99,21 +83,21 @@ func NewPipeline(ctx *pulumi.Context, name string, args PipelineArgs, opts ...pu
 // smoke test and ephemeral environments read back.
 func (p *Pipeline) Outputs() map[string]pulumi.StringOutput {
 	return map[string]pulumi.StringOutput{
-		OutputTopicArn:      p.TopicArn,
-		OutputQueueURL:      p.QueueURL,
-		OutputDLQURL:        p.DLQURL,
-		OutputTableName:     p.TableName,
-		OutputFunctionName:  p.FunctionName,
-		OutputAlarmTopicArn: p.AlarmTopicArn,
-		OutputDashboardName: p.DashboardName,
+		spec.OutputTopicArn:      p.TopicArn,
+		spec.OutputQueueURL:      p.QueueURL,
+		spec.OutputDLQURL:        p.DLQURL,
+		spec.OutputTableName:     p.TableName,
+		spec.OutputFunctionName:  p.FunctionName,
+		spec.OutputAlarmTopicArn: p.AlarmTopicArn,
+		spec.OutputDashboardName: p.DashboardName,
 	}
 }
 
 // builder carries what every resource of the pipeline shares.
 type builder struct {
 	ctx    *pulumi.Context
-	cfg    Config
-	names  Namer
+	cfg    spec.Config
+	names  spec.Namer
 	parent pulumi.ResourceOrInvokeOption
 	tags   pulumi.StringMap
 }
@@ -122,7 +106,7 @@ func (b builder) opts(more ...pulumi.ResourceOption) []pulumi.ResourceOption {
 	return append([]pulumi.ResourceOption{b.parent}, more...)
 }
 
-func (b builder) name(svc Service, logical string) pulumi.String {
+func (b builder) name(svc spec.Service, logical string) pulumi.String {
 	return pulumi.String(b.names.Name(svc, logical))
 }
 
@@ -137,7 +121,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 	partition := aws.GetPartitionOutput(ctx, aws.GetPartitionOutputArgs{}, b.parent)
 	region := aws.GetRegionOutput(ctx, aws.GetRegionOutputArgs{}, b.parent)
 
-	globalName := func(svc Service, logical string) pulumi.StringOutput {
+	globalName := func(svc spec.Service, logical string) pulumi.StringOutput {
 		return region.Name().ApplyT(func(r string) string { return b.names.Global(svc, r, logical) }).(pulumi.StringOutput)
 	}
 
@@ -148,8 +132,8 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 	if cfg.DeletionProtection {
 		tableOpts = b.opts(pulumi.RetainOnDelete(true))
 	}
-	table, err := dynamodb.NewTable(ctx, TableName, &dynamodb.TableArgs{
-		Name:                      b.name(DynamoDB, TableName),
+	table, err := dynamodb.NewTable(ctx, spec.TableName, &dynamodb.TableArgs{
+		Name:                      b.name(spec.DynamoDB, spec.TableName),
 		BillingMode:               pulumi.String("PAY_PER_REQUEST"),
 		HashKey:                   pulumi.String("orderId"),
 		Attributes:                dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String("orderId"), Type: pulumi.String("S")}},
@@ -159,114 +143,114 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		Tags:                      b.tags,
 	}, tableOpts...)
 	if err != nil {
-		return wrap(TableName, err)
+		return wrap(spec.TableName, err)
 	}
 
 	// Producers publish with their own IAM permissions; the AWS managed key
 	// asks nothing more of them than sns:Publish.
-	topic, err := sns.NewTopic(ctx, TopicName, &sns.TopicArgs{
-		Name:           b.name(SNS, TopicName),
+	topic, err := sns.NewTopic(ctx, spec.TopicName, &sns.TopicArgs{
+		Name:           b.name(spec.SNS, spec.TopicName),
 		KmsMasterKeyId: pulumi.String("alias/aws/sns"),
 		Tags:           b.tags,
 	}, b.opts()...)
 	if err != nil {
-		return wrap(TopicName, err)
+		return wrap(spec.TopicName, err)
 	}
 
 	// Both queues take what SNS can deliver, 256 KiB, and no more: the
 	// handler forwards a poison message with its reason only while the two
 	// fit in that (function.MaxMessageBytes).
-	dlq, err := sqs.NewQueue(ctx, DLQName, &sqs.QueueArgs{
-		Name:                    b.name(SQS, DLQName),
+	dlq, err := sqs.NewQueue(ctx, spec.DLQName, &sqs.QueueArgs{
+		Name:                    b.name(spec.SQS, spec.DLQName),
 		MaxMessageSize:          pulumi.Int(function.MaxMessageBytes),
 		MessageRetentionSeconds: pulumi.Int(cfg.DLQRetention),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
 		Tags:                    b.tags,
 	}, b.opts()...)
 	if err != nil {
-		return wrap(DLQName, err)
+		return wrap(spec.DLQName, err)
 	}
 
-	queue, err := sqs.NewQueue(ctx, QueueName, &sqs.QueueArgs{
-		Name:                     b.name(SQS, QueueName),
+	queue, err := sqs.NewQueue(ctx, spec.QueueName, &sqs.QueueArgs{
+		Name:                     b.name(spec.SQS, spec.QueueName),
 		VisibilityTimeoutSeconds: pulumi.Int(cfg.VisibilityTimeout()),
 		MaxMessageSize:           pulumi.Int(function.MaxMessageBytes),
 		MessageRetentionSeconds:  pulumi.Int(cfg.QueueRetention),
 		ReceiveWaitTimeSeconds:   pulumi.Int(20),
 		SqsManagedSseEnabled:     pulumi.Bool(true),
 		RedrivePolicy: dlq.Arn.ApplyT(func(arn string) (string, error) {
-			return RedrivePolicy(arn, cfg.MaxReceiveCount)
+			return spec.RedrivePolicy(arn, cfg.MaxReceiveCount)
 		}).(pulumi.StringOutput),
 		Tags: b.tags,
 	}, b.opts()...)
 	if err != nil {
-		return wrap(QueueName, err)
+		return wrap(spec.QueueName, err)
 	}
 
 	// The DLQ admits only OrderQueue. It is a resource of its own because the
 	// queue's redrive policy already needs the DLQ's ARN: set on the DLQ
 	// itself, the two queues would depend on each other.
-	if _, err := sqs.NewRedriveAllowPolicy(ctx, DLQName+"RedriveAllow", &sqs.RedriveAllowPolicyArgs{
+	if _, err := sqs.NewRedriveAllowPolicy(ctx, spec.DLQName+"RedriveAllow", &sqs.RedriveAllowPolicyArgs{
 		QueueUrl: dlq.Url,
 		RedriveAllowPolicy: queue.Arn.ApplyT(func(arn string) (string, error) {
 			return marshal(redriveAllowPolicy{RedrivePermission: "byQueue", SourceQueueArns: []string{arn}})
 		}).(pulumi.StringOutput),
 	}, b.opts()...); err != nil {
-		return wrap(DLQName+"RedriveAllow", err)
+		return wrap(spec.DLQName+"RedriveAllow", err)
 	}
 
-	queuePolicy, err := sqs.NewQueuePolicy(ctx, QueueName+"Policy", &sqs.QueuePolicyArgs{
+	queuePolicy, err := sqs.NewQueuePolicy(ctx, spec.QueueName+"Policy", &sqs.QueuePolicyArgs{
 		QueueUrl: queue.Url,
 		Policy: pulumi.All(queue.Arn, topic.Arn).ApplyT(func(a []any) string {
 			return queueSendPolicy(a[0].(string), a[1].(string)).String()
 		}).(pulumi.StringOutput),
 	}, b.opts()...)
 	if err != nil {
-		return wrap(QueueName+"Policy", err)
+		return wrap(spec.QueueName+"Policy", err)
 	}
 
 	// The subscription waits for the queue policy: SNS confirms an SQS
 	// subscription by delivering to it.
-	if _, err := sns.NewTopicSubscription(ctx, QueueName+"Subscription", &sns.TopicSubscriptionArgs{
+	if _, err := sns.NewTopicSubscription(ctx, spec.QueueName+"Subscription", &sns.TopicSubscriptionArgs{
 		Topic:              topic.Arn,
 		Protocol:           pulumi.String("sqs"),
 		Endpoint:           queue.Arn,
 		RawMessageDelivery: pulumi.Bool(cfg.RawMessageDelivery),
 	}, b.opts(pulumi.DependsOn([]pulumi.Resource{queuePolicy}))...); err != nil {
-		return wrap(QueueName+"Subscription", err)
+		return wrap(spec.QueueName+"Subscription", err)
 	}
 
-	fnName := b.names.Name(Lambda, FunctionName)
+	fnName := b.names.Name(spec.Lambda, spec.FunctionName)
 	// Created before the function so that Lambda never creates it first
 	// without a retention.
-	logGroup, err := cloudwatch.NewLogGroup(ctx, FunctionName+"Logs", &cloudwatch.LogGroupArgs{
+	logGroup, err := cloudwatch.NewLogGroup(ctx, spec.FunctionName+"Logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String("/aws/lambda/" + fnName),
 		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
 		Tags:            b.tags,
 	}, b.opts()...)
 	if err != nil {
-		return wrap(FunctionName+"Logs", err)
+		return wrap(spec.FunctionName+"Logs", err)
 	}
 
-	role, err := iam.NewRole(ctx, RoleName, &iam.RoleArgs{
-		Name:             globalName(IAMRole, RoleName),
+	role, err := iam.NewRole(ctx, spec.RoleName, &iam.RoleArgs{
+		Name:             globalName(spec.IAMRole, spec.RoleName),
 		AssumeRolePolicy: pulumi.String(lambdaTrustPolicy().String()),
 		Tags:             b.tags,
 	}, b.opts()...)
 	if err != nil {
-		return wrap(RoleName, err)
+		return wrap(spec.RoleName, err)
 	}
-	rolePolicy, err := iam.NewRolePolicy(ctx, RoleName+"Policy", &iam.RolePolicyArgs{
+	rolePolicy, err := iam.NewRolePolicy(ctx, spec.RoleName+"Policy", &iam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: pulumi.All(table.Arn, queue.Arn, dlq.Arn, logGroup.Arn).ApplyT(func(a []any) string {
 			return functionPolicy(a[0].(string), a[1].(string), a[2].(string), a[3].(string), cfg.Tracing).String()
 		}).(pulumi.StringOutput),
 	}, b.opts()...)
 	if err != nil {
-		return wrap(RoleName+"Policy", err)
+		return wrap(spec.RoleName+"Policy", err)
 	}
 
-	fn, err := lambda.NewFunction(ctx, FunctionName, &lambda.FunctionArgs{
+	fn, err := lambda.NewFunction(ctx, spec.FunctionName, &lambda.FunctionArgs{
 		Name:          pulumi.String(fnName),
 		Runtime:       lambda.RuntimeCustomAL2023,
 		Handler:       pulumi.String("bootstrap"),
@@ -294,12 +278,12 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		Tags:          b.tags,
 	}, b.opts(pulumi.DependsOn([]pulumi.Resource{logGroup, rolePolicy}))...)
 	if err != nil {
-		return wrap(FunctionName, err)
+		return wrap(spec.FunctionName, err)
 	}
 
 	// The mapping polls as soon as it exists, so it waits for the role's
 	// permissions on the queue.
-	if _, err := lambda.NewEventSourceMapping(ctx, QueueName+"Mapping", &lambda.EventSourceMappingArgs{
+	if _, err := lambda.NewEventSourceMapping(ctx, spec.QueueName+"Mapping", &lambda.EventSourceMappingArgs{
 		EventSourceArn:                 queue.Arn,
 		FunctionName:                   fn.Arn,
 		BatchSize:                      pulumi.Int(cfg.BatchSize),
@@ -308,7 +292,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		ScalingConfig:                  lambda.EventSourceMappingScalingConfigArgs{MaximumConcurrency: pulumi.Int(cfg.MaxConcurrency)},
 		Tags:                           b.tags,
 	}, b.opts(pulumi.DependsOn([]pulumi.Resource{rolePolicy}))...); err != nil {
-		return wrap(QueueName+"Mapping", err)
+		return wrap(spec.QueueName+"Mapping", err)
 	}
 
 	alarmTopic, err := b.alarmTopic(account, partition)
@@ -318,14 +302,14 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 	if err := b.alarms(alarmTopic.Arn, queue.Name, dlq.Name, fn.Name); err != nil {
 		return err
 	}
-	dashboard, err := cloudwatch.NewDashboard(ctx, DashboardName, &cloudwatch.DashboardArgs{
-		DashboardName: globalName(CloudWatch, DashboardName),
+	dashboard, err := cloudwatch.NewDashboard(ctx, spec.DashboardName, &cloudwatch.DashboardArgs{
+		DashboardName: globalName(spec.CloudWatch, spec.DashboardName),
 		DashboardBody: pulumi.All(region.Name(), queue.Name, dlq.Name, fn.Name, table.Name).ApplyT(func(a []any) (string, error) {
 			return dashboardBody(a[0].(string), a[1].(string), a[2].(string), a[3].(string), a[4].(string))
 		}).(pulumi.StringOutput),
 	}, b.opts()...)
 	if err != nil {
-		return wrap(DashboardName, err)
+		return wrap(spec.DashboardName, err)
 	}
 
 	p.TopicArn, p.QueueURL, p.QueueArn = topic.Arn, queue.Url, queue.Arn
@@ -339,8 +323,8 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 // policy admits CloudWatch from this account.
 func (b builder) alarmTopic(account aws.GetCallerIdentityResultOutput, partition aws.GetPartitionResultOutput) (*sns.Topic, error) {
 	ctx := b.ctx
-	key, err := kms.NewKey(ctx, AlarmTopicName+"Key", &kms.KeyArgs{
-		Description:          pulumi.String("Encrypts " + b.names.Name(SNS, AlarmTopicName)),
+	key, err := kms.NewKey(ctx, spec.AlarmTopicName+"Key", &kms.KeyArgs{
+		Description:          pulumi.String("Encrypts " + b.names.Name(spec.SNS, spec.AlarmTopicName)),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(7),
 		Policy: pulumi.All(account.AccountId(), partition.Partition()).ApplyT(func(a []any) string {
@@ -349,23 +333,23 @@ func (b builder) alarmTopic(account aws.GetCallerIdentityResultOutput, partition
 		Tags: b.tags,
 	}, b.opts()...)
 	if err != nil {
-		return nil, wrap(AlarmTopicName+"Key", err)
+		return nil, wrap(spec.AlarmTopicName+"Key", err)
 	}
-	topic, err := sns.NewTopic(ctx, AlarmTopicName, &sns.TopicArgs{
-		Name:           b.name(SNS, AlarmTopicName),
+	topic, err := sns.NewTopic(ctx, spec.AlarmTopicName, &sns.TopicArgs{
+		Name:           b.name(spec.SNS, spec.AlarmTopicName),
 		KmsMasterKeyId: key.Arn,
 		Tags:           b.tags,
 	}, b.opts()...)
 	if err != nil {
-		return nil, wrap(AlarmTopicName, err)
+		return nil, wrap(spec.AlarmTopicName, err)
 	}
 	if b.cfg.AlarmEmail != "" {
-		if _, err := sns.NewTopicSubscription(ctx, AlarmTopicName+"Email", &sns.TopicSubscriptionArgs{
+		if _, err := sns.NewTopicSubscription(ctx, spec.AlarmTopicName+"Email", &sns.TopicSubscriptionArgs{
 			Topic:    topic.Arn,
 			Protocol: pulumi.String("email"),
 			Endpoint: pulumi.String(b.cfg.AlarmEmail),
 		}, b.opts()...); err != nil {
-			return nil, wrap(AlarmTopicName+"Email", err)
+			return nil, wrap(spec.AlarmTopicName+"Email", err)
 		}
 	}
 	return topic, nil
@@ -381,19 +365,19 @@ func (b builder) alarms(topicArn, queueName, dlqName, fnName pulumi.StringOutput
 		threshold                                                      float64
 		periods                                                        int
 	}{
-		{DLQAlarmName, "A message reached the dead-letter queue: an order was rejected or failed every retry.",
+		{spec.DLQAlarmName, "A message reached the dead-letter queue: an order was rejected or failed every retry.",
 			"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "GreaterThanOrEqualToThreshold",
 			pulumi.StringMap{"QueueName": dlqName}, 1, 1},
-		{ErrorsAlarmName, "ProcessOrderLambda failed a whole invocation.",
+		{spec.ErrorsAlarmName, "ProcessOrderLambda failed a whole invocation.",
 			"AWS/Lambda", "Errors", "Sum", "GreaterThanOrEqualToThreshold",
 			pulumi.StringMap{"FunctionName": fnName}, 1, 1},
-		{QueueAgeAlarmName, fmt.Sprintf("The oldest order has waited more than %ds in the queue: the function falls behind or keeps failing.", b.cfg.QueueAgeAlarm),
+		{spec.QueueAgeAlarmName, fmt.Sprintf("The oldest order has waited more than %ds in the queue: the function falls behind or keeps failing.", b.cfg.QueueAgeAlarm),
 			"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "GreaterThanThreshold",
 			pulumi.StringMap{"QueueName": queueName}, float64(b.cfg.QueueAgeAlarm), 3},
 	}
 	for _, s := range specs {
 		if _, err := cloudwatch.NewMetricAlarm(b.ctx, s.logical, &cloudwatch.MetricAlarmArgs{
-			Name:               b.name(CloudWatch, s.logical),
+			Name:               b.name(spec.CloudWatch, s.logical),
 			AlarmDescription:   pulumi.String(s.description),
 			Namespace:          pulumi.String(s.namespace),
 			MetricName:         pulumi.String(s.metric),
@@ -423,17 +407,6 @@ func tracingMode(active bool) string {
 		return "Active"
 	}
 	return "PassThrough"
-}
-
-// RedrivePolicy is the redrive policy of a queue whose dead-letter queue is
-// dlqArn: the stack's, and the local run's.
-func RedrivePolicy(dlqArn string, maxReceiveCount int) (string, error) {
-	return marshal(redrivePolicy{DeadLetterTargetArn: dlqArn, MaxReceiveCount: maxReceiveCount})
-}
-
-type redrivePolicy struct {
-	DeadLetterTargetArn string `json:"deadLetterTargetArn"`
-	MaxReceiveCount     int    `json:"maxReceiveCount"`
 }
 
 type redriveAllowPolicy struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
 	"github.com/orderpipe/orderpipe/stack/stacktest"
 )
@@ -47,7 +48,7 @@ func runProgram(t *testing.T, stackName string, config map[string]string) run {
 	r := run{mocks: &stacktest.Mocks{}, builder: &stacktest.Builder{Dir: t.TempDir()}, outputs: map[string]string{}}
 	namespaced := map[string]string{}
 	for k, v := range config {
-		namespaced[stack.Namespace+":"+k] = v
+		namespaced[spec.Namespace+":"+k] = v
 	}
 	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		p, err := stack.Declare(ctx, stack.Options{Builder: r.builder})
@@ -453,7 +454,7 @@ func TestConfigReachesResources(t *testing.T) {
 
 func TestInvalidConfigRegistersNothing(t *testing.T) {
 	r := runProgram(t, "dev", map[string]string{"lambdaTimeout": "30", "visibilityTimeout": "10", "lambdaMemory": "64"})
-	var ce stack.ConfigError
+	var ce spec.ConfigError
 	if !errors.As(r.err, &ce) {
 		t.Fatalf("error %v, want a ConfigError", r.err)
 	}

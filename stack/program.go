@@ -1,6 +1,6 @@
-// Package stack is orderpipe's infrastructure: the configuration and its
-// rules, the stack-scoped physical names, the function build, and the
-// OrderPipeline component that declares every AWS resource of one stack.
+// Package stack is orderpipe's Pulumi program: the function build and the
+// OrderPipeline component that declares every AWS resource of one stack from
+// its configuration and names (package spec).
 package stack
 
 import (
@@ -13,17 +13,8 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
 
-// Names of the stack outputs (see Pipeline.Outputs).
-const (
-	OutputTopicArn      = "topicArn"
-	OutputQueueURL      = "queueUrl"
-	OutputDLQURL        = "dlqUrl"
-	OutputTableName     = "tableName"
-	OutputFunctionName  = "functionName"
-	OutputAlarmTopicArn = "alarmTopicArn"
-	OutputDashboardName = "dashboardName"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
 // Builder produces the function's deployment archive for a Lambda
@@ -76,8 +67,8 @@ func Declare(ctx *pulumi.Context, opts Options) (*Pipeline, error) {
 			return nil, err
 		}
 	}
-	cfg, err := LoadConfig(ctx.Stack(), func(key string) (string, bool) {
-		return ctx.GetConfig(Namespace + ":" + key)
+	cfg, err := spec.LoadConfig(ctx.Stack(), func(key string) (string, bool) {
+		return ctx.GetConfig(spec.Namespace + ":" + key)
 	}, keys)
 	if err != nil {
 		return nil, err
@@ -97,7 +88,7 @@ func Declare(ctx *pulumi.Context, opts Options) (*Pipeline, error) {
 
 	p, err := NewPipeline(ctx, ctx.Project(), PipelineArgs{
 		Config: cfg,
-		Names:  Namer{Project: ctx.Project(), Stack: ctx.Stack()},
+		Names:  spec.Namer{Project: ctx.Project(), Stack: ctx.Stack()},
 		Code:   pulumi.NewFileArchive(archive),
 	})
 	if err != nil {

@@ -19,8 +19,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
-
-	"github.com/orderpipe/orderpipe/stack/stacktest"
 )
 
 // Provider serves the stand-in. Version must be the pulumi-aws SDK version
@@ -141,7 +139,7 @@ func outputs(urnString string, inputs *structpb.Struct) (string, *structpb.Struc
 		return "", nil, err
 	}
 	urn := resource.URN(urnString)
-	id, out := stacktest.Outputs(string(urn.Type()), urn.Name(), in)
+	id, out := Outputs(string(urn.Type()), urn.Name(), in)
 	props, err := marshal(out)
 	return id, props, err
 }
@@ -173,7 +171,7 @@ func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumir
 }
 
 func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	out, err := stacktest.Invoke(req.GetTok())
+	out, err := Invoke(req.GetTok())
 	if err != nil {
 		return nil, err
 	}

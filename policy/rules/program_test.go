@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
+	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
 	"github.com/orderpipe/orderpipe/stack/stacktest"
 )
@@ -19,7 +20,7 @@ func programResources(t *testing.T, config map[string]string) []policyx.Analyzer
 	mocks := &stacktest.Mocks{Project: "orderpipe", Stack: "dev"}
 	namespaced := map[string]string{}
 	for k, v := range config {
-		namespaced[stack.Namespace+":"+k] = v
+		namespaced[spec.Namespace+":"+k] = v
 	}
 	err := pulumi.RunErr(stack.Program(stack.Options{Builder: &stacktest.Builder{Dir: t.TempDir()}}),
 		pulumi.WithMocks("orderpipe", "dev", mocks), stacktest.WithConfig(namespaced))
@@ -50,7 +51,7 @@ func TestOrderpipeProgram(t *testing.T) {
 		}},
 		{"without a DLQ", nil, func(rs []policyx.AnalyzerResource) {
 			for i, r := range rs {
-				if r.Type == typeQueue && r.Name == stack.QueueName {
+				if r.Type == typeQueue && r.Name == spec.QueueName {
 					rs[i].Properties = r.Properties.Delete("redrivePolicy")
 				}
 			}

@@ -9,14 +9,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
 
-type spec struct {
+type resourceSpec struct {
 	typ   string
 	props map[string]any
 	deps  map[string][]string // property → "type name" of what it depends on
 }
 
 // fixture is a stack as the pack sees it, by logical name.
-type fixture map[string]*spec
+type fixture map[string]*resourceSpec
 
 func (f fixture) resources() []policyx.AnalyzerResource {
 	names := make([]string, 0, len(f))
@@ -147,12 +147,12 @@ func TestPolicies(t *testing.T) {
 			[]string{"sqs-queue-has-dlq [OrderQueue] OrderQueue feeds the event source mapping OrderQueueMapping but has no redrive policy; set redrivePolicy with a deadLetterTargetArn, or add an aws:sqs/redrivePolicy:RedrivePolicy for it"}},
 		{"redrive as a resource of its own", "sqs-queue-has-dlq", func(f fixture) {
 			delete(f["OrderQueue"].props, "redrivePolicy")
-			f["Redrive"] = &spec{typ: typeRedrivePolicy, props: map[string]any{"queueUrl": "https://sqs/queue",
+			f["Redrive"] = &resourceSpec{typ: typeRedrivePolicy, props: map[string]any{"queueUrl": "https://sqs/queue",
 				"redrivePolicy": jsonString(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 5})}}
 		}, nil, nil},
 		{"redrive resource during preview", "sqs-queue-has-dlq", func(f fixture) {
 			delete(f["OrderQueue"].props, "redrivePolicy")
-			f["Redrive"] = &spec{typ: typeRedrivePolicy, props: map[string]any{"queueUrl": unknown, "redrivePolicy": unknown},
+			f["Redrive"] = &resourceSpec{typ: typeRedrivePolicy, props: map[string]any{"queueUrl": unknown, "redrivePolicy": unknown},
 				deps: map[string][]string{"queueUrl": {typeQueue + " OrderQueue"}}}
 		}, nil, nil},
 		{"redrive without a target", "sqs-queue-has-dlq", func(f fixture) {
@@ -248,7 +248,7 @@ func TestPolicies(t *testing.T) {
 				"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}}})
 		}, nil, []string{"iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement #0 allows with NotAction or NotResource, which grants everything else; list what it allows"}},
 		{"inline policy on a role", "iam-least-privilege", func(f fixture) {
-			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-Role", "inlinePolicies": []any{
+			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-Role", "inlinePolicies": []any{
 				map[string]any{"name": "p", "policy": jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}})}}}}
 		}, nil, []string{`iam-least-privilege [Role] Role inlinePolicies[0] statement #0 allows the resource "*"; name the exact ARNs`}},
 		{"X-Ray's writes on *, which have no resource-level permissions", "iam-least-privilege", func(f fixture) {
@@ -280,17 +280,17 @@ func TestPolicies(t *testing.T) {
 		{"the stack name inside a word", "stack-scoped-names", func(f fixture) { f["OrderQueue"].props["name"] = "device-events" }, nil,
 			[]string{`stack-scoped-names [OrderQueue] OrderQueue is named "device-events", which does not carry the stack name "dev" as a word of its own; name it from the project and stack (e.g. "orderpipe-dev-OrderQueue")`}},
 		{"a role without the region", "stack-scoped-names", func(f fixture) {
-			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-ProcessOrderLambdaRole"}}
+			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-ProcessOrderLambdaRole"}}
 		}, nil, []string{`stack-scoped-names [Role] Role is named "orderpipe-dev-ProcessOrderLambdaRole"; iam role names are unique in the whole account, so it must carry the region too (e.g. "orderpipe-dev-eu-west-1-Role"), or the same stack in another region collides with it`}},
 		{"a role and a dashboard with the region", "stack-scoped-names", func(f fixture) {
-			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-us-gov-west-1-ProcessOrderLambdaRole"}}
-			f["Overview"] = &spec{typ: typeDashboard, props: map[string]any{"dashboardName": "orderpipe-dev-ap-southeast-2-Overview"}}
+			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-us-gov-west-1-ProcessOrderLambdaRole"}}
+			f["Overview"] = &resourceSpec{typ: typeDashboard, props: map[string]any{"dashboardName": "orderpipe-dev-ap-southeast-2-Overview"}}
 		}, nil, nil},
 		{"a dashboard without the region", "stack-scoped-names", func(f fixture) {
-			f["Overview"] = &spec{typ: typeDashboard, props: map[string]any{"dashboardName": "orderpipe-dev-Overview"}}
+			f["Overview"] = &resourceSpec{typ: typeDashboard, props: map[string]any{"dashboardName": "orderpipe-dev-Overview"}}
 		}, nil, []string{`stack-scoped-names [Overview] Overview is named "orderpipe-dev-Overview"; cloudwatch dashboard names are unique in the whole account, so it must carry the region too (e.g. "orderpipe-dev-eu-west-1-Overview"), or the same stack in another region collides with it`}},
 		{"a shortened role name with the region", "stack-scoped-names", func(f fixture) {
-			f["Role"] = &spec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-eu-west-1-ProcessOrderLambdaRole-1a2b3c4d"}}
+			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-eu-west-1-ProcessOrderLambdaRole-1a2b3c4d"}}
 		}, nil, nil},
 		{"an exception", "stack-scoped-names", func(f fixture) { f["Orders"].props["name"] = "Orders" }, map[string]map[string]any{"pack-settings": {"nameExceptions": []any{"Orders"}}}, nil},
 		{"a shortened name", "stack-scoped-names", func(f fixture) {

@@ -155,7 +155,7 @@ func (p *Pack) partialBatch() policyx.Policy {
 // name and a random suffix. Such names never collide.
 var autoname = regexp.MustCompile(`-[0-9a-f]{7}$`)
 
-// hashed ends a name that orderpipe's naming shortened (see stack.Namer).
+// hashed ends a name that orderpipe's naming shortened (see spec.Namer).
 var hashed = regexp.MustCompile(`-[0-9a-f]{8}$`)
 
 func (p *Pack) stackScopedNames() policyx.Policy {

@@ -7,7 +7,6 @@ package stacktest
 import (
 	"archive/zip"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,13 +15,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/orderpipe/orderpipe/internal/fakeaws"
 )
 
-// The identity the mocks answer with.
+// The identity the mocks answer with: the stand-in provider's.
 const (
-	Account   = "123456789012"
-	Region    = "eu-west-1"
-	Partition = "aws"
+	Account   = fakeaws.Account
+	Region    = fakeaws.Region
+	Partition = fakeaws.Partition
 )
 
 // Resource is one registered resource, with the inputs the program gave it
@@ -53,7 +54,8 @@ func (r Resource) DependsOn(typ, name string) bool {
 }
 
 // Mocks implements pulumi.MockResourceMonitor. Resources get the ARNs and
-// URLs AWS would give them, derived from their physical names.
+// URLs AWS would give them, derived from their physical names, as the
+// stand-in provider (internal/fakeaws) gives them.
 type Mocks struct {
 	// Project and Stack name the URNs of the resources, as the engine would.
 	Project, Stack string
@@ -81,7 +83,7 @@ func (m *Mocks) Get(typ, name string) (Resource, bool) {
 
 // NewResource records the resource and computes its outputs.
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	id, out := Outputs(args.TypeToken, args.Name, args.Inputs)
+	id, out := fakeaws.Outputs(args.TypeToken, args.Name, args.Inputs)
 	var parent string
 	var deps []string
 	var protect, retain bool
@@ -110,76 +112,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, out, nil
 }
 
-// Outputs are the id and outputs AWS would give a resource of the type
-// with these inputs: the inputs, and the ARN or URL the program reads,
-// derived from the physical name.
-func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
-	out := inputs.Copy()
-	physical := physicalName(inputs)
-	arn := func(service, resourcePart string) {
-		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:%s:%s:%s:%s", Partition, service, Region, Account, resourcePart))
-	}
-	id := physical
-	switch typ {
-	case "aws:sqs/queue:Queue":
-		arn("sqs", physical)
-		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", Region, Account, physical)
-		out["url"] = resource.NewStringProperty(id)
-	case "aws:sns/topic:Topic":
-		arn("sns", physical)
-		id = out["arn"].StringValue()
-	case "aws:dynamodb/table:Table":
-		arn("dynamodb", "table/"+physical)
-	case "aws:cloudwatch/logGroup:LogGroup":
-		arn("logs", "log-group:"+physical)
-	case "aws:lambda/function:Function":
-		arn("lambda", "function:"+physical)
-	case "aws:iam/role:Role":
-		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, Account, physical))
-	case "aws:kms/key:Key":
-		id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
-		arn("kms", "key/"+id)
-	case "aws:sns/topicSubscription:TopicSubscription":
-		if t, ok := inputs["topic"]; ok && t.IsString() {
-			id = t.StringValue() + ":" + name
-		}
-		out["arn"] = resource.NewStringProperty(id)
-	}
-	if id == "" {
-		id = name + "-id"
-	}
-	return id, out
-}
-
-func physicalName(inputs resource.PropertyMap) string {
-	for _, k := range []resource.PropertyKey{"name", "dashboardName"} {
-		if v, ok := inputs[k]; ok && v.IsString() {
-			return v.StringValue()
-		}
-	}
-	return ""
-}
-
 // Call answers the invokes the program makes.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return Invoke(args.Token)
-}
-
-// Invoke answers the AWS invokes the program makes: caller identity,
-// partition and region.
-func Invoke(token string) (resource.PropertyMap, error) {
-	switch token {
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]any{
-			"accountId": Account, "id": Account,
-			"arn": fmt.Sprintf("arn:%s:iam::%s:user/test", Partition, Account), "userId": "AIDATEST",
-		}), nil
-	case "aws:index/getPartition:getPartition":
-		return resource.NewPropertyMapFromMap(map[string]any{"partition": Partition, "id": Partition, "dnsSuffix": "amazonaws.com"}), nil
-	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "id": Region}), nil
-	}
-	return nil, fmt.Errorf("stacktest: no mock for invoke %s", token)
+	return fakeaws.Invoke(args.Token)
 }
 
 // WithConfig gives the program configuration, with keys in "namespace:key"

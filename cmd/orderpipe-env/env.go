@@ -1,70 +1,45 @@
-// Package cli is the orderpipe command line: the local run, ephemeral
-// environments (env preview, up, destroy, sweep), and the operator's tools
-// (publish, dlq list and redrive, smoke).
-package cli
+// Command orderpipe-env runs ephemeral environments of the orderpipe stack
+// through Pulumi's Automation API: a stack per pull request (or name),
+// previewed with policy packs, brought up, destroyed, and swept when it
+// expires.
+package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/spf13/cobra"
 
 	"github.com/orderpipe/orderpipe/automation"
+	"github.com/orderpipe/orderpipe/internal/cmdutil"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
-// Exit codes CI can act on.
-const (
-	ExitOK              = 0
-	ExitError           = 1
-	ExitPolicyViolation = 2
-)
-
-// exitError carries an exit code out of a command.
-type exitError struct {
-	code int
-	err  error
+func main() {
+	// A signal cancels the run; the commands then clean up what they made.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func (e exitError) Error() string { return e.err.Error() }
-func (e exitError) Unwrap() error { return e.err }
-
-// Run runs the command line args (without the program name) and returns the
-// exit code.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(ctx, stdout, stderr)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	fmt.Fprintln(stderr, "orderpipe:", err)
-	var ee exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	return ExitError
-}
-
-func newRoot(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
-	root := &cobra.Command{
-		Use:           "orderpipe",
-		Short:         "Run and operate the orderpipe order pipeline",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.AddCommand(envCommand(stdout, stderr), localCommand(stdout, stderr), publishCommand(stdout, stderr),
-		dlqCommand(stdout, stderr), smokeCommand(stdout, stderr))
-	return root
+// run runs the command line args (without the program name) and returns the
+// exit code: 0, 1, or 2 when a mandatory policy failed.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := &cobra.Command{Use: "orderpipe-env", Short: "Ephemeral environments of the orderpipe stack: preview, up, destroy, sweep"}
+	root.AddCommand(previewCommand(stdout, stderr), upCommand(stdout, stderr), destroyCommand(stdout, stderr), sweepCommand(stdout, stderr))
+	return cmdutil.Run(ctx, root, args, stdout, stderr)
 }
 
 // envFlags are the flags every env subcommand shares.
@@ -78,6 +53,7 @@ type envFlags struct {
 	policyPacks  []string
 	policyConfig string
 	pulumiRoot   string
+	projectDir   string
 	ttl          time.Duration
 	json         bool
 }
@@ -93,12 +69,13 @@ func (f *envFlags) register(c *cobra.Command) {
 	fl.StringArrayVar(&f.policyPacks, "policy-pack", nil, "policy pack directory or built pack executable; repeatable")
 	fl.StringVar(&f.policyConfig, "policy-config", "", "policy pack configuration file (--policy-pack-config)")
 	fl.StringVar(&f.pulumiRoot, "pulumi-root", "", "directory whose bin/pulumi is the CLI to use (default: pulumi on PATH)")
+	fl.StringVar(&f.projectDir, "project-dir", "", "the orderpipe checkout, which holds Pulumi.yaml (default: found above the working directory)")
 	fl.DurationVar(&f.ttl, "ttl", automation.DefaultTTL, "how long the stack lives before sweep removes it")
-	fl.BoolVar(&f.json, "json", false, "engine events as JSON lines instead of readable progress")
+	fl.BoolVar(&f.json, "json", false, "engine events as JSON lines instead of readable progress, and preview's result as JSON")
 }
 
 func (f *envFlags) options(stderr io.Writer) (automation.Options, error) {
-	config, err := parseConfig(f.config)
+	config, err := spec.ParseAssignments(f.config)
 	if err != nil {
 		return automation.Options{}, err
 	}
@@ -106,6 +83,13 @@ func (f *envFlags) options(stderr io.Writer) (automation.Options, error) {
 		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Region: f.region, Config: config,
 		TTL: f.ttl, PolicyPacks: f.policyPacks, PolicyConfig: f.policyConfig,
 		Progress: stderr, JSON: f.json,
+	}
+	if f.projectDir != "" {
+		dir, err := filepath.Abs(f.projectDir)
+		if err != nil {
+			return opts, err
+		}
+		opts.ModuleDir = dir
 	}
 	if opts.Backend == "" {
 		dir, err := filepath.Abs(f.stateDir)
@@ -133,25 +117,6 @@ func (f *envFlags) open(ctx context.Context, stderr io.Writer) (*automation.Env,
 	return automation.Open(ctx, opts)
 }
 
-// parseConfig reads --config key=value flags.
-func parseConfig(kvs []string) (map[string]string, error) {
-	config := map[string]string{}
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--config %q: want key=value", kv)
-		}
-		config[k] = v
-	}
-	return config, nil
-}
-
-func envCommand(stdout, stderr io.Writer) *cobra.Command {
-	env := &cobra.Command{Use: "env", Short: "Ephemeral environments: preview, up, destroy, sweep"}
-	env.AddCommand(previewCommand(stdout, stderr), upCommand(stdout, stderr), destroyCommand(stdout, stderr), sweepCommand(stdout, stderr))
-	return env
-}
-
 func previewCommand(stdout, stderr io.Writer) *cobra.Command {
 	var f envFlags
 	var summary string
@@ -159,6 +124,7 @@ func previewCommand(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "preview",
 		Short: "Preview the pull request's environment (or a new one) with the policy packs",
 		Long: "Previews the stack of --pr when the backend has one, else a new ephemeral stack that is removed afterwards.\n" +
+			"Prints the verdict in one line, or with --json the whole result (counts, changes, policy events) after the events.\n" +
 			"Exit codes: 0 passed, 2 a mandatory policy failed, 1 any other failure.",
 		RunE: func(c *cobra.Command, _ []string) (err error) {
 			ctx := c.Context()
@@ -176,10 +142,14 @@ func previewCommand(stdout, stderr io.Writer) *cobra.Command {
 						return err
 					}
 				}
-				printJSON(stdout, res)
+				if f.json {
+					cmdutil.PrintJSON(stdout, res)
+				} else {
+					fmt.Fprintln(stdout, verdict(res))
+				}
 			}
 			if errors.Is(perr, automation.ErrPolicyViolation) {
-				return exitError{ExitPolicyViolation, perr}
+				return cmdutil.CodeError{Code: cmdutil.ExitPolicyViolation, Err: perr}
 			}
 			return perr
 		},
@@ -187,6 +157,27 @@ func previewCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.register(c)
 	c.Flags().StringVar(&summary, "summary", "", "write the Markdown summary (for a PR comment) to this file")
 	return c
+}
+
+// verdict is the preview's result in one line; --json gives all of it.
+func verdict(r *automation.PreviewResult) string {
+	var counts []string
+	for _, op := range slices.Sorted(maps.Keys(r.Counts)) {
+		counts = append(counts, fmt.Sprintf("%s %d", op, r.Counts[op]))
+	}
+	mandatory := 0
+	for _, p := range r.Policies {
+		if p.Level == "mandatory" {
+			mandatory++
+		}
+	}
+	switch {
+	case r.Passed:
+		return fmt.Sprintf("%s: passed (%s; %d advisory findings)", r.Stack, strings.Join(counts, ", "), len(r.Policies))
+	case mandatory > 0:
+		return fmt.Sprintf("%s: %d mandatory policy violations (above)", r.Stack, mandatory)
+	}
+	return fmt.Sprintf("%s: failed", r.Stack)
 }
 
 func upCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -210,7 +201,7 @@ func upCommand(stdout, stderr io.Writer) *cobra.Command {
 				}
 				return err
 			}
-			printJSON(stdout, map[string]any{"stack": env.Name, "outputs": out})
+			cmdutil.PrintJSON(stdout, map[string]any{"stack": env.Name, "outputs": out})
 			return nil
 		},
 	}
@@ -278,11 +269,4 @@ func sweepCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.register(c)
 	c.Flags().DurationVar(&maxAge, "max-age", 0, "also remove ephemeral stacks last updated longer ago than this")
 	return c
-}
-
-func printJSON(w io.Writer, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err == nil {
-		fmt.Fprintf(w, "%s\n", b)
-	}
 }

@@ -1,4 +1,4 @@
-package stack
+package spec
 
 import (
 	"errors"
@@ -191,9 +191,9 @@ func TestLoadConfigReportsEveryProblem(t *testing.T) {
 	}
 }
 
-// Every key that LoadConfig reads is documented in the README's table.
+// Every key that LoadConfig reads is documented in docs/configuration.md.
 func TestREADMEDocumentsEveryKey(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestREADMEDocumentsEveryKey(t *testing.T) {
 	}
 	for _, key := range read {
 		if !strings.Contains(string(readme), "| `"+key+"` |") {
-			t.Errorf("README has no table row for %s:%s", Namespace, key)
+			t.Errorf("docs/configuration.md has no table row for %s:%s", Namespace, key)
 		}
 	}
 }

@@ -1,6 +1,7 @@
-package stack
+package spec
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/mail"
@@ -116,6 +117,20 @@ func MapLookup(m map[string]string) Lookup {
 }
 
 var prodLike = regexp.MustCompile(`^(prod|production)([-_.].*)?$`)
+
+// ParseAssignments reads key=value settings, as the --config flags of the
+// orderpipe commands give them.
+func ParseAssignments(kvs []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--config %q: want key=value", kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
 
 // LoadMap is LoadConfig of the keys and values in m, whose keys may carry
 // the namespace or not.
@@ -289,4 +304,16 @@ func joinInts(ns []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// RedrivePolicy is the redrive policy of a queue whose dead-letter queue is
+// dlqArn: the stack's, and the local run's.
+func RedrivePolicy(dlqArn string, maxReceiveCount int) (string, error) {
+	b, err := json.Marshal(redrivePolicy{DeadLetterTargetArn: dlqArn, MaxReceiveCount: maxReceiveCount})
+	return string(b), err
+}
+
+type redrivePolicy struct {
+	DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+	MaxReceiveCount     int    `json:"maxReceiveCount"`
 }

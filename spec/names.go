@@ -1,4 +1,4 @@
-package stack
+package spec
 
 import (
 	"crypto/sha256"
@@ -129,3 +129,31 @@ func (n Namer) valid(r rules, name string) bool {
 	}
 	return true
 }
+
+// Logical names of the pipeline's resources. Physical names are derived from
+// them by Namer.
+const (
+	TableName      = "Orders"
+	TopicName      = "OrderTopic"
+	QueueName      = "OrderQueue"
+	DLQName        = "OrderQueueDLQ"
+	FunctionName   = "ProcessOrderLambda"
+	RoleName       = "ProcessOrderLambdaRole"
+	AlarmTopicName = "AlarmTopic"
+	DashboardName  = "Overview"
+	// Alarms.
+	DLQAlarmName      = "DLQNotEmpty"
+	ErrorsAlarmName   = "FunctionErrors"
+	QueueAgeAlarmName = "OldestMessageAge"
+)
+
+// Names of the stack outputs (see stack.Pipeline.Outputs).
+const (
+	OutputTopicArn      = "topicArn"
+	OutputQueueURL      = "queueUrl"
+	OutputDLQURL        = "dlqUrl"
+	OutputTableName     = "tableName"
+	OutputFunctionName  = "functionName"
+	OutputAlarmTopicArn = "alarmTopicArn"
+	OutputDashboardName = "dashboardName"
+)

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderpipe/orderpipe/internal/cmdutil"
 	"github.com/orderpipe/orderpipe/internal/testenv"
 )
 
@@ -20,9 +21,9 @@ import (
 func TestLocalCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
 	start := time.Now()
-	code := Run(context.Background(), []string{"local"}, &out, &errOut)
+	code := run(context.Background(), []string{"local"}, &out, &errOut)
 	t.Logf("local took %v\n%s%s", time.Since(start), out.String(), errOut.String())
-	if code != ExitOK {
+	if code != cmdutil.ExitOK {
 		t.Fatalf("exit code %d", code)
 	}
 	for _, want := range []string{
@@ -66,15 +67,15 @@ func TestOperatorCommands(t *testing.T) {
 	target := []string{"--endpoint", sqsEndpoint}
 	cmd := func(args ...string) (int, string) {
 		var out, errOut bytes.Buffer
-		code := Run(context.Background(), append(args, target...), &out, &errOut)
+		code := run(context.Background(), append(args, target...), &out, &errOut)
 		t.Logf("orderpipe %s → %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
 		return code, out.String()
 	}
 
-	if code, out := cmd("smoke", "--dynamodb-endpoint", dbEndpoint, "--timeout", "30s"); code != ExitOK || !strings.Contains(out, "dead-letter queue grew: false") {
+	if code, out := cmd("smoke", "--dynamodb-endpoint", dbEndpoint, "--timeout", "30s"); code != cmdutil.ExitOK || !strings.Contains(out, "dead-letter queue grew: false") {
 		t.Fatalf("smoke: %d %s", code, out)
 	}
-	if code, out := cmd("publish", `{"orderId":"bad","total":"x"}`); code != ExitOK || !strings.HasPrefix(out, "published ") {
+	if code, out := cmd("publish", `{"orderId":"bad","total":"x"}`); code != cmdutil.ExitOK || !strings.HasPrefix(out, "published ") {
 		t.Fatalf("publish: %d %s", code, out)
 	}
 	var listed []struct {
@@ -93,10 +94,10 @@ func TestOperatorCommands(t *testing.T) {
 	if _, out := cmd("dlq", "list"); !strings.Contains(out, listed[0].MessageID) {
 		t.Errorf("a second list lost the message:\n%s", out)
 	}
-	if code, out := cmd("dlq", "redrive", "--dry-run"); code != ExitOK || strings.TrimSpace(out) != "would move "+listed[0].MessageID {
+	if code, out := cmd("dlq", "redrive", "--dry-run"); code != cmdutil.ExitOK || strings.TrimSpace(out) != "would move "+listed[0].MessageID {
 		t.Errorf("dry run: %d %s", code, out)
 	}
-	if code, out := cmd("dlq", "redrive"); code != ExitOK || strings.TrimSpace(out) != "moved "+listed[0].MessageID {
+	if code, out := cmd("dlq", "redrive"); code != cmdutil.ExitOK || strings.TrimSpace(out) != "moved "+listed[0].MessageID {
 		t.Errorf("redrive: %d %s", code, out)
 	}
 	// Back through the handler, which rejects it again: a new DLQ message.

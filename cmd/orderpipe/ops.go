@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bufio"
@@ -17,25 +17,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/spf13/cobra"
 
-	"github.com/orderpipe/orderpipe/automation"
 	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/internal/cmdutil"
 	"github.com/orderpipe/orderpipe/local"
 	"github.com/orderpipe/orderpipe/ops"
-	"github.com/orderpipe/orderpipe/stack"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
 // targetFlags say which pipeline an operator command works on: a deployed
-// stack (read through the Automation API) or a local run's endpoints.
+// stack (its outputs read with the Pulumi CLI) or a local run's endpoints.
 type targetFlags struct {
-	env        envFlags
-	stackName  string
+	stack      stackFlags
 	endpoint   string
 	dbEndpoint string
 }
 
 func (f *targetFlags) register(c *cobra.Command) {
-	f.env.register(c)
-	c.Flags().StringVar(&f.stackName, "stack", "", "the deployed stack whose outputs name the pipeline")
+	fl := c.Flags()
+	fl.StringVar(&f.stack.name, "stack", "", "the deployed stack whose outputs name the pipeline")
+	fl.StringVar(&f.stack.backend, "backend", os.Getenv("PULUMI_BACKEND_URL"), "Pulumi state backend URL (default $PULUMI_BACKEND_URL, else a file backend in --state-dir)")
+	fl.StringVar(&f.stack.stateDir, "state-dir", ".orderpipe/state", "directory of the local file backend")
+	fl.StringVar(&f.stack.pulumiRoot, "pulumi-root", "", "directory whose bin/pulumi is the CLI to use (default: pulumi on PATH)")
+	fl.StringVar(&f.stack.projectDir, "project-dir", "", "directory of the orderpipe Pulumi.yaml (default: found above the working directory)")
+	fl.StringVar(&f.stack.region, "region", "", "AWS region (default: the AWS environment's)")
 	c.Flags().StringVar(&f.endpoint, "endpoint", "", "SNS/SQS endpoint of a local run (`orderpipe local --serve`) instead of a stack")
 	c.Flags().StringVar(&f.dbEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint of a local run")
 }
@@ -44,22 +48,14 @@ func (f *targetFlags) target(ctx context.Context, stderr io.Writer) (ops.Target,
 	switch {
 	case f.endpoint != "":
 		return localTarget(ctx, f.endpoint, f.dbEndpoint)
-	case f.stackName != "":
-		opts, err := f.env.options(stderr)
-		if err != nil {
-			return ops.Target{}, err
-		}
-		env, err := automation.Select(ctx, opts, f.stackName)
-		if err != nil {
-			return ops.Target{}, err
-		}
-		out, err := env.Outputs(ctx)
+	case f.stack.name != "":
+		out, err := f.stack.outputs(ctx)
 		if err != nil {
 			return ops.Target{}, err
 		}
 		cfg, err := config.LoadDefaultConfig(ctx, func(o *config.LoadOptions) error {
-			if f.env.region != "" {
-				o.Region = f.env.region
+			if f.stack.region != "" {
+				o.Region = f.stack.region
 			}
 			return nil
 		})
@@ -67,7 +63,7 @@ func (f *targetFlags) target(ctx context.Context, stderr io.Writer) (ops.Target,
 			return ops.Target{}, fmt.Errorf("AWS configuration: %w", err)
 		}
 		s := func(k string) string { v, _ := out[k].(string); return v }
-		return ops.Target{TopicArn: s(stack.OutputTopicArn), Table: s(stack.OutputTableName), QueueURL: s(stack.OutputQueueURL), DLQURL: s(stack.OutputDLQURL),
+		return ops.Target{TopicArn: s(spec.OutputTopicArn), Table: s(spec.OutputTableName), QueueURL: s(spec.OutputQueueURL), DLQURL: s(spec.OutputDLQURL),
 			SNS: sns.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), DB: dynamodb.NewFromConfig(cfg)}, nil
 	}
 	return ops.Target{}, errors.New("name the pipeline with --stack NAME or --endpoint URL")
@@ -76,8 +72,8 @@ func (f *targetFlags) target(ctx context.Context, stderr io.Writer) (ops.Target,
 // localTarget finds a local run's resources by the names the stack "local"
 // derives.
 func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, error) {
-	names := stack.Namer{Project: "orderpipe", Stack: local.StackName}
-	t := ops.Target{SNS: awslocal.SNSClient(endpoint), SQS: awslocal.SQSClient(endpoint), Table: names.Name(stack.DynamoDB, stack.TableName)}
+	names := spec.Namer{Project: "orderpipe", Stack: local.StackName}
+	t := ops.Target{SNS: awslocal.SNSClient(endpoint), SQS: awslocal.SQSClient(endpoint), Table: names.Name(spec.DynamoDB, spec.TableName)}
 	if dbEndpoint != "" {
 		t.DB = awslocal.DynamoDBClient(dbEndpoint)
 	}
@@ -85,8 +81,8 @@ func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, 
 	for _, n := range []struct {
 		logical string
 		url     *string
-	}{{stack.QueueName, &t.QueueURL}, {stack.DLQName, &t.DLQURL}} {
-		out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Name(stack.SQS, n.logical))})
+	}{{spec.QueueName, &t.QueueURL}, {spec.DLQName, &t.DLQURL}} {
+		out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Name(spec.SQS, n.logical))})
 		if err != nil {
 			return t, fmt.Errorf("queue %s at %s: %w", n.logical, endpoint, err)
 		}
@@ -97,7 +93,7 @@ func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, 
 		return t, fmt.Errorf("topics at %s: %w", endpoint, err)
 	}
 	for _, tp := range topics.Topics {
-		if strings.HasSuffix(aws.ToString(tp.TopicArn), ":"+names.Name(stack.SNS, stack.TopicName)) {
+		if strings.HasSuffix(aws.ToString(tp.TopicArn), ":"+names.Name(spec.SNS, spec.TopicName)) {
 			t.TopicArn = aws.ToString(tp.TopicArn)
 		}
 	}
@@ -120,7 +116,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			"waits until the queue is drained and prints where every order went. --serve keeps it running for any AWS SDK or CLI.",
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
-			cfg, err := parseConfig(config)
+			cfg, err := spec.ParseAssignments(config)
 			if err != nil {
 				return err
 			}
@@ -248,7 +244,7 @@ func dlqCommand(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			msgs, err := ops.ListDLQ(c.Context(), t.SQS, t.DLQURL)
-			printJSON(stdout, msgs)
+			cmdutil.PrintJSON(stdout, msgs)
 			return err
 		},
 	}

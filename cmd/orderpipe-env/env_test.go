@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/orderpipe/orderpipe/internal/cmdutil"
+	"github.com/orderpipe/orderpipe/internal/enginetest"
+)
+
+// run runs the command line with the test's engine in the environment.
+func runCLI(t *testing.T, h *enginetest.Harness, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	t.Logf("orderpipe-env %s → %d\n%s", strings.Join(args, " "), code, errOut.String())
+	return code, out.String(), errOut.String()
+}
+
+func engine(t *testing.T) *enginetest.Harness {
+	h := enginetest.New(t)
+	for k, v := range h.EnvVars() {
+		t.Setenv(k, v)
+	}
+	t.Setenv("PULUMI_HOME", h.Home)
+	t.Setenv("PULUMI_BACKEND_URL", "")
+	return h
+}
+
+func TestEnvPreview(t *testing.T) {
+	h := engine(t)
+	state := t.TempDir()
+	common := []string{"--state-dir", state, "--region", "eu-west-1", "--policy-pack", h.Pack, "--pulumi-root", h.Root}
+
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	code, stdout, _ := runCLI(t, h, append([]string{"preview", "--name", "cli", "--summary", summary, "--json"}, common...)...)
+	if code != cmdutil.ExitOK {
+		t.Fatalf("exit code %d, want 0", code)
+	}
+	var res struct {
+		Passed bool           `json:"passed"`
+		Counts map[string]int `json:"counts"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || !res.Passed || res.Counts["create"] == 0 {
+		t.Errorf("result %s (%v)", stdout, err)
+	}
+	if md, _ := os.ReadFile(summary); !strings.Contains(string(md), "✅ passed") {
+		t.Errorf("summary:\n%s", md)
+	}
+
+	code, stdout, stderr := runCLI(t, h, append([]string{"preview", "--name", "cli", "--summary", summary, "--config", "visibilityTimeout=60"}, common...)...)
+	if code != cmdutil.ExitPolicyViolation {
+		t.Errorf("exit code %d, want %d for a mandatory violation", code, cmdutil.ExitPolicyViolation)
+	}
+	// Without --json: the verdict in one line, the violation said once.
+	if !strings.HasSuffix(strings.TrimSpace(stdout), ": 1 mandatory policy violations (above)") || strings.Count(strings.TrimSpace(stdout), "\n") != 0 {
+		t.Errorf("stdout %q, want the verdict in one line", stdout)
+	}
+	if n := strings.Count(stderr, "visibility timeout 60s"); n != 1 {
+		t.Errorf("the violation is said %d times:\n%s", n, stderr)
+	}
+	if md, _ := os.ReadFile(summary); !strings.Contains(string(md), "sqs-visibility-timeout-ratio") {
+		t.Errorf("summary lacks the violation:\n%s", md)
+	}
+	if left := h.Stacks(t, state); len(left) != 0 {
+		t.Errorf("previews left stacks behind: %v", left)
+	}
+}
+
+func TestEnvPullRequestLifecycle(t *testing.T) {
+	h := engine(t)
+	state := t.TempDir()
+	common := []string{"--pr", "7", "--state-dir", state, "--region", "eu-west-1", "--pulumi-root", h.Root}
+	var first struct {
+		Stack   string         `json:"stack"`
+		Outputs map[string]any `json:"outputs"`
+	}
+	code, stdout, _ := runCLI(t, h, append([]string{"up"}, common...)...)
+	if err := json.Unmarshal([]byte(stdout), &first); code != cmdutil.ExitOK || err != nil || !strings.HasPrefix(first.Stack, "pr-7-") || first.Outputs["queueUrl"] == nil {
+		t.Fatalf("up: %d %s", code, stdout)
+	}
+	// The next push updates the same stack.
+	code, stdout, _ = runCLI(t, h, append([]string{"up"}, common...)...)
+	if code != cmdutil.ExitOK || !strings.Contains(stdout, `"stack": "`+first.Stack+`"`) {
+		t.Errorf("second up: %d %s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, h, append([]string{"destroy"}, common...)...)
+	if code != cmdutil.ExitOK || strings.TrimSpace(stdout) != "removed "+first.Stack {
+		t.Errorf("destroy: %d %s", code, stdout)
+	}
+	if left := h.Stacks(t, state); len(left) != 0 {
+		t.Errorf("stacks left: %v", left)
+	}
+}
+
+// A problem is said once, in the user's words: a bad configuration value
+// fails the preview with the key, the value and the rule on one line of the
+// engine's output, and the final error points to it rather than repeating
+// the whole engine output.
+func TestEnvPreviewSaysAProblemOnce(t *testing.T) {
+	h := engine(t)
+	state := t.TempDir()
+	code, stdout, stderr := runCLI(t, h, "preview", "--name", "once", "--state-dir", state, "--region", "eu-west-1", "--pulumi-root", h.Root,
+		"--config", "lambdaMemory=64", "--config", "lambdaTimout=5")
+	if code != cmdutil.ExitError {
+		t.Errorf("exit code %d, want %d", code, cmdutil.ExitError)
+	}
+	for _, problem := range []string{`orderpipe:lambdaMemory="64": must be a whole number from 128 to 10240 (MB)`, `orderpipe:lambdaTimout="5": is not an orderpipe setting; did you mean lambdaTimeout?`} {
+		if n := strings.Count(stdout+stderr, problem); n != 1 {
+			t.Errorf("%q said %d times:\n%s\n%s", problem, n, stdout, stderr)
+		}
+	}
+	for _, noise := range []string{"stderr:", "stdout:", "code: "} {
+		if strings.Contains(stderr, noise) {
+			t.Errorf("stderr holds the Automation API's raw output (%q):\n%s", noise, stderr)
+		}
+	}
+	if left := h.Stacks(t, state); len(left) != 0 {
+		t.Errorf("stacks left: %v", left)
+	}
+}
+
+// Outside the checkout, the error says where to run it from.
+func TestEnvOutsideTheProject(t *testing.T) {
+	h := engine(t)
+	t.Chdir(t.TempDir())
+	code, _, stderr := runCLI(t, h, "preview", "--name", "away", "--state-dir", t.TempDir(), "--pulumi-root", h.Root)
+	if code != cmdutil.ExitError || !strings.Contains(stderr, "run it from the orderpipe checkout") || strings.Contains(stderr, "ModuleDir;") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"preview", "--config", "novalue"}, &out, &errOut); code != cmdutil.ExitError ||
+		!strings.Contains(errOut.String(), `--config "novalue": want key=value`) {
+		t.Errorf("exit %d, %s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"destroy"}, &out, &errOut); code != cmdutil.ExitError ||
+		!strings.Contains(errOut.String(), "destroy needs --pr or --stack") {
+		t.Errorf("exit %d, %s", code, errOut.String())
+	}
+}

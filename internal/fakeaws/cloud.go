@@ -1,0 +1,81 @@
+package fakeaws
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// The account, region and partition the stand-in answers for.
+const (
+	Account   = "123456789012"
+	Region    = "eu-west-1"
+	Partition = "aws"
+)
+
+// Outputs are the id and outputs AWS would give a resource of the type
+// with these inputs: the inputs, and the ARN or URL the program reads,
+// derived from the physical name.
+func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
+	out := inputs.Copy()
+	physical := physicalName(inputs)
+	arn := func(service, resourcePart string) {
+		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:%s:%s:%s:%s", Partition, service, Region, Account, resourcePart))
+	}
+	id := physical
+	switch typ {
+	case "aws:sqs/queue:Queue":
+		arn("sqs", physical)
+		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", Region, Account, physical)
+		out["url"] = resource.NewStringProperty(id)
+	case "aws:sns/topic:Topic":
+		arn("sns", physical)
+		id = out["arn"].StringValue()
+	case "aws:dynamodb/table:Table":
+		arn("dynamodb", "table/"+physical)
+	case "aws:cloudwatch/logGroup:LogGroup":
+		arn("logs", "log-group:"+physical)
+	case "aws:lambda/function:Function":
+		arn("lambda", "function:"+physical)
+	case "aws:iam/role:Role":
+		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, Account, physical))
+	case "aws:kms/key:Key":
+		id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+		arn("kms", "key/"+id)
+	case "aws:sns/topicSubscription:TopicSubscription":
+		if t, ok := inputs["topic"]; ok && t.IsString() {
+			id = t.StringValue() + ":" + name
+		}
+		out["arn"] = resource.NewStringProperty(id)
+	}
+	if id == "" {
+		id = name + "-id"
+	}
+	return id, out
+}
+
+func physicalName(inputs resource.PropertyMap) string {
+	for _, k := range []resource.PropertyKey{"name", "dashboardName"} {
+		if v, ok := inputs[k]; ok && v.IsString() {
+			return v.StringValue()
+		}
+	}
+	return ""
+}
+
+// Invoke answers the AWS invokes the program makes: caller identity,
+// partition and region.
+func Invoke(token string) (resource.PropertyMap, error) {
+	switch token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": Account, "id": Account,
+			"arn": fmt.Sprintf("arn:%s:iam::%s:user/test", Partition, Account), "userId": "AIDATEST",
+		}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": Partition, "id": Partition, "dnsSuffix": "amazonaws.com"}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "id": Region}), nil
+	}
+	return nil, fmt.Errorf("fakeaws: no mock for invoke %s", token)
+}
