@@ -11,11 +11,9 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -26,13 +24,7 @@ import (
 	"github.com/orderpipe/orderpipe/spec"
 )
 
-func main() {
-	// A signal cancels the run; the commands then clean up what they made.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cmdutil.Main(run) }
 
 // run runs the command line args (without the program name) and returns the
 // exit code: 0, 1, or 2 when a mandatory policy failed.

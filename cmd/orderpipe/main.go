@@ -7,22 +7,13 @@ package main
 import (
 	"context"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/orderpipe/orderpipe/internal/cmdutil"
 )
 
-func main() {
-	// A signal cancels the run; the commands then clean up what they made.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cmdutil.Main(run) }
 
 // run runs the command line args (without the program name) and returns the
 // exit code.

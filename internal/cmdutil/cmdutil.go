@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -27,6 +30,16 @@ type CodeError struct {
 
 func (e CodeError) Error() string { return e.Err.Error() }
 func (e CodeError) Unwrap() error { return e.Err }
+
+// Main runs a command's run function with the process's arguments and
+// standard streams, under a context that SIGINT and SIGTERM cancel (the
+// commands then clean up what they made), and exits with its code.
+func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
 
 // Run runs root with args (without the program name), prints a failure once
 // to stderr, prefixed with the root's name, and returns the exit code.
