@@ -66,7 +66,7 @@ func TestPackExecutable(t *testing.T) {
 	sort.Strings(policies)
 	want := "dlq-alarm=advisory dynamodb-pitr=mandatory encryption-at-rest=mandatory iam-least-privilege=mandatory lambda-log-retention=advisory " +
 		"lambda-sqs-partial-batch=mandatory pack-settings=advisory preview-unknowns=advisory sqs-dlq-retention=mandatory sqs-max-receive-count=advisory " +
-		"sqs-queue-has-dlq=mandatory sqs-sns-queue-policy-scoped=mandatory sqs-visibility-timeout-ratio=mandatory stack-scoped-names=mandatory"
+		"sqs-queue-has-dlq=mandatory sqs-sns-no-public-policy=mandatory sqs-sns-queue-policy-scoped=mandatory sqs-visibility-timeout-ratio=mandatory stack-scoped-names=mandatory"
 	if got := strings.Join(policies, " "); info.GetName() != "orderpipe" || got != want {
 		t.Errorf("pack %s has %s\nwant %s", info.GetName(), got, want)
 	}

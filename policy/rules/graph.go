@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
@@ -59,16 +62,31 @@ func (g graph) match(literal string, candidates []policyx.AnalyzerResource, attr
 // redrive is a queue's redrive policy, set on the queue or by an
 // aws:sqs/redrivePolicy:RedrivePolicy resource.
 type redrive struct {
-	from   policyx.AnalyzerResource // the resource that holds the policy
-	key    string                   // its property
-	doc    redriveDoc
-	known  bool // doc was read
-	exists bool
+	from     policyx.AnalyzerResource // the resource that holds the policy
+	key      string                   // its property
+	doc      redriveDoc
+	known    bool  // doc was read
+	exists   bool  // a policy is set, known or not
+	parseErr error // the policy is set but cannot be read: a violation
 }
 
 type redriveDoc struct {
-	DeadLetterTargetArn string `json:"deadLetterTargetArn"`
-	MaxReceiveCount     int    `json:"maxReceiveCount"`
+	DeadLetterTargetArn string     `json:"deadLetterTargetArn"`
+	MaxReceiveCount     countValue `json:"maxReceiveCount"`
+}
+
+// countValue is a count written as a JSON number or, as the SQS API
+// reference writes maxReceiveCount, as a string of digits.
+type countValue int
+
+func (c *countValue) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("maxReceiveCount %s is not a whole number", b)
+	}
+	*c = countValue(n)
+	return nil
 }
 
 // redriveOf returns the queue's redrive policy; decided is false when it
@@ -95,6 +113,9 @@ func readRedrive(r policyx.AnalyzerResource, key string) (redrive, bool) {
 	present, known, err := prop(r, key).jsonDoc(&rd.doc)
 	rd.exists = present
 	rd.known = known && err == nil && present
+	if known && present && err != nil {
+		rd.parseErr = jsonProblem(err)
+	}
 	// An unknown policy exists; whether it names a DLQ is for apply to say.
 	return rd, true
 }

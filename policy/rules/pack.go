@@ -71,6 +71,7 @@ func (p *Pack) Policies() []policyx.Policy {
 		p.pointInTimeRecovery(),
 		p.leastPrivilege(),
 		p.queuePolicyScoped(),
+		p.noPublicPolicy(),
 		p.stackScopedNames(),
 		p.logRetention(),
 		p.dlqAlarm(),

@@ -2,6 +2,9 @@ package rules
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -17,6 +20,7 @@ const (
 	typeTable          = "aws:dynamodb/table:Table"
 	typeFunction       = "aws:lambda/function:Function"
 	typeMapping        = "aws:lambda/eventSourceMapping:EventSourceMapping"
+	typeAlias          = "aws:lambda/alias:Alias"
 	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
 	typeMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
 	typeRole           = "aws:iam/role:Role"
@@ -31,6 +35,7 @@ const (
 	defaultFunctionTimeout   = 3      // seconds
 	defaultVisibilityTimeout = 30     // seconds
 	defaultRetention         = 345600 // seconds: 4 days
+	maxRetention             = 1209600
 )
 
 // val is one property of a resource: absent (and so AWS's default), unknown
@@ -124,6 +129,29 @@ func (p val) jsonDoc(into any) (present, known bool, err error) {
 	return true, true, json.Unmarshal([]byte(s), into)
 }
 
+// jsonProblem says in words what is wrong with a JSON document that does not
+// read: not JSON at all, or a field of the wrong kind.
+func jsonProblem(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return errors.New("it is not valid JSON")
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Errorf("%s is %s, which is not the kind of value it takes", typ.Field, article(typ.Value))
+	case errors.As(err, &typ):
+		return fmt.Errorf("it is %s, not a JSON object", article(typ.Value))
+	}
+	return err
+}
+
+func article(kind string) string {
+	if kind == "array" || kind == "object" {
+		return "an " + kind
+	}
+	return "a " + kind
+}
+
 // oneOrMany reads an IAM field that is a string or a list of strings.
 type oneOrMany []string
 
@@ -199,4 +227,49 @@ func (s iamStatement) conditionKeys() []string {
 		}
 	}
 	return keys
+}
+
+// conditionValues are the values a statement's conditions give key (any
+// operator; keys compare without case).
+func (s iamStatement) conditionValues(key string) []string {
+	var out []string
+	for _, block := range s.Condition {
+		var kv map[string]oneOrMany
+		if json.Unmarshal(block, &kv) != nil {
+			continue
+		}
+		for k, v := range kv {
+			if strings.EqualFold(k, key) {
+				out = append(out, v...)
+			}
+		}
+	}
+	return out
+}
+
+// public reports whether the statement's principal is everyone: "*" or
+// {"AWS": "*"}.
+func (s iamStatement) public() bool {
+	var one string
+	if json.Unmarshal(s.Principal, &one) == nil {
+		return one == "*"
+	}
+	var p struct {
+		AWS oneOrMany `json:"AWS"`
+	}
+	return json.Unmarshal(s.Principal, &p) == nil && slices.Contains(p.AWS, "*")
+}
+
+// scopingKeys are the condition keys that confine a statement to known
+// callers or sources.
+var scopingKeys = []string{"aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:principalorgid", "aws:principalaccount",
+	"aws:principalarn", "aws:sourcevpce", "aws:sourcevpc", "aws:principalorgpaths"}
+
+func (s iamStatement) scoped() bool {
+	for _, k := range s.conditionKeys() {
+		if slices.Contains(scopingKeys, k) {
+			return true
+		}
+	}
+	return false
 }

@@ -25,26 +25,27 @@ func (p *Pack) resourcePolicy(name, description string, level policyx.Enforcemen
 func (p *Pack) encryptionAtRest() policyx.Policy {
 	const name = "encryption-at-rest"
 	return p.resourcePolicy(name,
-		"SQS queues (SSE-SQS or KMS), SNS topics (KMS) and DynamoDB tables (server-side encryption) are encrypted at rest. Fix: sqsManagedSseEnabled or kmsMasterKeyId on queues, kmsMasterKeyId on topics, serverSideEncryption.enabled on tables.",
+		"SQS queues and SNS topics are encrypted at rest. A queue is unless sqsManagedSseEnabled is false without a kmsMasterKeyId (SSE-SQS is the default for new queues); a topic only with a kmsMasterKeyId. DynamoDB tables always are (an AWS-owned key unless serverSideEncryption names another), so they are not checked. Fix: leave sqsManagedSseEnabled unset or true, or set kmsMasterKeyId; kmsMasterKeyId on topics.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			var encrypted, known bool
 			var fix string
 			switch r.Type {
 			case typeQueue:
-				sse, sok := prop(r, "sqsManagedSseEnabled").boolean()
+				setting := prop(r, "sqsManagedSseEnabled")
+				sse, sok := setting.boolean()
 				key, kok := prop(r, "kmsMasterKeyId").str()
-				encrypted = sok && sse || kok && key != ""
-				known = encrypted || sok && kok
-				fix = "set sqsManagedSseEnabled: true or a kmsMasterKeyId"
+				switch {
+				case kok && key != "":
+					encrypted, known = true, true
+				case sok && kok:
+					encrypted, known = sse || setting.absent(), true
+				}
+				fix = "set sqsManagedSseEnabled: true (or leave it unset) or a kmsMasterKeyId"
 			case typeTopic:
 				key, ok := prop(r, "kmsMasterKeyId").str()
 				encrypted, known = key != "", ok
 				fix = "set kmsMasterKeyId (alias/aws/sns, or a key of your own)"
-			case typeTable:
-				on, ok := prop(r, "serverSideEncryption", "enabled").boolean()
-				encrypted, known = on, ok
-				fix = "set serverSideEncryption.enabled: true"
 			default:
 				return
 			}
@@ -167,6 +168,48 @@ func (p *Pack) leastPrivilege() policyx.Policy {
 		})
 }
 
+const (
+	typeTopicPolicy = "aws:sns/topicPolicy:TopicPolicy"
+)
+
+// noPublicPolicy is Checkov's CKV_AWS_168 (SQS) and CKV_AWS_169 (SNS):
+// mandatory, because a queue or topic anyone may use is a way in for
+// forged orders and a way out for real ones.
+func (p *Pack) noPublicPolicy() policyx.Policy {
+	const name = "sqs-sns-no-public-policy"
+	return p.resourcePolicy(name,
+		"A queue or topic policy never allows everyone (Principal \"*\" or {\"AWS\": \"*\"}) without a condition that confines the callers, such as aws:SourceArn, aws:SourceAccount or aws:PrincipalOrgID. Fix: name the principals, or add such a condition.",
+		policyx.EnforcementLevelMandatory, nil,
+		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
+			switch r.Type {
+			case typeQueuePolicy, typeQueue, typeTopicPolicy, typeTopic:
+			default:
+				return
+			}
+			var d iamDocument
+			present, known, err := prop(r, "policy").jsonDoc(&d)
+			switch {
+			case !known:
+				p.note(name, r, "its policy is unknown until apply")
+				return
+			case !present:
+				return
+			case err != nil:
+				m.ReportViolation(fmt.Sprintf("%s policy cannot be read: %v", r.Name, jsonProblem(err)), "")
+				return
+			}
+			for i, st := range d.Statement {
+				if st.Effect == "Allow" && st.public() && !st.scoped() {
+					sid := st.Sid
+					if sid == "" {
+						sid = fmt.Sprintf("#%d", i)
+					}
+					m.ReportViolation(fmt.Sprintf("%s policy statement %s allows everyone (Principal \"*\") %v with no condition on who calls; name the principals or add a condition such as aws:SourceArn", r.Name, sid, []string(st.Action)), "")
+				}
+			}
+		})
+}
+
 func (p *Pack) queuePolicyScoped() policyx.Policy {
 	const name = "sqs-sns-queue-policy-scoped"
 	return p.resourcePolicy(name,
@@ -189,12 +232,18 @@ func (p *Pack) queuePolicyScoped() policyx.Policy {
 				if st.Effect != "Allow" || !slices.Contains(st.servicePrincipals(), "sns.amazonaws.com") {
 					continue
 				}
-				if !slices.Contains(st.conditionKeys(), "aws:sourcearn") {
-					sid := st.Sid
-					if sid == "" {
-						sid = fmt.Sprintf("#%d", i)
-					}
+				sid := st.Sid
+				if sid == "" {
+					sid = fmt.Sprintf("#%d", i)
+				}
+				arns := st.conditionValues("aws:SourceArn")
+				if len(arns) == 0 {
 					m.ReportViolation(fmt.Sprintf("%s statement %s lets sns.amazonaws.com send without an aws:SourceArn condition; add ArnEquals aws:SourceArn with the topic's ARN", r.Name, sid), "")
+				}
+				for _, arn := range arns {
+					if strings.Contains(arn, "*") || strings.Contains(arn, "?") {
+						m.ReportViolation(fmt.Sprintf("%s statement %s lets sns.amazonaws.com send from aws:SourceArn %q, which matches topics of others too; name the topic's ARN", r.Name, sid, arn), "")
+					}
 				}
 			}
 		})

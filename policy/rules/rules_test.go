@@ -119,6 +119,7 @@ func TestPreviewDecidesOnWhatIsKnown(t *testing.T) {
 	want := []string{"preview-unknowns [] " + strings.Join([]string{
 		"iam-least-privilege: ProcessOrderLambdaRolePolicy not checked: its policy is unknown until apply",
 		"sqs-max-receive-count: OrderQueue not checked: its redrive policy is unknown until apply",
+		"sqs-sns-no-public-policy: OrderQueuePolicy not checked: its policy is unknown until apply",
 		"sqs-sns-queue-policy-scoped: OrderQueuePolicy not checked: its policy is unknown until apply",
 	}, "\n")}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -158,6 +159,18 @@ func TestPolicies(t *testing.T) {
 		{"redrive without a target", "sqs-queue-has-dlq", func(f fixture) {
 			f["OrderQueue"].props["redrivePolicy"] = jsonString(map[string]any{"maxReceiveCount": 3})
 		}, nil, []string{"sqs-queue-has-dlq [OrderQueue] OrderQueue has a redrive policy without a deadLetterTargetArn; name its dead-letter queue"}},
+		{"redrive policy that is not JSON", "sqs-queue-has-dlq", func(f fixture) {
+			f["OrderQueue"].props["redrivePolicy"] = "deadLetterTargetArn=" + dlqArn
+		}, nil, []string{`sqs-queue-has-dlq [OrderQueue] OrderQueue redrivePolicy cannot be read: it is not valid JSON; write it as JSON such as {"deadLetterTargetArn": "<DLQ ARN>", "maxReceiveCount": 5}`}},
+		{"maxReceiveCount as a string, as the SQS API writes it", "sqs-queue-has-dlq", func(f fixture) {
+			f["OrderQueue"].props["redrivePolicy"] = `{"deadLetterTargetArn":"` + dlqArn + `","maxReceiveCount":"5"}`
+		}, nil, nil},
+		{"maxReceiveCount that is no number", "sqs-queue-has-dlq", func(f fixture) {
+			f["OrderQueue"].props["redrivePolicy"] = `{"deadLetterTargetArn":"` + dlqArn + `","maxReceiveCount":"five"}`
+		}, nil, []string{`sqs-queue-has-dlq [OrderQueue] OrderQueue redrivePolicy cannot be read: maxReceiveCount "five" is not a whole number; write it as JSON such as {"deadLetterTargetArn": "<DLQ ARN>", "maxReceiveCount": 5}`}},
+		{"a redrive document of another shape", "sqs-queue-has-dlq", func(f fixture) {
+			f["OrderQueue"].props["redrivePolicy"] = `["` + dlqArn + `"]`
+		}, nil, []string{`sqs-queue-has-dlq [OrderQueue] OrderQueue redrivePolicy cannot be read: it is an array, not a JSON object; write it as JSON such as {"deadLetterTargetArn": "<DLQ ARN>", "maxReceiveCount": 5}`}},
 		{"queue feeding nothing needs no DLQ", "sqs-queue-has-dlq", func(f fixture) {
 			delete(f["OrderQueue"].props, "redrivePolicy")
 			delete(f, "OrderQueueMapping")
@@ -188,12 +201,24 @@ func TestPolicies(t *testing.T) {
 		{"count too high", "sqs-max-receive-count", func(f fixture) {
 			f["OrderQueue"].props["redrivePolicy"] = jsonString(map[string]any{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 500})
 		}, nil, []string{"sqs-max-receive-count [OrderQueue] OrderQueue maxReceiveCount 500 > 100; lower it so that poison messages reach the DLQ sooner"}},
+		{"count written as a string", "sqs-max-receive-count", func(f fixture) {
+			f["OrderQueue"].props["redrivePolicy"] = `{"deadLetterTargetArn":"` + dlqArn + `","maxReceiveCount":"500"}`
+		}, nil, []string{"sqs-max-receive-count [OrderQueue] OrderQueue maxReceiveCount 500 > 100; lower it so that poison messages reach the DLQ sooner"}},
 		{"configured bounds", "sqs-max-receive-count", func(f fixture) { delete(f["OrderQueueMapping"].props, "scalingConfig") },
 			map[string]map[string]any{"pack-settings": {"minReceiveCount": 2.0}}, nil},
 
 		// sqs-dlq-retention
 		{"DLQ keeps no longer", "sqs-dlq-retention", func(f fixture) { f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 345600 }, nil,
 			[]string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ retention 345600s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
+		{"FIFO: the move resets the enqueue time", "sqs-dlq-retention", func(f fixture) {
+			f["OrderQueue"].props["fifoQueue"] = true
+			f["OrderQueue"].props["name"] = "orderpipe-dev-OrderQueue.fifo"
+			f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 345600
+		}, nil, nil},
+		{"a DLQ with a DLQ of its own, both at the maximum", "sqs-dlq-retention", func(f fixture) {
+			f["OrderQueue"].props["messageRetentionSeconds"] = 1209600
+			f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 1209600
+		}, nil, nil},
 		{"defaults on both", "sqs-dlq-retention", func(f fixture) {
 			delete(f["OrderQueueDLQ"].props, "messageRetentionSeconds")
 			delete(f["OrderQueue"].props, "messageRetentionSeconds")
@@ -204,6 +229,12 @@ func TestPolicies(t *testing.T) {
 		}, nil, []string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ retention 60s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
 
 		// lambda-sqs-partial-batch
+		{"a mapping on another team's queue", "lambda-sqs-partial-batch", func(f fixture) {
+			f["Shared"] = &resourceSpec{typ: typeMapping, props: map[string]any{"eventSourceArn": "arn:aws:sqs:eu-west-1:210987654321:shared-orders", "functionName": fnArn}}
+		}, nil, []string{"lambda-sqs-partial-batch [Shared] Shared (from arn:aws:sqs:eu-west-1:210987654321:shared-orders) has functionResponseTypes []; add \"ReportBatchItemFailures\""}},
+		{"a Kinesis mapping is not SQS's", "lambda-sqs-partial-batch", func(f fixture) {
+			f["Stream"] = &resourceSpec{typ: typeMapping, props: map[string]any{"eventSourceArn": "arn:aws:kinesis:eu-west-1:1:stream/s", "functionName": fnArn}}
+		}, nil, nil},
 		{"no partial batch responses", "lambda-sqs-partial-batch", func(f fixture) { delete(f["OrderQueueMapping"].props, "functionResponseTypes") }, nil,
 			[]string{"lambda-sqs-partial-batch [OrderQueueMapping] OrderQueueMapping (from OrderQueue) has functionResponseTypes []; add \"ReportBatchItemFailures\""}},
 		{"a mapping from outside the stack", "lambda-sqs-partial-batch", func(f fixture) {
@@ -214,15 +245,15 @@ func TestPolicies(t *testing.T) {
 
 		// encryption-at-rest
 		{"plain queue", "encryption-at-rest", func(f fixture) { f["OrderQueueDLQ"].props["sqsManagedSseEnabled"] = false }, nil,
-			[]string{"encryption-at-rest [OrderQueueDLQ] OrderQueueDLQ (aws:sqs/queue:Queue) is not encrypted at rest; set sqsManagedSseEnabled: true or a kmsMasterKeyId"}},
+			[]string{"encryption-at-rest [OrderQueueDLQ] OrderQueueDLQ (aws:sqs/queue:Queue) is not encrypted at rest; set sqsManagedSseEnabled: true (or leave it unset) or a kmsMasterKeyId"}},
+		{"queue without an SSE setting: SSE-SQS by default", "encryption-at-rest", func(f fixture) { delete(f["OrderQueueDLQ"].props, "sqsManagedSseEnabled") }, nil, nil},
 		{"queue with KMS", "encryption-at-rest", func(f fixture) {
 			delete(f["OrderQueueDLQ"].props, "sqsManagedSseEnabled")
 			f["OrderQueueDLQ"].props["kmsMasterKeyId"] = "alias/aws/sqs"
 		}, nil, nil},
 		{"plain topic", "encryption-at-rest", func(f fixture) { delete(f["OrderTopic"].props, "kmsMasterKeyId") }, nil,
 			[]string{"encryption-at-rest [OrderTopic] OrderTopic (aws:sns/topic:Topic) is not encrypted at rest; set kmsMasterKeyId (alias/aws/sns, or a key of your own)"}},
-		{"plain table", "encryption-at-rest", func(f fixture) { delete(f["Orders"].props, "serverSideEncryption") }, nil,
-			[]string{"encryption-at-rest [Orders] Orders (aws:dynamodb/table:Table) is not encrypted at rest; set serverSideEncryption.enabled: true"}},
+		{"table without serverSideEncryption: an AWS-owned key", "encryption-at-rest", func(f fixture) { delete(f["Orders"].props, "serverSideEncryption") }, nil, nil},
 		{"topic key unknown", "preview-unknowns", func(f fixture) { f["OrderTopic"].props["kmsMasterKeyId"] = unknown }, nil,
 			[]string{"preview-unknowns [] encryption-at-rest: OrderTopic not checked: its encryption settings are unknown until apply"}},
 
@@ -274,6 +305,27 @@ func TestPolicies(t *testing.T) {
 				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "1"}}}}})
 		}, nil, []string{"sqs-sns-queue-policy-scoped [OrderQueueDLQ] OrderQueueDLQ statement #0 lets sns.amazonaws.com send without an aws:SourceArn condition; add ArnEquals aws:SourceArn with the topic's ARN"}},
 
+		{"SourceArn that matches any topic", "sqs-sns-queue-policy-scoped", func(f fixture) {
+			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Sid": "Any", "Effect": "Allow",
+				"Principal": map[string]any{"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": queueArn,
+				"Condition": map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:sns:*:*:*"}}}}})
+		}, nil, []string{`sqs-sns-queue-policy-scoped [OrderQueuePolicy] OrderQueuePolicy statement Any lets sns.amazonaws.com send from aws:SourceArn "arn:aws:sns:*:*:*", which matches topics of others too; name the topic's ARN`}},
+
+		// sqs-sns-no-public-policy
+		{"queue open to everyone", "sqs-sns-no-public-policy", func(f fixture) {
+			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Sid": "Open", "Effect": "Allow",
+				"Principal": "*", "Action": "sqs:SendMessage", "Resource": queueArn}}})
+		}, nil, []string{`sqs-sns-no-public-policy [OrderQueuePolicy] OrderQueuePolicy policy statement Open allows everyone (Principal "*") [sqs:SendMessage] with no condition on who calls; name the principals or add a condition such as aws:SourceArn`}},
+		{"topic open to every AWS account", "sqs-sns-no-public-policy", func(f fixture) {
+			f["OrderTopic"].props["policy"] = jsonString(map[string]any{"Statement": map[string]any{"Effect": "Allow",
+				"Principal": map[string]any{"AWS": "*"}, "Action": []string{"sns:Publish", "sns:Subscribe"}, "Resource": topicArn}})
+		}, nil, []string{`sqs-sns-no-public-policy [OrderTopic] OrderTopic policy statement #0 allows everyone (Principal "*") [sns:Publish sns:Subscribe] with no condition on who calls; name the principals or add a condition such as aws:SourceArn`}},
+		{"everyone, confined to the organisation", "sqs-sns-no-public-policy", func(f fixture) {
+			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow",
+				"Principal": "*", "Action": "sqs:SendMessage", "Resource": queueArn,
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-abc"}}}}})
+		}, nil, nil},
+
 		// stack-scoped-names
 		{"a name without the stack", "stack-scoped-names", func(f fixture) { f["Orders"].props["name"] = "Orders" }, nil,
 			[]string{`stack-scoped-names [Orders] Orders is named "Orders", which does not carry the stack name "dev" as a word of its own; name it from the project and stack (e.g. "orderpipe-dev-Orders")`}},
@@ -293,6 +345,17 @@ func TestPolicies(t *testing.T) {
 			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-eu-west-1-ProcessOrderLambdaRole-1a2b3c4d"}}
 		}, nil, nil},
 		{"an exception", "stack-scoped-names", func(f fixture) { f["Orders"].props["name"] = "Orders" }, map[string]map[string]any{"pack-settings": {"nameExceptions": []any{"Orders"}}}, nil},
+		{"an alias named live, and an auto-named function's log group", "stack-scoped-names", func(f fixture) {
+			f["ProcessOrderLambda"].props["name"] = "ProcessOrderLambda-9f8e7d6"
+			f["ProcessOrderLambdaLogs"].props["name"] = "/aws/lambda/ProcessOrderLambda-9f8e7d6"
+			f["Live"] = &resourceSpec{typ: typeAlias, props: map[string]any{"name": "live", "functionName": "ProcessOrderLambda-9f8e7d6"}}
+		}, nil, nil},
+		{"a log group of no function of the stack", "stack-scoped-names", func(f fixture) {
+			f["ProcessOrderLambdaLogs"].props["name"] = "/aws/lambda/someone-else"
+		}, nil, []string{`stack-scoped-names [ProcessOrderLambdaLogs] ProcessOrderLambdaLogs is named "/aws/lambda/someone-else", which does not carry the stack name "dev" as a word of its own; name it from the project and stack (e.g. "orderpipe-dev-ProcessOrderLambdaLogs")`}},
+		{"an auto-named FIFO queue", "stack-scoped-names", func(f fixture) {
+			f["OrderQueue"].props["name"] = "OrderQueue-1a2b3c4.fifo"
+		}, nil, nil},
 		{"a shortened name", "stack-scoped-names", func(f fixture) {
 			f["ProcessOrderLambda"].props["name"] = "orderpipe-dev-feature-with-a-ve-ProcessOrderLambda-53b32fc7"
 		}, nil, nil},
@@ -342,7 +405,7 @@ func TestEveryPolicyHasALevelAndADescription(t *testing.T) {
 			t.Errorf("%s is %v, want %v", name, level, want)
 		}
 	}
-	if len(levels) != 14 {
-		t.Errorf("%d policies, want the 12 rules, pack-settings and preview-unknowns", len(levels))
+	if len(levels) != 15 {
+		t.Errorf("%d policies, want the 13 rules, pack-settings and preview-unknowns", len(levels))
 	}
 }

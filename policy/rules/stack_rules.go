@@ -37,6 +37,9 @@ func (p *Pack) queueHasDLQ() policyx.Policy {
 				case !rd.exists:
 					m.ReportViolation(fmt.Sprintf("%s feeds the event source mapping %s but has no redrive policy; set redrivePolicy with a deadLetterTargetArn, or add an aws:sqs/redrivePolicy:RedrivePolicy for it",
 						mq.queue.Name, mq.mapping.Name), mq.queue.URN)
+				case rd.parseErr != nil:
+					m.ReportViolation(fmt.Sprintf("%s redrivePolicy cannot be read: %v; write it as JSON such as {\"deadLetterTargetArn\": \"<DLQ ARN>\", \"maxReceiveCount\": 5}",
+						rd.from.Name, rd.parseErr), mq.queue.URN)
 				case rd.known && rd.doc.DeadLetterTargetArn == "":
 					m.ReportViolation(fmt.Sprintf("%s has a redrive policy without a deadLetterTargetArn; name its dead-letter queue", mq.queue.Name), mq.queue.URN)
 				}
@@ -88,14 +91,17 @@ func (p *Pack) maxReceiveCount() policyx.Policy {
 			s := p.current()
 			for _, mq := range g.sqsMappings(p, name) {
 				rd, ok := g.redriveOf(mq.queue)
-				if !ok || rd.exists && !rd.known {
+				switch {
+				case !ok:
+					p.note(name, mq.queue, "its redrive policy is unknown until apply")
+					continue
+				case !rd.exists || rd.parseErr != nil:
+					continue // sqs-queue-has-dlq reports it
+				case !rd.known:
 					p.note(name, mq.queue, "its redrive policy is unknown until apply")
 					continue
 				}
-				if !rd.exists {
-					continue // sqs-queue-has-dlq reports it
-				}
-				n := rd.doc.MaxReceiveCount
+				n := int(rd.doc.MaxReceiveCount)
 				capped, ok := prop(mq.mapping, "scalingConfig", "maximumConcurrency").int(0)
 				switch {
 				case !ok:
@@ -113,18 +119,22 @@ func (p *Pack) maxReceiveCount() policyx.Policy {
 func (p *Pack) dlqRetention() policyx.Policy {
 	const name = "sqs-dlq-retention"
 	return p.stackPolicy(name,
-		"A dead-letter queue keeps messages longer than its source queue: a moved message keeps its first enqueue time, so a DLQ with the same retention deletes it at once. Fix: raise the DLQ's messageRetentionSeconds (14 days is the maximum) or lower the source's.",
+		"A dead-letter queue keeps messages longer than its source queue: a moved message keeps its first enqueue time, so a DLQ with the same retention deletes it at once. A DLQ at the 14-day maximum passes (nothing can do better), and FIFO queues are not checked (SQS resets the enqueue time of a FIFO message it moves). Fix: raise the DLQ's messageRetentionSeconds or lower the source's.",
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
 			for _, pair := range g.deadLetterPairs(p, name) {
 				q, dlq := pair.source, pair.dlq
+				fifo, fok := prop(q, "fifoQueue").boolean()
+				if qn, _ := prop(q, "name").str(); fok && fifo || strings.HasSuffix(qn, ".fifo") {
+					continue // SQS resets a FIFO message's enqueue time when it moves
+				}
 				src, sok := prop(q, "messageRetentionSeconds").int(defaultRetention)
 				dst, dok := prop(dlq, "messageRetentionSeconds").int(defaultRetention)
 				if !sok || !dok {
 					p.note(name, q, "a retention is unknown until apply")
 					continue
 				}
-				if dst <= src {
+				if dst <= src && dst < maxRetention {
 					m.ReportViolation(fmt.Sprintf("%s retention %ds is not longer than its source %s's %ds; raise the DLQ's messageRetentionSeconds",
 						dlq.Name, dst, q.Name, src), dlq.URN)
 				}
@@ -138,14 +148,28 @@ func (p *Pack) partialBatch() policyx.Policy {
 		"An SQS event source mapping reports batch item failures, so that one failed message does not send its whole batch back to the queue. Fix: functionResponseTypes: [\"ReportBatchItemFailures\"], and return the failures from the function.",
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
-			for _, mq := range g.sqsMappings(p, name) {
-				types, ok := prop(mq.mapping, "functionResponseTypes").strings()
+			// Every SQS mapping of the stack, on a queue of the stack or
+			// not: the mapping is the stack's to get right.
+			for _, mapping := range g.ofType(typeMapping) {
+				source := ""
+				if q, ok := g.target(mapping, "eventSourceArn", typeQueue, "arn"); ok && q != nil {
+					source = q.Name
+				} else if arn, ok := prop(mapping, "eventSourceArn").str(); ok && strings.Contains(arn, ":sqs:") {
+					source = arn
+				} else if !ok {
+					p.note(name, mapping, "its event source is unknown until apply")
+					continue
+				}
+				if source == "" {
+					continue // not SQS
+				}
+				types, ok := prop(mapping, "functionResponseTypes").strings()
 				if !ok {
-					p.note(name, mq.mapping, "functionResponseTypes is unknown until apply")
+					p.note(name, mapping, "functionResponseTypes is unknown until apply")
 					continue
 				}
 				if !slices.Contains(types, "ReportBatchItemFailures") {
-					m.ReportViolation(fmt.Sprintf("%s (from %s) has functionResponseTypes %v; add \"ReportBatchItemFailures\"", mq.mapping.Name, mq.queue.Name, types), mq.mapping.URN)
+					m.ReportViolation(fmt.Sprintf("%s (from %s) has functionResponseTypes %v; add \"ReportBatchItemFailures\"", mapping.Name, source, types), mapping.URN)
 				}
 			}
 		})
@@ -153,7 +177,7 @@ func (p *Pack) partialBatch() policyx.Policy {
 
 // autoname is the name Pulumi gives a resource that sets none: its logical
 // name and a random suffix. Such names never collide.
-var autoname = regexp.MustCompile(`-[0-9a-f]{7}$`)
+var autoname = regexp.MustCompile(`-[0-9a-f]{7}(\.fifo)?$`)
 
 // hashed ends a name that orderpipe's naming shortened (see spec.Namer).
 var hashed = regexp.MustCompile(`-[0-9a-f]{8}$`)
@@ -167,12 +191,18 @@ func (p *Pack) stackScopedNames() policyx.Policy {
 			exceptions := p.current().NameExceptions
 			scope := p.Project + "-" + p.Stack
 			stackWord := regexp.MustCompile(`(^|[-_./:])` + regexp.QuoteMeta(p.Stack) + `($|[-_./:])`)
+			functionNames := map[string]bool{}
+			for _, fn := range g.ofType(typeFunction) {
+				if n, ok := prop(fn, "name").str(); ok && n != "" {
+					functionNames[n] = true
+				}
+			}
 			for _, r := range g.resources {
 				key := "name"
 				switch r.Type {
 				case typeDashboard:
 					key = "dashboardName"
-				case typeRolePolicy, typeTopicSubscribe, stack.PipelineType:
+				case typeRolePolicy, typeTopicSubscribe, stack.PipelineType, typeAlias, "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy":
 					continue // named within their parent, or not at all
 				}
 				if slices.Contains(exceptions, r.Name) || slices.Contains(exceptions, r.Type) || !strings.HasPrefix(r.Type, "aws:") {
@@ -187,6 +217,8 @@ func (p *Pack) stackScopedNames() policyx.Policy {
 					continue
 				case strings.HasPrefix(v, r.Name+"-") && autoname.MatchString(v):
 					continue
+				case r.Type == typeLogGroup && functionNames[strings.TrimPrefix(v, "/aws/lambda/")]:
+					continue // a function's own log group: named by the function
 				case !stackWord.MatchString(v) && !(hashed.MatchString(v) && strings.Contains(v, scope[:min(len(scope), 16)])):
 					m.ReportViolation(fmt.Sprintf("%s is named %q, which does not carry the stack name %q as a word of its own; name it from the project and stack (e.g. %q)",
 						r.Name, v, p.Stack, scope+"-"+r.Name), r.URN)
