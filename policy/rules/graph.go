@@ -183,3 +183,59 @@ func (g graph) deadLetterPairs(p *Pack, policy string) []deadLetterPair {
 type deadLetterPair struct {
 	source, dlq policyx.AnalyzerResource
 }
+
+// functionOf finds the function of the stack a mapping invokes, however
+// functionName names it: through the engine's dependencies on the function
+// or on an alias of it, or as a literal name, ARN, partial ARN or alias
+// ARN. found is nil for a function outside the stack; decided is false
+// while it cannot be told.
+func (g graph) functionOf(mapping policyx.AnalyzerResource) (found *policyx.AnalyzerResource, decided bool) {
+	if fn, ok := g.target(mapping, "functionName", typeFunction, "arn"); ok && fn != nil {
+		return fn, true
+	}
+	if alias, ok := g.target(mapping, "functionName", typeAlias, "arn"); ok && alias != nil {
+		return g.functionByRef(*alias, "functionName")
+	}
+	return g.functionByRef(mapping, "functionName")
+}
+
+// functionByRef resolves r's property key, which names a function, to the
+// function of the stack.
+func (g graph) functionByRef(r policyx.AnalyzerResource, key string) (*policyx.AnalyzerResource, bool) {
+	fns := g.ofType(typeFunction)
+	for i, fn := range fns {
+		if slices.Contains(r.PropertyDependencies[key], fn.URN) {
+			return &fns[i], true
+		}
+	}
+	literal, ok := prop(r, key).str()
+	if !ok {
+		return nil, false
+	}
+	name := functionName(literal)
+	decided := true
+	for i, fn := range fns {
+		n, nok := prop(fn, "name").str()
+		arn, aok := prop(fn, "arn").str()
+		switch {
+		case nok && n == name && n != "", aok && arn != "" && functionName(arn) == name:
+			return &fns[i], true
+		case !nok || !aok:
+			decided = false
+		}
+	}
+	return nil, decided
+}
+
+// functionName is the function's name in a reference to it: a name, an ARN
+// or partial ARN, with or without a version or alias qualifier.
+func functionName(ref string) string {
+	parts := strings.Split(ref, ":")
+	switch {
+	case len(parts) >= 7 && parts[0] == "arn" && parts[5] == "function":
+		return parts[6]
+	case len(parts) >= 3 && parts[1] == "function":
+		return parts[2]
+	}
+	return parts[0]
+}

@@ -81,7 +81,7 @@ func (p *Pack) pointInTimeRecovery() policyx.Policy {
 func policyDocuments(r policyx.AnalyzerResource) (docs map[string]val) {
 	docs = map[string]val{}
 	switch r.Type {
-	case typeRolePolicy, typeIAMPolicy:
+	case typeRolePolicy, typeIAMPolicy, "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy":
 		docs["policy"] = prop(r, "policy")
 	case typeRole:
 		inline := prop(r, "inlinePolicies")
@@ -101,11 +101,58 @@ func policyDocuments(r policyx.AnalyzerResource) (docs map[string]val) {
 	return docs
 }
 
-// withoutResourceLevel are actions that AWS documents with no resource-level
-// permissions: "*" is the only resource a policy can give them.
+// withoutResourceLevel are actions that "*" may be given: those AWS documents
+// with no resource-level permissions, where "*" is the only resource a policy
+// can name, and the grant of AWS's own AWSLambdaBasicExecutionRole, which
+// passes when attached and so passes written out too.
 var withoutResourceLevel = []string{
 	"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
 	"xray:GetSamplingStatisticSummaries", "cloudwatch:PutMetricData", "sts:GetCallerIdentity",
+	"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+}
+
+// wildcardResource reports whether an ARN names every resource of a kind:
+// "*", or an ARN whose resource part is "*", "*:*" or "<type>/*", such as
+// arn:aws:sqs:*:*:* or arn:aws:dynamodb:eu-west-1:1:table/*.
+func wildcardResource(res string) bool {
+	if res == "*" {
+		return true
+	}
+	parts := strings.SplitN(res, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return false
+	}
+	rest := parts[5]
+	_, afterType, typed := strings.Cut(rest, "/")
+	return rest == "*" || rest == "*:*" || typed && afterType == "*" && !strings.Contains(rest, ":")
+}
+
+// broadManaged reports whether a policy ARN is one of AWS's managed policies
+// that grant a whole service or more: AdministratorAccess, PowerUserAccess,
+// IAMFullAccess and every …FullAccess.
+func broadManaged(arn string) bool {
+	name, ok := strings.CutPrefix(arn[strings.Index(arn, ":iam::")+1:], "iam::aws:policy/")
+	if !ok || !strings.HasPrefix(arn, "arn:") {
+		return false
+	}
+	name = name[strings.LastIndex(name, "/")+1:]
+	return name == "AdministratorAccess" || name == "PowerUserAccess" || strings.HasSuffix(name, "FullAccess")
+}
+
+// attachedPolicies are the managed policy ARNs a resource attaches.
+func attachedPolicies(r policyx.AnalyzerResource) (arns []string, known bool) {
+	switch r.Type {
+	case typeRole:
+		return prop(r, "managedPolicyArns").strings()
+	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+		"aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment":
+		arn, ok := prop(r, "policyArn").str()
+		if arn == "" {
+			return nil, ok
+		}
+		return []string{arn}, ok
+	}
+	return nil, true
 }
 
 func allWithoutResourceLevel(actions []string) bool {
@@ -120,7 +167,7 @@ func allWithoutResourceLevel(actions []string) bool {
 func (p *Pack) leastPrivilege() policyx.Policy {
 	const name = "iam-least-privilege"
 	return p.resourcePolicy(name,
-		"Role and inline policies grant no \"*\" or \"service:*\" action, no \"*\" resource (except for actions AWS gives no resource-level permissions, such as xray:PutTraceSegments), and no Allow with NotAction or NotResource. Exceptions: allowedActions and allowedResources. Fix: list the exact actions and the exact ARNs.",
+		"IAM policies (of roles, users and groups, inline or not) grant no \"*\" or \"service:*\" action, no resource \"*\" or every-resource ARN such as arn:aws:sqs:*:*:* (except for actions AWS gives no resource-level permissions, such as xray:PutTraceSegments, and the logs grant of AWSLambdaBasicExecutionRole), no Allow with NotAction or NotResource, and attach no AWS-managed policy that grants a whole service (AdministratorAccess, PowerUserAccess, …FullAccess). Exceptions: allowedActions (also managed policy ARNs) and allowedResources. Fix: list the exact actions and the exact ARNs.",
 		policyx.EnforcementLevelMandatory,
 		&policyx.ConfigSchema{Properties: map[string]map[string]any{
 			"allowedActions":   {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{}, "description": "wildcard actions that are allowed anyway, written exactly as in the policy"},
@@ -129,6 +176,15 @@ func (p *Pack) leastPrivilege() policyx.Policy {
 		func(r policyx.AnalyzerResource, config map[string]any, m policyx.PolicyManager) {
 			allowedActions, _ := config["allowedActions"].([]any)
 			allowedResources, _ := config["allowedResources"].([]any)
+			arns, known := attachedPolicies(r)
+			if !known {
+				p.note(name, r, "the policies it attaches are unknown until apply")
+			}
+			for _, arn := range arns {
+				if broadManaged(arn) && !slices.Contains(toStrings(allowedActions), arn) {
+					m.ReportViolation(fmt.Sprintf("%s attaches %s, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs", r.Name, arn), "")
+				}
+			}
 			for where, doc := range policyDocuments(r) {
 				var d iamDocument
 				present, known, err := doc.jsonDoc(&d)
@@ -156,8 +212,8 @@ func (p *Pack) leastPrivilege() policyx.Policy {
 						}
 					}
 					for _, res := range st.Resource {
-						if res == "*" && !slices.Contains(toStrings(allowedResources), res) && !allWithoutResourceLevel(st.Action) {
-							m.ReportViolation(fmt.Sprintf("%s %s statement %s allows the resource \"*\"; name the exact ARNs", r.Name, where, sid), "")
+						if wildcardResource(res) && !slices.Contains(toStrings(allowedResources), res) && !allWithoutResourceLevel(st.Action) {
+							m.ReportViolation(fmt.Sprintf("%s %s statement %s allows the resource %q; name the exact ARNs", r.Name, where, sid, res), "")
 						}
 					}
 					if len(st.NotAction) > 0 || len(st.NotResource) > 0 {

@@ -179,6 +179,22 @@ func TestPolicies(t *testing.T) {
 		// sqs-visibility-timeout-ratio
 		{"visibility too short", "sqs-visibility-timeout-ratio", func(f fixture) { f["OrderQueue"].props["visibilityTimeoutSeconds"] = 60 }, nil,
 			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 60s < 6 × 30s + 0s = 180s; raise visibilityTimeout or lower lambdaTimeout"}},
+		{"the function through an alias", "sqs-visibility-timeout-ratio", func(f fixture) {
+			f["ProcessOrderLambda"].props["timeout"] = 60
+			f["Live"] = &resourceSpec{typ: typeAlias, props: map[string]any{"name": "live", "functionName": "orderpipe-dev-ProcessOrderLambda", "arn": fnArn + ":live"}}
+			f["OrderQueueMapping"].props["functionName"] = fnArn + ":live"
+			f["OrderQueueMapping"].deps = map[string][]string{"eventSourceArn": {typeQueue + " OrderQueue"}, "functionName": {typeAlias + " Live"}}
+		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 60s + 0s = 360s; raise visibilityTimeout or lower lambdaTimeout"}},
+		{"the function by its literal name", "sqs-visibility-timeout-ratio", func(f fixture) {
+			f["ProcessOrderLambda"].props["timeout"] = 60
+			f["OrderQueueMapping"].props["functionName"] = "orderpipe-dev-ProcessOrderLambda"
+			delete(f["OrderQueueMapping"].deps, "functionName")
+		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 60s + 0s = 360s; raise visibilityTimeout or lower lambdaTimeout"}},
+		{"the function by a literal alias ARN", "sqs-visibility-timeout-ratio", func(f fixture) {
+			f["ProcessOrderLambda"].props["timeout"] = 60
+			f["OrderQueueMapping"].props["functionName"] = fnArn + ":live"
+			delete(f["OrderQueueMapping"].deps, "functionName")
+		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 60s + 0s = 360s; raise visibilityTimeout or lower lambdaTimeout"}},
 		{"the window counts", "sqs-visibility-timeout-ratio", func(f fixture) { f["OrderQueueMapping"].props["maximumBatchingWindowInSeconds"] = 5 }, nil,
 			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 30s + 5s = 185s; raise visibilityTimeout or lower lambdaTimeout"}},
 		{"AWS defaults", "sqs-visibility-timeout-ratio", func(f fixture) {
@@ -290,6 +306,33 @@ func TestPolicies(t *testing.T) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Sid": "Mixed", "Effect": "Allow", "Action": []string{"xray:PutTraceSegments", "sqs:SendMessage"}, "Resource": "*"}}})
 		}, nil, []string{`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Mixed allows the resource "*"; name the exact ARNs`}},
+		{"a broad AWS-managed policy on the role", "iam-least-privilege", func(f fixture) {
+			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-eu-west-1-Role",
+				"managedPolicyArns": []string{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", "arn:aws:iam::aws:policy/AdministratorAccess"}}}
+		}, nil, []string{"iam-least-privilege [Role] Role attaches arn:aws:iam::aws:policy/AdministratorAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs"}},
+		{"a FullAccess policy attached", "iam-least-privilege", func(f fixture) {
+			f["Attach"] = &resourceSpec{typ: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", props: map[string]any{"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonSQSFullAccess"}}
+			f["UserAttach"] = &resourceSpec{typ: "aws:iam/userPolicyAttachment:UserPolicyAttachment", props: map[string]any{"user": "u", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}}
+		}, nil, []string{
+			"iam-least-privilege [Attach] Attach attaches arn:aws:iam::aws:policy/AmazonSQSFullAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs",
+			"iam-least-privilege [UserAttach] UserAttach attaches arn:aws:iam::aws:policy/PowerUserAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs",
+		}},
+		{"every-resource ARNs", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
+				"Sid": "Wide", "Effect": "Allow", "Action": []string{"sqs:SendMessage", "dynamodb:PutItem"},
+				"Resource": []string{"arn:aws:sqs:*:*:*", "arn:aws:dynamodb:eu-west-1:1:table/*", "arn:aws:sqs:eu-west-1:1:orders"}}}})
+		}, nil, []string{
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:dynamodb:eu-west-1:1:table/*"; name the exact ARNs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:sqs:*:*:*"; name the exact ARNs`,
+		}},
+		{"a user's inline policy", "iam-least-privilege", func(f fixture) {
+			f["Ops"] = &resourceSpec{typ: "aws:iam/userPolicy:UserPolicy", props: map[string]any{"user": "ops", "policy": jsonString(map[string]any{
+				"Statement": []any{map[string]any{"Effect": "Allow", "Action": "sqs:*", "Resource": queueArn}}})}}
+		}, nil, []string{`iam-least-privilege [Ops] Ops policy statement #0 allows the action "sqs:*"; list the exact actions it needs`}},
+		{"AWSLambdaBasicExecutionRole written out, as attached", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": "*"}}})
+		}, nil, nil},
 		{"deny may use wildcards", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Deny", "Action": "*", "Resource": "*"}}})
 		}, nil, nil},
@@ -370,6 +413,11 @@ func TestPolicies(t *testing.T) {
 		// dlq-alarm
 		{"no DLQ alarm", "dlq-alarm", func(f fixture) { delete(f, "DLQNotEmpty") }, nil,
 			[]string{"dlq-alarm [OrderQueueDLQ] OrderQueueDLQ is the dead-letter queue of OrderQueue but no alarm watches its ApproximateNumberOfMessagesVisible"}},
+		{"an alarm of metric queries", "dlq-alarm", func(f fixture) {
+			f["DLQNotEmpty"].props = map[string]any{"name": "orderpipe-dev-DLQNotEmpty", "metricQueries": []any{map[string]any{
+				"id": "m1", "returnData": true, "metric": map[string]any{"namespace": "AWS/SQS", "metricName": "ApproximateNumberOfMessagesVisible",
+					"dimensions": map[string]any{"QueueName": "orderpipe-dev-OrderQueueDLQ"}, "period": 60, "stat": "Maximum"}}}}
+		}, nil, nil},
 		{"alarm on another queue", "dlq-alarm", func(f fixture) {
 			f["DLQNotEmpty"].props["dimensions"] = map[string]any{"QueueName": "orderpipe-dev-OrderQueue"}
 		}, nil, []string{"dlq-alarm [OrderQueueDLQ] OrderQueueDLQ is the dead-letter queue of OrderQueue but no alarm watches its ApproximateNumberOfMessagesVisible"}},

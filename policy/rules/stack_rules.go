@@ -55,7 +55,7 @@ func (p *Pack) visibilityTimeoutRatio() policyx.Policy {
 		func(g graph, m policyx.PolicyManager) {
 			ratio := p.current().VisibilityRatio
 			for _, mq := range g.sqsMappings(p, name) {
-				fn, ok := g.target(mq.mapping, "functionName", typeFunction, "arn")
+				fn, ok := g.functionOf(mq.mapping)
 				if !ok {
 					p.note(name, mq.mapping, "its function is unknown until apply")
 					continue
@@ -296,23 +296,18 @@ func (p *Pack) dlqAlarm() policyx.Policy {
 				dlqName, nok := prop(dlq, "name").str()
 				alarmed, decided := false, nok
 				for _, a := range g.ofType(typeMetricAlarm) {
-					ns, _ := prop(a, "namespace").str()
-					metric, _ := prop(a, "metricName").str()
-					if ns != "AWS/SQS" || metric != "ApproximateNumberOfMessagesVisible" {
-						continue
-					}
-					if slices.Contains(a.PropertyDependencies["dimensions"], dlq.URN) {
-						alarmed = true
-						break
-					}
-					dim, ok := prop(a, "dimensions", "QueueName").str()
-					if !ok {
-						decided = false
-						continue
-					}
-					if nok && dim == dlqName {
-						alarmed = true
-						break
+					for _, mt := range alarmMetrics(a) {
+						if mt.namespace != "AWS/SQS" || mt.name != "ApproximateNumberOfMessagesVisible" {
+							continue
+						}
+						switch {
+						case slices.Contains(a.PropertyDependencies[mt.depKey], dlq.URN):
+							alarmed = true
+						case !mt.queueKnown:
+							decided = false
+						case nok && mt.queue == dlqName:
+							alarmed = true
+						}
 					}
 				}
 				switch {
@@ -324,4 +319,44 @@ func (p *Pack) dlqAlarm() policyx.Policy {
 				}
 			}
 		})
+}
+
+// alarmMetric is one metric an alarm watches.
+type alarmMetric struct {
+	namespace, name string
+	queue           string // its QueueName dimension
+	queueKnown      bool
+	depKey          string // the alarm property whose dependencies lead to the queue
+}
+
+// alarmMetrics are the metrics an alarm watches: its own, or those of its
+// metricQueries (metric math alarms).
+func alarmMetrics(a policyx.AnalyzerResource) []alarmMetric {
+	ns, _ := prop(a, "namespace").str()
+	metric, _ := prop(a, "metricName").str()
+	queue, ok := prop(a, "dimensions", "QueueName").str()
+	out := []alarmMetric{{namespace: ns, name: metric, queue: queue, queueKnown: ok, depKey: "dimensions"}}
+	queries := prop(a, "metricQueries")
+	if queries.unknown() || !queries.v.IsArray() {
+		return out
+	}
+	for _, q := range queries.v.AsArray().AsSlice() {
+		if !q.IsMap() {
+			continue
+		}
+		m := val{q.AsMap().Get("metric")}
+		if !m.v.IsMap() {
+			continue
+		}
+		get := func(k string) val { return val{m.v.AsMap().Get(k)} }
+		mns, _ := get("namespace").str()
+		mname, _ := get("metricName").str()
+		var mq string
+		known := false
+		if dims := get("dimensions"); dims.v.IsMap() {
+			mq, known = val{dims.v.AsMap().Get("QueueName")}.str()
+		}
+		out = append(out, alarmMetric{namespace: mns, name: mname, queue: mq, queueKnown: known, depKey: "metricQueries"})
+	}
+	return out
 }
