@@ -64,9 +64,10 @@ func TestPackExecutable(t *testing.T) {
 		policies = append(policies, p.GetName()+"="+strings.ToLower(p.GetEnforcementLevel().String()))
 	}
 	sort.Strings(policies)
-	want := "dlq-alarm=advisory dynamodb-pitr=mandatory encryption-at-rest=mandatory iam-least-privilege=mandatory lambda-log-retention=advisory " +
-		"lambda-sqs-partial-batch=mandatory pack-settings=advisory preview-unknowns=advisory sqs-dlq-retention=mandatory sqs-max-receive-count=advisory " +
-		"sqs-queue-has-dlq=mandatory sqs-sns-no-public-policy=mandatory sqs-sns-queue-policy-scoped=mandatory sqs-visibility-timeout-ratio=mandatory stack-scoped-names=mandatory"
+	want := "dlq-alarm=advisory dynamodb-pitr=mandatory encryption-at-rest=mandatory iam-least-privilege=mandatory kms-key-rotation=mandatory lambda-log-retention=advisory " +
+		"lambda-sqs-partial-batch=mandatory lambda-tracing=advisory pack-settings=advisory preview-unknowns=advisory sqs-dlq-retention=mandatory sqs-max-receive-count=advisory " +
+		"sqs-queue-has-dlq=mandatory sqs-redrive-everywhere=advisory sqs-sns-no-public-policy=mandatory sqs-sns-queue-policy-scoped=mandatory sqs-sns-secure-transport=advisory " +
+		"sqs-visibility-timeout-ratio=mandatory stack-scoped-names=mandatory"
 	if got := strings.Join(policies, " "); info.GetName() != "orderpipe" || got != want {
 		t.Errorf("pack %s has %s\nwant %s", info.GetName(), got, want)
 	}

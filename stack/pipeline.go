@@ -420,7 +420,8 @@ func marshal(v any) (string, error) {
 }
 
 // queueSendPolicy lets SNS deliver to the queue, but only from the order
-// topic: without the SourceArn condition any topic in any account could.
+// topic: without the SourceArn condition any topic in any account could. And
+// nobody may use the queue without TLS.
 func queueSendPolicy(queueArn, topicArn string) PolicyDocument {
 	return policy(Statement{
 		Sid:       "AllowOrderTopic",
@@ -429,6 +430,13 @@ func queueSendPolicy(queueArn, topicArn string) PolicyDocument {
 		Action:    []string{"sqs:SendMessage"},
 		Resource:  []string{queueArn},
 		Condition: map[string]map[string]string{"ArnEquals": {"aws:SourceArn": topicArn}},
+	}, Statement{
+		Sid:       "DenyInsecureTransport",
+		Effect:    "Deny",
+		Principal: map[string]string{"AWS": "*"},
+		Action:    []string{"sqs:*"},
+		Resource:  []string{queueArn},
+		Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
 	})
 }
 

@@ -162,6 +162,10 @@ func TestDefaultStack(t *testing.T) {
 		Sid: "AllowOrderTopic", Effect: "Allow", Principal: map[string]string{"Service": "sns.amazonaws.com"},
 		Action: []string{"sqs:SendMessage"}, Resource: []string{output(queue, "arn")},
 		Condition: map[string]map[string]string{"ArnEquals": {"aws:SourceArn": output(topic, "arn")}},
+	}, {
+		Sid: "DenyInsecureTransport", Effect: "Deny", Principal: map[string]string{"AWS": "*"},
+		Action: []string{"sqs:*"}, Resource: []string{output(queue, "arn")},
+		Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
 	}})
 
 	sub := r.get(t, tSub, "OrderQueueSubscription")

@@ -65,6 +65,7 @@ func goodStack() fixture {
 		"ProcessOrderLambda": {typ: typeFunction, props: map[string]any{
 			"name": "orderpipe-dev-ProcessOrderLambda", "arn": fnArn, "timeout": 30,
 			"loggingConfig": map[string]any{"logFormat": "JSON", "logGroup": "/aws/lambda/orderpipe-dev-ProcessOrderLambda"},
+			"tracingConfig": map[string]any{"mode": "Active"},
 		}},
 		"ProcessOrderLambdaLogs": {typ: typeLogGroup, props: map[string]any{"name": "/aws/lambda/orderpipe-dev-ProcessOrderLambda", "retentionInDays": 30}},
 		"OrderTopic":             {typ: typeTopic, props: map[string]any{"name": "orderpipe-dev-OrderTopic", "arn": topicArn, "kmsMasterKeyId": "alias/aws/sns"}},
@@ -72,7 +73,8 @@ func goodStack() fixture {
 			"pointInTimeRecovery": map[string]any{"enabled": true}, "serverSideEncryption": map[string]any{"enabled": true}}},
 		"OrderQueuePolicy": {typ: typeQueuePolicy, props: map[string]any{"queueUrl": "https://sqs/queue", "policy": jsonString(map[string]any{
 			"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "sns.amazonaws.com"},
-				"Action": "sqs:SendMessage", "Resource": queueArn, "Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": topicArn}}}}})}},
+				"Action": "sqs:SendMessage", "Resource": queueArn, "Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": topicArn}}},
+				map[string]any{"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": queueArn, "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}}})}},
 		"ProcessOrderLambdaRolePolicy": {typ: typeRolePolicy, props: map[string]any{"name": "ProcessOrderLambdaRolePolicy-1a2b3c4", "policy": jsonString(map[string]any{
 			"Version": "2012-10-17", "Statement": []any{
 				map[string]any{"Effect": "Allow", "Action": []string{"dynamodb:PutItem"}, "Resource": []string{"arn:aws:dynamodb:eu-west-1:1:table/orderpipe-dev-Orders"}},
@@ -121,6 +123,7 @@ func TestPreviewDecidesOnWhatIsKnown(t *testing.T) {
 		"sqs-max-receive-count: OrderQueue not checked: its redrive policy is unknown until apply",
 		"sqs-sns-no-public-policy: OrderQueuePolicy not checked: its policy is unknown until apply",
 		"sqs-sns-queue-policy-scoped: OrderQueuePolicy not checked: its policy is unknown until apply",
+		"sqs-sns-secure-transport: OrderQueuePolicy not checked: its policy is unknown until apply",
 	}, "\n")}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -369,6 +372,29 @@ func TestPolicies(t *testing.T) {
 				"Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-abc"}}}}})
 		}, nil, nil},
 
+		// sqs-sns-secure-transport
+		{"a queue policy without the TLS deny", "sqs-sns-secure-transport", func(f fixture) {
+			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow",
+				"Principal": map[string]any{"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": queueArn,
+				"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": topicArn}}}}})
+		}, nil, []string{`sqs-sns-secure-transport [OrderQueuePolicy] OrderQueuePolicy policy does not deny requests without TLS; add a Deny statement with Condition {"Bool": {"aws:SecureTransport": "false"}}`}},
+
+		// sqs-redrive-everywhere
+		{"a queue no Lambda reads, without a DLQ", "sqs-redrive-everywhere", func(f fixture) {
+			f["Audit"] = &resourceSpec{typ: typeQueue, props: map[string]any{"name": "orderpipe-dev-Audit"}}
+		}, nil, []string{"sqs-redrive-everywhere [Audit] Audit has no redrive policy and is no queue's dead-letter queue; set redrivePolicy with a deadLetterTargetArn"}},
+
+		// kms-key-rotation
+		{"a key that does not rotate", "kms-key-rotation", func(f fixture) {
+			f["Key"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"description": "k"}}
+			f["Signing"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"}}
+			f["Rotating"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"enableKeyRotation": true}}
+		}, nil, []string{"kms-key-rotation [Key] Key does not rotate its key material; set enableKeyRotation: true"}},
+
+		// lambda-tracing
+		{"a function that does not trace", "lambda-tracing", func(f fixture) { delete(f["ProcessOrderLambda"].props, "tracingConfig") }, nil,
+			[]string{`lambda-tracing [ProcessOrderLambda] ProcessOrderLambda does not trace (tracingConfig.mode ""); set it to "Active"`}},
+
 		// stack-scoped-names
 		{"a name without the stack", "stack-scoped-names", func(f fixture) { f["Orders"].props["name"] = "Orders" }, nil,
 			[]string{`stack-scoped-names [Orders] Orders is named "Orders", which does not carry the stack name "dev" as a word of its own; name it from the project and stack (e.g. "orderpipe-dev-Orders")`}},
@@ -443,7 +469,8 @@ func TestEveryPolicyHasALevelAndADescription(t *testing.T) {
 		}
 		levels[pol.Name()] = pol.EnforcementLevel()
 	}
-	advisory := []string{"sqs-max-receive-count", "lambda-log-retention", "dlq-alarm", "pack-settings", "preview-unknowns"}
+	advisory := []string{"sqs-max-receive-count", "lambda-log-retention", "dlq-alarm", "pack-settings", "preview-unknowns",
+		"sqs-sns-secure-transport", "sqs-redrive-everywhere", "lambda-tracing"}
 	for name, level := range levels {
 		want := policyx.EnforcementLevelMandatory
 		if slices.Contains(advisory, name) {
@@ -453,7 +480,7 @@ func TestEveryPolicyHasALevelAndADescription(t *testing.T) {
 			t.Errorf("%s is %v, want %v", name, level, want)
 		}
 	}
-	if len(levels) != 15 {
-		t.Errorf("%d policies, want the 13 rules, pack-settings and preview-unknowns", len(levels))
+	if len(levels) != 19 {
+		t.Errorf("%d policies, want the 17 rules, pack-settings and preview-unknowns", len(levels))
 	}
 }

@@ -1,0 +1,116 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+// secureTransport is cdk-nag's SQS4 and SNS3. Advisory: a missing deny lets
+// a caller use plain HTTP, which AWS's SDKs never do, so it hardens more
+// than it fixes.
+func (p *Pack) secureTransport() policyx.Policy {
+	const name = "sqs-sns-secure-transport"
+	return p.resourcePolicy(name,
+		"A queue or topic policy denies requests that do not use TLS. Checked where the stack writes a policy. Fix: add {\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"sqs:*\" (or \"sns:*\"), \"Resource\": <ARN>, \"Condition\": {\"Bool\": {\"aws:SecureTransport\": \"false\"}}}.",
+		policyx.EnforcementLevelAdvisory, nil,
+		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
+			switch r.Type {
+			case typeQueuePolicy, typeQueue, typeTopicPolicy, typeTopic:
+			default:
+				return
+			}
+			var d iamDocument
+			present, known, err := prop(r, "policy").jsonDoc(&d)
+			switch {
+			case !known:
+				p.note(name, r, "its policy is unknown until apply")
+				return
+			case !present || err != nil:
+				return // sqs-sns-no-public-policy reports a policy that cannot be read
+			}
+			for _, st := range d.Statement {
+				if st.Effect == "Deny" && slices.Contains(st.conditionValues("aws:SecureTransport"), "false") {
+					return
+				}
+			}
+			m.ReportViolation(fmt.Sprintf("%s policy does not deny requests without TLS; add a Deny statement with Condition {\"Bool\": {\"aws:SecureTransport\": \"false\"}}", r.Name), "")
+		})
+}
+
+// redriveEverywhere is serverless-rules' "SQS queue has a DLQ" for every
+// queue, not only those that feed a Lambda. Advisory: a queue another team
+// consumes may handle its failures in its consumer.
+func (p *Pack) redriveEverywhere() policyx.Policy {
+	const name = "sqs-redrive-everywhere"
+	return p.stackPolicy(name,
+		"Every SQS queue that is not itself a dead-letter queue has a redrive policy, so that no consumer can retry a poison message forever. Fix: set redrivePolicy, or add an aws:sqs/redrivePolicy:RedrivePolicy.",
+		policyx.EnforcementLevelAdvisory,
+		func(g graph, m policyx.PolicyManager) {
+			skip := map[string]bool{}
+			for _, pair := range g.deadLetterPairs(p, name) {
+				skip[pair.dlq.URN] = true
+			}
+			for _, mq := range g.sqsMappings(p, name) {
+				skip[mq.queue.URN] = true // sqs-queue-has-dlq's, and mandatory there
+			}
+			for _, q := range g.ofType(typeQueue) {
+				if skip[q.URN] {
+					continue
+				}
+				rd, ok := g.redriveOf(q)
+				switch {
+				case !ok:
+					p.note(name, q, "whether it has a redrive policy is unknown until apply")
+				case !rd.exists:
+					m.ReportViolation(fmt.Sprintf("%s has no redrive policy and is no queue's dead-letter queue; set redrivePolicy with a deadLetterTargetArn", q.Name), q.URN)
+				}
+			}
+		})
+}
+
+// keyRotation is Pulumi AWSGuard's and Checkov's CKV_AWS_7. Mandatory:
+// rotation of a symmetric key costs nothing and breaks nothing.
+func (p *Pack) keyRotation() policyx.Policy {
+	const name = "kms-key-rotation"
+	return p.resourcePolicy(name,
+		"Symmetric KMS keys the stack creates rotate their key material yearly (asymmetric and HMAC keys cannot). Fix: enableKeyRotation: true.",
+		policyx.EnforcementLevelMandatory, nil,
+		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
+			if r.Type != "aws:kms/key:Key" {
+				return
+			}
+			spec, sok := prop(r, "customerMasterKeySpec").str()
+			on, ok := prop(r, "enableKeyRotation").boolean()
+			switch {
+			case !sok || !ok:
+				p.note(name, r, "its key spec or rotation is unknown until apply")
+			case spec != "" && spec != "SYMMETRIC_DEFAULT":
+			case !on:
+				m.ReportViolation(fmt.Sprintf("%s does not rotate its key material; set enableKeyRotation: true", r.Name), "")
+			}
+		})
+}
+
+// tracing: advisory, because tracing costs money per trace and a team may
+// trace elsewhere.
+func (p *Pack) tracing() policyx.Policy {
+	const name = "lambda-tracing"
+	return p.resourcePolicy(name,
+		"Functions trace with X-Ray (tracingConfig.mode Active), so that a slow batch can be followed from the queue through the function. Fix: tracingConfig: {mode: \"Active\"} and the role's xray:PutTraceSegments and xray:PutTelemetryRecords.",
+		policyx.EnforcementLevelAdvisory, nil,
+		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
+			if r.Type != typeFunction {
+				return
+			}
+			mode, ok := prop(r, "tracingConfig", "mode").str()
+			switch {
+			case !ok:
+				p.note(name, r, "its tracing mode is unknown until apply")
+			case !strings.EqualFold(mode, "Active"):
+				m.ReportViolation(fmt.Sprintf("%s does not trace (tracingConfig.mode %q); set it to \"Active\"", r.Name, mode), "")
+			}
+		})
+}
