@@ -3,6 +3,8 @@ package automation_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +97,17 @@ func TestPreviewDefault(t *testing.T) {
 	}
 	if !res.Passed || !strings.Contains(res.Markdown(), "✅ passed") {
 		t.Errorf("not passed:\n%s", res.Markdown())
+	}
+	// As with the real provider, a first preview knows no ARN: the checks
+	// that need one are deferred, and the summary says which.
+	if !slices.Contains(res.Deferred, "iam-least-privilege: ProcessOrderLambdaRolePolicy not checked: its policy is unknown until apply") ||
+		!strings.Contains(res.Markdown(), fmt.Sprintf("%d checks deferred", len(res.Deferred))) {
+		t.Errorf("deferred %q; summary:\n%s", res.Deferred, res.Markdown())
+	}
+	for _, p := range res.Policies {
+		if p.Policy == "preview-unknowns" {
+			t.Errorf("the deferred checks are listed as a violation: %+v", p)
+		}
 	}
 }
 

@@ -21,7 +21,15 @@ type PreviewResult struct {
 	Changes  []Change       `json:"changes"`
 	Policies []PolicyResult `json:"policies"`
 	Passed   bool           `json:"passed"` // no mandatory violation and no error
+	// Deferred are the checks the pack could not make on this preview
+	// because a value is only known after apply (its preview-unknowns
+	// policy), one a line. The PR workflow makes them on the update.
+	Deferred []string `json:"deferred,omitempty"`
 }
+
+// deferredPolicy is the policy of the orderpipe pack that lists the checks
+// a preview could not make.
+const deferredPolicy = "preview-unknowns"
 
 // Preview previews the stack with the policy packs. A mandatory violation
 // returns the full result and an error wrapping ErrPolicyViolation: the
@@ -39,7 +47,20 @@ func (e *Env) Preview(ctx context.Context) (*PreviewResult, error) {
 	_, err := e.stack.Preview(ctx, opts...)
 	p.wait()
 
-	r := &PreviewResult{Stack: e.Name, Counts: map[string]int{}, Changes: p.changes, Policies: p.policies}
+	r := &PreviewResult{Stack: e.Name, Counts: map[string]int{}, Changes: p.changes}
+	for _, pr := range p.policies {
+		if pr.Policy != deferredPolicy {
+			r.Policies = append(r.Policies, pr)
+			continue
+		}
+		// policyx puts the policy's description first.
+		lines := strings.Split(pr.Message, "\n")
+		for _, l := range lines[1:] {
+			if l = strings.TrimSpace(l); l != "" {
+				r.Deferred = append(r.Deferred, l)
+			}
+		}
+	}
 	for _, c := range p.changes {
 		r.Counts[c.Op]++
 	}
@@ -77,15 +98,21 @@ func (r *PreviewResult) Markdown() string {
 	}
 	if len(r.Policies) == 0 {
 		b.WriteString("\nNo policy violations.\n")
-		return b.String()
-	}
-	b.WriteString("\n| level | policy | resource | message |\n| --- | --- | --- | --- |\n")
-	for _, p := range r.Policies {
-		name := p.URN
-		if i := strings.LastIndex(name, "::"); i >= 0 {
-			name = name[i+2:]
+	} else {
+		b.WriteString("\n| level | policy | resource | message |\n| --- | --- | --- | --- |\n")
+		for _, p := range r.Policies {
+			name := p.URN
+			if i := strings.LastIndex(name, "::"); i >= 0 {
+				name = name[i+2:]
+			}
+			fmt.Fprintf(&b, "| %s | `%s/%s` | %s | %s |\n", p.Level, p.Pack, p.Policy, name, mdCell(p.Message))
 		}
-		fmt.Fprintf(&b, "| %s | `%s/%s` | %s | %s |\n", p.Level, p.Pack, p.Policy, name, mdCell(p.Message))
+	}
+	if len(r.Deferred) > 0 {
+		fmt.Fprintf(&b, "\n%d checks deferred until the values are known; the update of this environment makes them:\n\n", len(r.Deferred))
+		for _, d := range r.Deferred {
+			fmt.Fprintf(&b, "- %s\n", d)
+		}
 	}
 	return b.String()
 }

@@ -145,12 +145,36 @@ func outputs(urnString string, inputs *structpb.Struct) (string, *structpb.Struc
 }
 
 func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	if req.GetPreview() {
+		// As the real provider: what AWS assigns at create time (ids, ARNs,
+		// URLs) is unknown in a preview of a new resource.
+		props, err := previewOutputs(req.GetUrn(), req.GetProperties())
+		return &pulumirpc.CreateResponse{Properties: props}, err
+	}
 	id, props, err := outputs(req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
 	p.creates.Add(1)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
+}
+
+// previewOutputs are the outputs of a resource a preview would create: its
+// inputs, and every output the provider computes unknown.
+func previewOutputs(urnString string, inputs *structpb.Struct) (*structpb.Struct, error) {
+	in, err := unmarshal(inputs)
+	if err != nil {
+		return nil, err
+	}
+	urn := resource.URN(urnString)
+	_, computed := Outputs(string(urn.Type()), urn.Name(), in)
+	out := in.Copy()
+	for k := range computed {
+		if _, isInput := in[k]; !isInput {
+			out[k] = resource.MakeComputed(resource.NewStringProperty(""))
+		}
+	}
+	return marshal(out)
 }
 
 func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
