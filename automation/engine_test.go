@@ -14,6 +14,7 @@ import (
 
 	"github.com/orderpipe/orderpipe/automation"
 	"github.com/orderpipe/orderpipe/internal/enginetest"
+	"github.com/orderpipe/orderpipe/policy/corpus"
 	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
 	"github.com/orderpipe/orderpipe/stack/stacktest"
@@ -357,5 +358,57 @@ func TestMissingPluginSaysHowToInstallIt(t *testing.T) {
 	_, err := automation.New(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), "pulumi plugin install resource aws v") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("error %v; want one line naming the plugin and the command", err)
+	}
+}
+
+// Other teams' programs (the policy corpus) through the real engine, as a
+// pull request's first preview runs them: the stand-in provider leaves ids,
+// ARNs and URLs unknown, as the real one does. The pack gives no mandatory
+// verdict the update would not, and defers, not passes, what it cannot give
+// yet. Every fourth program keeps the run short; the pack's own tests run
+// all of them under mocks. The engine's stack is not named "dev", so
+// stack-scoped-names is left out here.
+func TestCorpusFirstPreviews(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	programs := corpus.Programs()
+	ran := 0
+	for i := 0; i < len(programs); i += 4 {
+		c := programs[i]
+		ran++
+		t.Run(c.Name, func(t *testing.T) {
+			opts := h.options(t, t.TempDir())
+			opts.Prefix, opts.Program, opts.Progress = "corpus", c.Run, nil
+			env := newEnv(t, ctx, opts)
+			res, err := env.Preview(ctx)
+			if res == nil {
+				t.Fatalf("preview: %v", err)
+			}
+			var said []string
+			for _, p := range res.Policies {
+				if p.Level == "mandatory" && p.Policy != "stack-scoped-names" {
+					said = append(said, p.Policy+" "+p.URN[strings.LastIndex(p.URN, "::")+2:])
+				}
+			}
+			deferred := strings.Join(res.Deferred, "\n")
+			for _, v := range said {
+				if !slices.Contains(c.Want, v) {
+					t.Errorf("the first preview says %s, which the update would not", v)
+				}
+			}
+			for _, v := range c.Want {
+				policy, _, _ := strings.Cut(v, " ")
+				if policy != "stack-scoped-names" && !slices.Contains(said, v) && !strings.Contains(deferred, policy+":") {
+					t.Errorf("%s neither said nor deferred; deferred:\n%s", v, deferred)
+				}
+			}
+			mandatory := slices.ContainsFunc(res.Policies, func(p automation.PolicyResult) bool { return p.Level == "mandatory" })
+			if mandatory != errors.Is(err, automation.ErrPolicyViolation) {
+				t.Errorf("preview error %v with mandatory verdicts %v", err, res.Policies)
+			}
+		})
+	}
+	if ran < 15 {
+		t.Errorf("ran %d programs through the engine, want at least 15", ran)
 	}
 }

@@ -201,3 +201,37 @@ func unzipBootstrap(t *testing.T, archive []byte) []byte {
 	}
 	return b
 }
+
+// A build from unchanged sources reuses the archive; a change to any Go
+// source of the module builds it anew.
+func TestBuildReusesOnlyWhatIsCurrent(t *testing.T) {
+	ctx := context.Background()
+	module := filepath.Join(t.TempDir(), "checkout")
+	copyModule(t, module)
+	out := t.TempDir()
+	first, err := GoBuild{ModuleDir: module, OutDir: out}.Build(ctx, "arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(first)
+	key := readFile(t, first+".key")
+	again, err := GoBuild{ModuleDir: module, OutDir: out}.Build(ctx, "arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(again); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("unchanged sources: the archive was built again")
+	}
+
+	src := filepath.Join(module, "function", "handler.go")
+	data := readFile(t, src)
+	if err := os.WriteFile(src, append(data, []byte("\n// changed\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (GoBuild{ModuleDir: module, OutDir: out}).Build(ctx, "arm64"); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(readFile(t, first+".key"), key) {
+		t.Error("a changed source did not build the archive anew")
+	}
+}

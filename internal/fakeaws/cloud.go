@@ -1,7 +1,10 @@
 package fakeaws
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -19,6 +22,16 @@ const (
 func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
 	out := inputs.Copy()
 	physical := physicalName(inputs)
+	if physical == "" && autoNamed[typ] {
+		// As the provider does: the logical name and a random suffix (here
+		// derived from the name, so that runs repeat).
+		sum := sha256.Sum256([]byte(name))
+		physical = name + "-" + hex.EncodeToString(sum[:])[:7]
+		if fifo, ok := inputs["fifoQueue"]; ok && fifo.IsBool() && fifo.BoolValue() {
+			physical += ".fifo"
+		}
+		out["name"] = resource.NewStringProperty(physical)
+	}
 	arn := func(service, resourcePart string) {
 		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:%s:%s:%s:%s", Partition, service, Region, Account, resourcePart))
 	}
@@ -37,6 +50,17 @@ func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.Pr
 		arn("logs", "log-group:"+physical)
 	case "aws:lambda/function:Function":
 		arn("lambda", "function:"+physical)
+	case "aws:lambda/alias:Alias":
+		fn := ""
+		if f, ok := inputs["functionName"]; ok && f.IsString() {
+			fn = f.StringValue()
+			if i := strings.LastIndex(fn, ":function:"); i >= 0 {
+				fn = fn[i+len(":function:"):]
+			}
+		}
+		arn("lambda", "function:"+fn+":"+physical)
+	case "aws:iam/policy:Policy":
+		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:policy/%s", Partition, Account, physical))
 	case "aws:iam/role:Role":
 		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, Account, physical))
 	case "aws:kms/key:Key":
@@ -52,6 +76,13 @@ func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.Pr
 		id = name + "-id"
 	}
 	return id, out
+}
+
+// autoNamed are the types whose name the provider makes up when the program
+// sets none.
+var autoNamed = map[string]bool{
+	"aws:sqs/queue:Queue": true, "aws:sns/topic:Topic": true, "aws:lambda/function:Function": true,
+	"aws:iam/role:Role": true, "aws:iam/policy:Policy": true, "aws:dynamodb/table:Table": true,
 }
 
 func physicalName(inputs resource.PropertyMap) string {

@@ -121,6 +121,7 @@ func TestPreviewDecidesOnWhatIsKnown(t *testing.T) {
 	want := []string{"preview-unknowns [] " + strings.Join([]string{
 		"iam-least-privilege: ProcessOrderLambdaRolePolicy not checked: its policy is unknown until apply",
 		"sqs-max-receive-count: OrderQueue not checked: its redrive policy is unknown until apply",
+		"sqs-queue-has-dlq: OrderQueue not checked: its redrive policy is unknown until apply",
 		"sqs-sns-no-public-policy: OrderQueuePolicy not checked: its policy is unknown until apply",
 		"sqs-sns-queue-policy-scoped: OrderQueuePolicy not checked: its policy is unknown until apply",
 		"sqs-sns-secure-transport: OrderQueuePolicy not checked: its policy is unknown until apply",

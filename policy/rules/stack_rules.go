@@ -40,7 +40,9 @@ func (p *Pack) queueHasDLQ() policyx.Policy {
 				case rd.parseErr != nil:
 					m.ReportViolation(fmt.Sprintf("%s redrivePolicy cannot be read: %v; write it as JSON such as {\"deadLetterTargetArn\": \"<DLQ ARN>\", \"maxReceiveCount\": 5}",
 						rd.from.Name, rd.parseErr), mq.queue.URN)
-				case rd.known && rd.doc.DeadLetterTargetArn == "":
+				case !rd.known:
+					p.note(name, mq.queue, "its redrive policy is unknown until apply")
+				case rd.doc.DeadLetterTargetArn == "":
 					m.ReportViolation(fmt.Sprintf("%s has a redrive policy without a deadLetterTargetArn; name its dead-letter queue", mq.queue.Name), mq.queue.URN)
 				}
 			}
