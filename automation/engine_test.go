@@ -127,7 +127,7 @@ func TestPreviewPolicyViolation(t *testing.T) {
 	var found bool
 	for _, p := range res.Policies {
 		if p.Policy == "sqs-visibility-timeout-ratio" && p.Level == "mandatory" && p.Pack == "orderpipe" &&
-			strings.HasSuffix(p.URN, "::OrderQueue") && strings.Contains(p.Message, "OrderQueue visibility timeout 60s < 6 × 30s + 0s = 180s") {
+			strings.HasSuffix(p.URN, "::OrderQueue") && strings.Contains(p.Message, "OrderQueue visibilityTimeoutSeconds 60s < 6 × ProcessOrderLambda's timeout 30s + OrderQueueMapping's maximumBatchingWindowInSeconds 0s = 180s") {
 			found = true
 		}
 	}

@@ -61,7 +61,7 @@ func TestEnvPreview(t *testing.T) {
 	if !strings.HasSuffix(strings.TrimSpace(stdout), ": 1 mandatory policy violations (above)") || strings.Count(strings.TrimSpace(stdout), "\n") != 0 {
 		t.Errorf("stdout %q, want the verdict in one line", stdout)
 	}
-	if n := strings.Count(stderr, "visibility timeout 60s"); n != 1 {
+	if n := strings.Count(stderr, "visibilityTimeoutSeconds 60s"); n != 1 {
 		t.Errorf("the violation is said %d times:\n%s", n, stderr)
 	}
 	if md, _ := os.ReadFile(summary); !strings.Contains(string(md), "sqs-visibility-timeout-ratio") {

@@ -47,7 +47,7 @@ func TestOrderpipeProgram(t *testing.T) {
 	}{
 		{"default configuration", nil, nil, nil},
 		{"visibility timeout override too low", map[string]string{"visibilityTimeout": "60"}, nil, []string{
-			"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 60s < 6 × 30s + 0s = 180s; raise visibilityTimeout or lower lambdaTimeout",
+			"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibilityTimeoutSeconds 60s < 6 × ProcessOrderLambda's timeout 30s + OrderQueueMapping's maximumBatchingWindowInSeconds 0s = 180s; raise the queue's visibilityTimeoutSeconds or lower the function's timeout (orderpipe configuration: visibilityTimeout, lambdaTimeout)",
 		}},
 		{"without a DLQ", nil, func(rs []policyx.AnalyzerResource) {
 			for i, r := range rs {

@@ -134,7 +134,7 @@ func TestPreviewDecidesOnWhatIsKnown(t *testing.T) {
 	f := preview()
 	f["OrderQueue"].props["visibilityTimeoutSeconds"] = 60
 	got = only(analyze(t, f.resources(), nil), "sqs-visibility-timeout-ratio")
-	if len(got) != 1 || !strings.Contains(got[0], "OrderQueue visibility timeout 60s < 6 × 30s + 0s = 180s") {
+	if len(got) != 1 || !strings.Contains(got[0], "OrderQueue visibilityTimeoutSeconds 60s < 6 × ProcessOrderLambda's timeout 30s") {
 		t.Errorf("got %q", got)
 	}
 }
@@ -182,35 +182,35 @@ func TestPolicies(t *testing.T) {
 
 		// sqs-visibility-timeout-ratio
 		{"visibility too short", "sqs-visibility-timeout-ratio", func(f fixture) { f["OrderQueue"].props["visibilityTimeoutSeconds"] = 60 }, nil,
-			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 60s < 6 × 30s + 0s = 180s; raise visibilityTimeout or lower lambdaTimeout"}},
+			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibilityTimeoutSeconds 60s < 6 × ProcessOrderLambda's timeout 30s + OrderQueueMapping's maximumBatchingWindowInSeconds 0s = 180s; raise the queue's visibilityTimeoutSeconds or lower the function's timeout"}},
 		{"the function through an alias", "sqs-visibility-timeout-ratio", func(f fixture) {
 			f["ProcessOrderLambda"].props["timeout"] = 60
 			f["Live"] = &resourceSpec{typ: typeAlias, props: map[string]any{"name": "live", "functionName": "orderpipe-dev-ProcessOrderLambda", "arn": fnArn + ":live"}}
 			f["OrderQueueMapping"].props["functionName"] = fnArn + ":live"
 			f["OrderQueueMapping"].deps = map[string][]string{"eventSourceArn": {typeQueue + " OrderQueue"}, "functionName": {typeAlias + " Live"}}
-		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 60s + 0s = 360s; raise visibilityTimeout or lower lambdaTimeout"}},
+		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibilityTimeoutSeconds 180s < 6 × ProcessOrderLambda's timeout 60s + OrderQueueMapping's maximumBatchingWindowInSeconds 0s = 360s; raise the queue's visibilityTimeoutSeconds or lower the function's timeout"}},
 		{"the function by its literal name", "sqs-visibility-timeout-ratio", func(f fixture) {
 			f["ProcessOrderLambda"].props["timeout"] = 60
 			f["OrderQueueMapping"].props["functionName"] = "orderpipe-dev-ProcessOrderLambda"
 			delete(f["OrderQueueMapping"].deps, "functionName")
-		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 60s + 0s = 360s; raise visibilityTimeout or lower lambdaTimeout"}},
+		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibilityTimeoutSeconds 180s < 6 × ProcessOrderLambda's timeout 60s + OrderQueueMapping's maximumBatchingWindowInSeconds 0s = 360s; raise the queue's visibilityTimeoutSeconds or lower the function's timeout"}},
 		{"the function by a literal alias ARN", "sqs-visibility-timeout-ratio", func(f fixture) {
 			f["ProcessOrderLambda"].props["timeout"] = 60
 			f["OrderQueueMapping"].props["functionName"] = fnArn + ":live"
 			delete(f["OrderQueueMapping"].deps, "functionName")
-		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 60s + 0s = 360s; raise visibilityTimeout or lower lambdaTimeout"}},
+		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibilityTimeoutSeconds 180s < 6 × ProcessOrderLambda's timeout 60s + OrderQueueMapping's maximumBatchingWindowInSeconds 0s = 360s; raise the queue's visibilityTimeoutSeconds or lower the function's timeout"}},
 		{"the window counts", "sqs-visibility-timeout-ratio", func(f fixture) { f["OrderQueueMapping"].props["maximumBatchingWindowInSeconds"] = 5 }, nil,
-			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 6 × 30s + 5s = 185s; raise visibilityTimeout or lower lambdaTimeout"}},
+			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibilityTimeoutSeconds 180s < 6 × ProcessOrderLambda's timeout 30s + OrderQueueMapping's maximumBatchingWindowInSeconds 5s = 185s; raise the queue's visibilityTimeoutSeconds or lower the function's timeout"}},
 		{"AWS defaults", "sqs-visibility-timeout-ratio", func(f fixture) {
 			delete(f["OrderQueue"].props, "visibilityTimeoutSeconds")
 			f["ProcessOrderLambda"].props["timeout"] = 6
-		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 30s < 6 × 6s + 0s = 36s; raise visibilityTimeout or lower lambdaTimeout"}},
+		}, nil, []string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibilityTimeoutSeconds 30s < 6 × ProcessOrderLambda's timeout 6s + OrderQueueMapping's maximumBatchingWindowInSeconds 0s = 36s; raise the queue's visibilityTimeoutSeconds or lower the function's timeout"}},
 		{"AWS defaults that pass", "sqs-visibility-timeout-ratio", func(f fixture) {
 			delete(f["OrderQueue"].props, "visibilityTimeoutSeconds")
 			delete(f["ProcessOrderLambda"].props, "timeout")
 		}, nil, nil},
 		{"configured ratio", "sqs-visibility-timeout-ratio", func(f fixture) {}, map[string]map[string]any{"pack-settings": {"visibilityRatio": 7.0}},
-			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibility timeout 180s < 7 × 30s + 0s = 210s; raise visibilityTimeout or lower lambdaTimeout"}},
+			[]string{"sqs-visibility-timeout-ratio [OrderQueue] OrderQueue visibilityTimeoutSeconds 180s < 7 × ProcessOrderLambda's timeout 30s + OrderQueueMapping's maximumBatchingWindowInSeconds 0s = 210s; raise the queue's visibilityTimeoutSeconds or lower the function's timeout"}},
 		{"unknown timeout is noted, not passed", "preview-unknowns", func(f fixture) { f["ProcessOrderLambda"].props["timeout"] = unknown }, nil,
 			[]string{"preview-unknowns [] sqs-visibility-timeout-ratio: ProcessOrderLambda not checked: its timeout is unknown until apply"}},
 

@@ -77,8 +77,16 @@ func (p *Pack) visibilityTimeoutRatio() policyx.Policy {
 				}
 				need := ratio*float64(timeout) + float64(window)
 				if float64(visibility) < need {
-					m.ReportViolation(fmt.Sprintf("%s visibility timeout %ds < %g × %ds + %ds = %gs; raise visibilityTimeout or lower lambdaTimeout",
-						mq.queue.Name, visibility, ratio, timeout, window, need), mq.queue.URN)
+					fnName := "its function"
+					if fn != nil {
+						fnName = fn.Name
+					}
+					hint := ""
+					if strings.Contains(mq.queue.Parent, stack.PipelineType) {
+						hint = " (orderpipe configuration: visibilityTimeout, lambdaTimeout)"
+					}
+					m.ReportViolation(fmt.Sprintf("%s visibilityTimeoutSeconds %ds < %g × %s's timeout %ds + %s's maximumBatchingWindowInSeconds %ds = %gs; raise the queue's visibilityTimeoutSeconds or lower the function's timeout%s",
+						mq.queue.Name, visibility, ratio, fnName, timeout, mq.mapping.Name, window, need, hint), mq.queue.URN)
 				}
 			}
 		})
