@@ -14,7 +14,7 @@ import (
 func (p *Pack) secureTransport() policyx.Policy {
 	const name = "sqs-sns-secure-transport"
 	return p.resourcePolicy(name,
-		"A queue or topic policy denies requests that do not use TLS. Checked where the stack writes a policy. Fix: add {\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"sqs:*\" (or \"sns:*\"), \"Resource\": <ARN>, \"Condition\": {\"Bool\": {\"aws:SecureTransport\": \"false\"}}}.",
+		"Queue and topic policies deny requests without TLS (aws:SecureTransport false).",
 		policyx.EnforcementLevelAdvisory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			switch r.Type {
@@ -46,7 +46,7 @@ func (p *Pack) secureTransport() policyx.Policy {
 func (p *Pack) redriveEverywhere() policyx.Policy {
 	const name = "sqs-redrive-everywhere"
 	return p.stackPolicy(name,
-		"Every SQS queue that is not itself a dead-letter queue has a redrive policy, so that no consumer can retry a poison message forever. Fix: set redrivePolicy, or add an aws:sqs/redrivePolicy:RedrivePolicy.",
+		"Every SQS queue that is not a dead-letter queue has a redrive policy.",
 		policyx.EnforcementLevelAdvisory,
 		func(g graph, m policyx.PolicyManager) {
 			skip := map[string]bool{}
@@ -76,7 +76,7 @@ func (p *Pack) redriveEverywhere() policyx.Policy {
 func (p *Pack) keyRotation() policyx.Policy {
 	const name = "kms-key-rotation"
 	return p.resourcePolicy(name,
-		"Symmetric KMS keys the stack creates rotate their key material yearly (asymmetric and HMAC keys cannot). Fix: enableKeyRotation: true.",
+		"Symmetric KMS keys rotate their key material (enableKeyRotation).",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			if r.Type != "aws:kms/key:Key" {
@@ -99,7 +99,7 @@ func (p *Pack) keyRotation() policyx.Policy {
 func (p *Pack) tracing() policyx.Policy {
 	const name = "lambda-tracing"
 	return p.resourcePolicy(name,
-		"Functions trace with X-Ray (tracingConfig.mode Active), so that a slow batch can be followed from the queue through the function. Fix: tracingConfig: {mode: \"Active\"} and the role's xray:PutTraceSegments and xray:PutTelemetryRecords.",
+		"Functions trace with X-Ray (tracingConfig.mode Active).",
 		policyx.EnforcementLevelAdvisory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			if r.Type != typeFunction {

@@ -25,7 +25,7 @@ func (p *Pack) resourcePolicy(name, description string, level policyx.Enforcemen
 func (p *Pack) encryptionAtRest() policyx.Policy {
 	const name = "encryption-at-rest"
 	return p.resourcePolicy(name,
-		"SQS queues and SNS topics are encrypted at rest. A queue is unless sqsManagedSseEnabled is false without a kmsMasterKeyId (SSE-SQS is the default for new queues); a topic only with a kmsMasterKeyId. DynamoDB tables always are (an AWS-owned key unless serverSideEncryption names another), so they are not checked. Fix: leave sqsManagedSseEnabled unset or true, or set kmsMasterKeyId; kmsMasterKeyId on topics.",
+		"SQS queues and SNS topics are encrypted at rest.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			var encrypted, known bool
@@ -61,7 +61,7 @@ func (p *Pack) encryptionAtRest() policyx.Policy {
 func (p *Pack) pointInTimeRecovery() policyx.Policy {
 	const name = "dynamodb-pitr"
 	return p.resourcePolicy(name,
-		"DynamoDB tables have point-in-time recovery on, so that a bad write or delete can be undone to the second. Fix: pointInTimeRecovery.enabled: true.",
+		"DynamoDB tables have point-in-time recovery on.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			if r.Type != typeTable {
@@ -167,7 +167,7 @@ func allWithoutResourceLevel(actions []string) bool {
 func (p *Pack) leastPrivilege() policyx.Policy {
 	const name = "iam-least-privilege"
 	return p.resourcePolicy(name,
-		"IAM policies (of roles, users and groups, inline or not) grant no \"*\" or \"service:*\" action, no resource \"*\" or every-resource ARN such as arn:aws:sqs:*:*:* (except for actions AWS gives no resource-level permissions, such as xray:PutTraceSegments, and the logs grant of AWSLambdaBasicExecutionRole), no Allow with NotAction or NotResource, and attach no AWS-managed policy that grants a whole service (AdministratorAccess, PowerUserAccess, …FullAccess). Exceptions: allowedActions (also managed policy ARNs) and allowedResources. Fix: list the exact actions and the exact ARNs.",
+		"IAM policies grant exact actions on exact resources, and no AWS-managed policy grants a whole service.",
 		policyx.EnforcementLevelMandatory,
 		&policyx.ConfigSchema{Properties: map[string]map[string]any{
 			"allowedActions":   {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{}, "description": "wildcard actions that are allowed anyway, written exactly as in the policy"},
@@ -195,7 +195,7 @@ func (p *Pack) leastPrivilege() policyx.Policy {
 				case !present:
 					continue
 				case err != nil:
-					m.ReportViolation(fmt.Sprintf("%s %s is not a valid policy document: %v", r.Name, where, err), "")
+					m.ReportViolation(fmt.Sprintf("%s %s cannot be read as an IAM policy document: %v", r.Name, where, jsonProblem(err)), "")
 					continue
 				}
 				for i, st := range d.Statement {
@@ -234,7 +234,7 @@ const (
 func (p *Pack) noPublicPolicy() policyx.Policy {
 	const name = "sqs-sns-no-public-policy"
 	return p.resourcePolicy(name,
-		"A queue or topic policy never allows everyone (Principal \"*\" or {\"AWS\": \"*\"}) without a condition that confines the callers, such as aws:SourceArn, aws:SourceAccount or aws:PrincipalOrgID. Fix: name the principals, or add such a condition.",
+		"No queue or topic policy allows everyone without a condition on the caller.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			switch r.Type {
@@ -269,7 +269,7 @@ func (p *Pack) noPublicPolicy() policyx.Policy {
 func (p *Pack) queuePolicyScoped() policyx.Policy {
 	const name = "sqs-sns-queue-policy-scoped"
 	return p.resourcePolicy(name,
-		"A queue policy that lets sns.amazonaws.com send has an aws:SourceArn condition; without it any topic, in any account, can write to the queue. Fix: add Condition {\"ArnEquals\": {\"aws:SourceArn\": <topic ARN>}}.",
+		"A queue policy that lets SNS send names the topic in aws:SourceArn.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			if r.Type != typeQueuePolicy && r.Type != typeQueue {

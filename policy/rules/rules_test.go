@@ -229,7 +229,7 @@ func TestPolicies(t *testing.T) {
 
 		// sqs-dlq-retention
 		{"DLQ keeps no longer", "sqs-dlq-retention", func(f fixture) { f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 345600 }, nil,
-			[]string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ retention 345600s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
+			[]string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ messageRetentionSeconds 345600s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
 		{"FIFO: the move resets the enqueue time", "sqs-dlq-retention", func(f fixture) {
 			f["OrderQueue"].props["fifoQueue"] = true
 			f["OrderQueue"].props["name"] = "orderpipe-dev-OrderQueue.fifo"
@@ -239,14 +239,21 @@ func TestPolicies(t *testing.T) {
 			f["OrderQueue"].props["messageRetentionSeconds"] = 1209600
 			f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 1209600
 		}, nil, nil},
+		{"the source at the maximum: no advice to raise it past it", "sqs-dlq-retention", func(f fixture) {
+			f["OrderQueue"].props["messageRetentionSeconds"] = 1209600
+			f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 604800
+		}, nil, []string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ messageRetentionSeconds 604800s is not longer than its source OrderQueue's 1209600s; raise the DLQ's messageRetentionSeconds to the 14-day maximum (1209600)"}},
+		{"an IAM document that is not JSON", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = "Allow sqs:SendMessage"
+		}, nil, []string{"iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy cannot be read as an IAM policy document: it is not valid JSON"}},
 		{"defaults on both", "sqs-dlq-retention", func(f fixture) {
 			delete(f["OrderQueueDLQ"].props, "messageRetentionSeconds")
 			delete(f["OrderQueue"].props, "messageRetentionSeconds")
-		}, nil, []string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ retention 345600s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
+		}, nil, []string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ messageRetentionSeconds 345600s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
 		{"DLQ found through dependencies in preview", "sqs-dlq-retention", func(f fixture) {
 			f["OrderQueue"].props["redrivePolicy"] = unknown
 			f["OrderQueueDLQ"].props["messageRetentionSeconds"] = 60
-		}, nil, []string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ retention 60s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
+		}, nil, []string{"sqs-dlq-retention [OrderQueueDLQ] OrderQueueDLQ messageRetentionSeconds 60s is not longer than its source OrderQueue's 345600s; raise the DLQ's messageRetentionSeconds"}},
 
 		// lambda-sqs-partial-batch
 		{"a mapping on another team's queue", "lambda-sqs-partial-batch", func(f fixture) {

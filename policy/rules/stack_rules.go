@@ -26,7 +26,7 @@ func (p *Pack) stackPolicy(name, description string, level policyx.EnforcementLe
 func (p *Pack) queueHasDLQ() policyx.Policy {
 	const name = "sqs-queue-has-dlq"
 	return p.stackPolicy(name,
-		"A queue that feeds a Lambda event source mapping has a redrive policy to a dead-letter queue; without one a message that always fails is retried until it expires and is lost. Fix: set redrivePolicy on the queue (deadLetterTargetArn, maxReceiveCount) or add an aws:sqs/redrivePolicy:RedrivePolicy.",
+		"A queue that feeds a Lambda has a redrive policy to a dead-letter queue.",
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
 			for _, mq := range g.sqsMappings(p, name) {
@@ -52,7 +52,7 @@ func (p *Pack) queueHasDLQ() policyx.Policy {
 func (p *Pack) visibilityTimeoutRatio() policyx.Policy {
 	const name = "sqs-visibility-timeout-ratio"
 	return p.stackPolicy(name,
-		"A queue's visibility timeout is at least visibilityRatio (pack-settings, default 6) × the function's timeout + the mapping's maximum batching window, AWS's guidance for Lambda event sources; shorter, messages reappear while a throttled batch is still retried and are processed twice. AWS's defaults apply when unset (function timeout 3 s, visibility timeout 30 s). Fix: raise visibilityTimeoutSeconds or lower the function's timeout.",
+		"A queue's visibility timeout covers visibilityRatio (default 6) × its function's timeout + the batching window.",
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
 			ratio := p.current().VisibilityRatio
@@ -95,7 +95,7 @@ func (p *Pack) visibilityTimeoutRatio() policyx.Policy {
 func (p *Pack) maxReceiveCount() policyx.Policy {
 	const name = "sqs-max-receive-count"
 	return p.stackPolicy(name,
-		"A queue that feeds a Lambda has a maxReceiveCount of at least minReceiveCount (pack-settings, default 5) unless its mapping caps concurrency, since throttled receives count too and would move healthy messages to the DLQ; and at most maxReceiveCount (default 100), or poison messages are retried for too long. Fix: adjust maxReceiveCount, or set the mapping's scalingConfig.maximumConcurrency.",
+		"A Lambda-fed queue's maxReceiveCount is neither too low for throttling nor too high for poison messages.",
 		policyx.EnforcementLevelAdvisory,
 		func(g graph, m policyx.PolicyManager) {
 			s := p.current()
@@ -129,7 +129,7 @@ func (p *Pack) maxReceiveCount() policyx.Policy {
 func (p *Pack) dlqRetention() policyx.Policy {
 	const name = "sqs-dlq-retention"
 	return p.stackPolicy(name,
-		"A dead-letter queue keeps messages longer than its source queue: a moved message keeps its first enqueue time, so a DLQ with the same retention deletes it at once. A DLQ at the 14-day maximum passes (nothing can do better), and FIFO queues are not checked (SQS resets the enqueue time of a FIFO message it moves). Fix: raise the DLQ's messageRetentionSeconds or lower the source's.",
+		"A dead-letter queue keeps messages longer than its source queue.",
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
 			for _, pair := range g.deadLetterPairs(p, name) {
@@ -145,8 +145,12 @@ func (p *Pack) dlqRetention() policyx.Policy {
 					continue
 				}
 				if dst <= src && dst < maxRetention {
-					m.ReportViolation(fmt.Sprintf("%s retention %ds is not longer than its source %s's %ds; raise the DLQ's messageRetentionSeconds",
-						dlq.Name, dst, q.Name, src), dlq.URN)
+					fix := "raise the DLQ's messageRetentionSeconds"
+					if src >= maxRetention {
+						fix = "raise the DLQ's messageRetentionSeconds to the 14-day maximum (1209600)"
+					}
+					m.ReportViolation(fmt.Sprintf("%s messageRetentionSeconds %ds is not longer than its source %s's %ds; %s",
+						dlq.Name, dst, q.Name, src, fix), dlq.URN)
 				}
 			}
 		})
@@ -155,7 +159,7 @@ func (p *Pack) dlqRetention() policyx.Policy {
 func (p *Pack) partialBatch() policyx.Policy {
 	const name = "lambda-sqs-partial-batch"
 	return p.stackPolicy(name,
-		"An SQS event source mapping reports batch item failures, so that one failed message does not send its whole batch back to the queue. Fix: functionResponseTypes: [\"ReportBatchItemFailures\"], and return the failures from the function.",
+		"SQS event source mappings report batch item failures.",
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
 			// Every SQS mapping of the stack, on a queue of the stack or
@@ -195,7 +199,7 @@ var hashed = regexp.MustCompile(`-[0-9a-f]{8}$`)
 func (p *Pack) stackScopedNames() policyx.Policy {
 	const name = "stack-scoped-names"
 	return p.stackPolicy(name,
-		"Every explicitly named resource carries the stack's name as a whole word, so that two stacks never collide in one account; names unique in the whole account (IAM, dashboards) also carry the region, so that one stack in two regions does not collide with itself. Names shortened by orderpipe's naming (a prefix of project-stack and an 8-digit hash) pass. Exceptions: nameExceptions in pack-settings. Fix: derive the name from the project, stack (and region).",
+		"Explicit names carry the stack's name, and account-wide names the region too.",
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
 			exceptions := p.current().NameExceptions
@@ -261,7 +265,7 @@ func shortType(t string) string {
 func (p *Pack) logRetention() policyx.Policy {
 	const name = "lambda-log-retention"
 	return p.stackPolicy(name,
-		"A function's log group is declared in the stack with a retention; otherwise Lambda creates it on first run and keeps logs forever. Fix: declare /aws/lambda/<function name> with retentionInDays before the function.",
+		"Each function's log group is declared with a retention.",
 		policyx.EnforcementLevelAdvisory,
 		func(g graph, m policyx.PolicyManager) {
 			groups := map[string]policyx.AnalyzerResource{}
@@ -298,7 +302,7 @@ func (p *Pack) logRetention() policyx.Policy {
 func (p *Pack) dlqAlarm() policyx.Policy {
 	const name = "dlq-alarm"
 	return p.stackPolicy(name,
-		"Every dead-letter queue has an alarm on ApproximateNumberOfMessagesVisible, so that a message that reaches it is seen. Fix: add an aws:cloudwatch/metricAlarm on AWS/SQS ApproximateNumberOfMessagesVisible with the DLQ's QueueName.",
+		"Every dead-letter queue has an alarm on its visible messages.",
 		policyx.EnforcementLevelAdvisory,
 		func(g graph, m policyx.PolicyManager) {
 			for _, pair := range g.deadLetterPairs(p, name) {
