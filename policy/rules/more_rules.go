@@ -17,18 +17,8 @@ func (p *Pack) secureTransport() policyx.Policy {
 		"Queue and topic policies deny requests without TLS (aws:SecureTransport false).",
 		policyx.EnforcementLevelAdvisory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
-			switch r.Type {
-			case typeQueuePolicy, typeQueue, typeTopicPolicy, typeTopic:
-			default:
-				return
-			}
-			var d iamDocument
-			present, known, err := prop(r, "policy").jsonDoc(&d)
-			switch {
-			case !known:
-				p.note(name, r, "its policy is unknown until apply")
-				return
-			case !present || err != nil:
+			d, _, ok := p.accessPolicy(name, r, typeQueuePolicy, typeQueue, typeTopicPolicy, typeTopic)
+			if !ok {
 				return // sqs-sns-no-public-policy reports a policy that cannot be read
 			}
 			for _, st := range d.Statement {

@@ -273,3 +273,11 @@ func (s iamStatement) scoped() bool {
 	}
 	return false
 }
+
+// label names a statement in a report: its Sid, else its position.
+func (s iamStatement) label(i int) string {
+	if s.Sid != "" {
+		return s.Sid
+	}
+	return fmt.Sprintf("#%d", i)
+}

@@ -202,10 +202,7 @@ func (p *Pack) leastPrivilege() policyx.Policy {
 					if st.Effect != "Allow" {
 						continue
 					}
-					sid := st.Sid
-					if sid == "" {
-						sid = fmt.Sprintf("#%d", i)
-					}
+					sid := st.label(i)
 					for _, a := range st.Action {
 						if (a == "*" || strings.HasSuffix(a, ":*")) && !slices.Contains(toStrings(allowedActions), a) {
 							m.ReportViolation(fmt.Sprintf("%s %s statement %s allows the action %q; list the exact actions it needs", r.Name, where, sid, a), "")
@@ -228,6 +225,27 @@ const (
 	typeTopicPolicy = "aws:sns/topicPolicy:TopicPolicy"
 )
 
+// accessPolicy reads the access policy of a resource of one of types (a
+// queue or topic, or a policy resource of one). ok is false when there is
+// nothing to check: another type, no policy, or one unknown until apply
+// (noted for the policy). A policy that cannot be read is readErr.
+func (p *Pack) accessPolicy(policy string, r policyx.AnalyzerResource, types ...string) (d iamDocument, readErr error, ok bool) {
+	if !slices.Contains(types, r.Type) {
+		return d, nil, false
+	}
+	present, known, err := prop(r, "policy").jsonDoc(&d)
+	switch {
+	case !known:
+		p.note(policy, r, "its policy is unknown until apply")
+		return d, nil, false
+	case !present:
+		return d, nil, false
+	case err != nil:
+		return d, jsonProblem(err), false
+	}
+	return d, nil, true
+}
+
 // noPublicPolicy is Checkov's CKV_AWS_168 (SQS) and CKV_AWS_169 (SNS):
 // mandatory, because a queue or topic anyone may use is a way in for
 // forged orders and a way out for real ones.
@@ -237,30 +255,16 @@ func (p *Pack) noPublicPolicy() policyx.Policy {
 		"No queue or topic policy allows everyone without a condition on the caller.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
-			switch r.Type {
-			case typeQueuePolicy, typeQueue, typeTopicPolicy, typeTopic:
-			default:
-				return
+			d, readErr, ok := p.accessPolicy(name, r, typeQueuePolicy, typeQueue, typeTopicPolicy, typeTopic)
+			if readErr != nil {
+				m.ReportViolation(fmt.Sprintf("%s policy cannot be read: %v", r.Name, readErr), "")
 			}
-			var d iamDocument
-			present, known, err := prop(r, "policy").jsonDoc(&d)
-			switch {
-			case !known:
-				p.note(name, r, "its policy is unknown until apply")
-				return
-			case !present:
-				return
-			case err != nil:
-				m.ReportViolation(fmt.Sprintf("%s policy cannot be read: %v", r.Name, jsonProblem(err)), "")
+			if !ok {
 				return
 			}
 			for i, st := range d.Statement {
 				if st.Effect == "Allow" && st.public() && !st.scoped() {
-					sid := st.Sid
-					if sid == "" {
-						sid = fmt.Sprintf("#%d", i)
-					}
-					m.ReportViolation(fmt.Sprintf("%s policy statement %s allows everyone (Principal \"*\") %v with no condition on who calls; name the principals or add a condition such as aws:SourceArn", r.Name, sid, []string(st.Action)), "")
+					m.ReportViolation(fmt.Sprintf("%s policy statement %s allows everyone (Principal \"*\") %v with no condition on who calls; name the principals or add a condition such as aws:SourceArn", r.Name, st.label(i), []string(st.Action)), "")
 				}
 			}
 		})
@@ -272,26 +276,15 @@ func (p *Pack) queuePolicyScoped() policyx.Policy {
 		"A queue policy that lets SNS send names the topic in aws:SourceArn.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
-			if r.Type != typeQueuePolicy && r.Type != typeQueue {
-				return
-			}
-			var d iamDocument
-			present, known, err := prop(r, "policy").jsonDoc(&d)
-			switch {
-			case !known:
-				p.note(name, r, "its policy is unknown until apply")
-				return
-			case !present || err != nil:
-				return // iam-least-privilege is not about queue policies; an invalid one fails at apply
+			d, _, ok := p.accessPolicy(name, r, typeQueuePolicy, typeQueue)
+			if !ok {
+				return // sqs-sns-no-public-policy reports a policy that cannot be read
 			}
 			for i, st := range d.Statement {
 				if st.Effect != "Allow" || !slices.Contains(st.servicePrincipals(), "sns.amazonaws.com") {
 					continue
 				}
-				sid := st.Sid
-				if sid == "" {
-					sid = fmt.Sprintf("#%d", i)
-				}
+				sid := st.label(i)
 				arns := st.conditionValues("aws:SourceArn")
 				if len(arns) == 0 {
 					m.ReportViolation(fmt.Sprintf("%s statement %s lets sns.amazonaws.com send without an aws:SourceArn condition; add ArnEquals aws:SourceArn with the topic's ARN", r.Name, sid), "")
