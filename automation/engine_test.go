@@ -22,7 +22,18 @@ import (
 
 type harness struct{ *enginetest.Harness }
 
-func newHarness(t *testing.T) harness { return harness{enginetest.New(t)} }
+// newHarness starts the engine harness for a test, which must leave nothing
+// live in the stand-in's cloud: checked after every other cleanup, so after
+// the environments' Close.
+func newHarness(t *testing.T) harness {
+	h := harness{enginetest.New(t)}
+	t.Cleanup(func() {
+		if live := h.Provider.Live(); len(live) > 0 {
+			t.Errorf("%d resources left live in the cloud, known to no stack: %v", len(live), live)
+		}
+	})
+	return h
+}
 
 func (h harness) options(t *testing.T, stateDir string) automation.Options {
 	return automation.Options{

@@ -24,6 +24,11 @@ func runCLI(t *testing.T, h *enginetest.Harness, args ...string) (code int, stdo
 
 func engine(t *testing.T) *enginetest.Harness {
 	h := enginetest.New(t)
+	t.Cleanup(func() { // after every other cleanup
+		if live := h.Provider.Live(); len(live) > 0 {
+			t.Errorf("%d resources left live in the cloud: %v", len(live), live)
+		}
+	})
 	for k, v := range h.EnvVars() {
 		t.Setenv(k, v)
 	}

@@ -9,7 +9,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"maps"
 	"slices"
+	"sync"
 	"strings"
 	"sync/atomic"
 
@@ -30,6 +32,9 @@ type Provider struct {
 	creates, deletes atomic.Int64
 	srv              *grpc.Server
 	addr             string
+
+	mu   sync.Mutex
+	live map[string]bool // URNs of the resources that exist "in the cloud"
 }
 
 // Start serves the provider on a free port of 127.0.0.1.
@@ -49,6 +54,28 @@ func Start(version string) (*Provider, error) {
 func (p *Provider) DebugProviders() string {
 	_, port, _ := net.SplitHostPort(p.addr)
 	return "aws:" + port
+}
+
+// Live lists the resources that exist in the stand-in's cloud: created and
+// not deleted, whatever any state says. A test that ends with one has leaked
+// it.
+func (p *Provider) Live() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Sorted(maps.Keys(p.live))
+}
+
+func (p *Provider) setLive(urn string, live bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live == nil {
+		p.live = map[string]bool{}
+	}
+	if live {
+		p.live[urn] = true
+	} else {
+		delete(p.live, urn)
+	}
 }
 
 // Creates and Deletes count what the engine asked for.
@@ -156,6 +183,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 		return nil, err
 	}
 	p.creates.Add(1)
+	p.setLive(req.GetUrn(), true)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
 }
 
@@ -185,8 +213,9 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
-func (p *Provider) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	p.deletes.Add(1)
+	p.setLive(req.GetUrn(), false)
 	return &emptypb.Empty{}, nil
 }
 
