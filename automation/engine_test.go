@@ -41,7 +41,7 @@ func (h harness) options(t *testing.T, stateDir string) automation.Options {
 		StateDir:    stateDir,
 		Region:      "eu-west-1",
 		PolicyPacks: []string{h.Pack},
-		Pulumi:      h.Pulumi,
+		PulumiRoot:  h.Root,
 		PulumiHome:  h.Home,
 		ModuleDir:   h.Module,
 		EnvVars:     h.EnvVars(),
@@ -422,4 +422,36 @@ func TestCorpusFirstPreviews(t *testing.T) {
 	if ran < 15 {
 		t.Errorf("ran %d programs through the engine, want at least 15", ran)
 	}
+}
+
+// Cancelled while a create takes longer than the Automation API's grace
+// (10 s, after which it kills the CLI): the CLI is interrupted, lets the
+// create finish and records it, and Close removes everything. Nothing stays
+// live, no stack stays.
+func TestCancelDuringASlowCreate(t *testing.T) {
+	h := newHarness(t)
+	started := make(chan string, 1)
+	h.Provider.SlowCreates("aws:dynamodb/table:Table", 12*time.Second, started)
+	opts := h.options(t, t.TempDir())
+	env, err := automation.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		t.Logf("cancelling during the slow create of %s", <-started)
+		cancel()
+	}()
+	start := time.Now()
+	if _, err := env.Up(ctx); err == nil {
+		t.Error("the cancelled update succeeded")
+	}
+	t.Logf("the cancelled update stopped after %v", time.Since(start))
+	if err := env.Close(context.Background()); err != nil {
+		t.Fatalf("close after the cancel: %v", err)
+	}
+	if got := stacksIn(t, h, opts); len(got) != 0 {
+		t.Errorf("stacks left in the backend: %v", got)
+	}
+	// newHarness checks that nothing is live.
 }

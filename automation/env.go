@@ -61,11 +61,14 @@ type Options struct {
 	PolicyPacks  []string          // pack directories, or built pack executables
 	PolicyConfig string            // a --policy-pack-config file
 
-	Pulumi     auto.PulumiCommand // nil: the pulumi on PATH
-	PulumiHome string             // empty: Pulumi's default
-	EnvVars    map[string]string  // for the Pulumi CLI and its plugins
-	ModuleDir  string             // the orderpipe module, to build the function; empty: found from the working directory
-	Program    pulumi.RunFunc     // nil: the orderpipe program
+	PulumiRoot string // the CLI's directory, which holds bin/pulumi; empty: the pulumi on PATH
+	PulumiHome string // empty: Pulumi's default
+	// CancelGrace bounds how long a cancelled operation may take to stop
+	// before the CLI is killed; zero: DefaultCancelGrace.
+	CancelGrace time.Duration
+	EnvVars     map[string]string // for the Pulumi CLI and its plugins
+	ModuleDir   string            // the orderpipe module, to build the function; empty: found from the working directory
+	Program     pulumi.RunFunc    // nil: the orderpipe program
 
 	Progress io.Writer // engine events, one line a step; nil: none
 	JSON     bool      // Progress gets the events as JSON lines
@@ -156,9 +159,11 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 		}),
 		auto.EnvVars(env),
 	}
-	if o.Pulumi != nil {
-		wsOpts = append(wsOpts, auto.Pulumi(o.Pulumi))
+	cli, err := newGracefulCLI(o.PulumiRoot, o.CancelGrace)
+	if err != nil {
+		return nil, err
 	}
+	wsOpts = append(wsOpts, auto.Pulumi(cli))
 	if o.PulumiHome != "" {
 		wsOpts = append(wsOpts, auto.PulumiHome(o.PulumiHome))
 	}

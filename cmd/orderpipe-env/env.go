@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/spf13/cobra"
 
 	"github.com/orderpipe/orderpipe/automation"
@@ -46,6 +45,7 @@ type envFlags struct {
 	policyConfig string
 	pulumiRoot   string
 	projectDir   string
+	cancelGrace  time.Duration
 	ttl          time.Duration
 	json         bool
 }
@@ -63,6 +63,7 @@ func (f *envFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.pulumiRoot, "pulumi-root", "", "directory whose bin/pulumi is the CLI to use (default: pulumi on PATH)")
 	fl.StringVar(&f.projectDir, "project-dir", "", "the orderpipe checkout, which holds Pulumi.yaml (default: found above the working directory)")
 	fl.DurationVar(&f.ttl, "ttl", automation.DefaultTTL, "how long the stack lives before sweep removes it")
+	fl.DurationVar(&f.cancelGrace, "cancel-grace", automation.DefaultCancelGrace, "after Ctrl-C or SIGTERM, how long operations in flight may take to finish before the Pulumi CLI is killed (a second Ctrl-C kills it at once)")
 	fl.BoolVar(&f.json, "json", false, "engine events as JSON lines instead of readable progress, and preview's result as JSON")
 }
 
@@ -74,7 +75,7 @@ func (f *envFlags) options(stderr io.Writer) (automation.Options, error) {
 	opts := automation.Options{
 		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Region: f.region, Config: config,
 		TTL: f.ttl, PolicyPacks: f.policyPacks, PolicyConfig: f.policyConfig,
-		Progress: stderr, JSON: f.json,
+		Progress: stderr, JSON: f.json, CancelGrace: f.cancelGrace,
 	}
 	if f.projectDir != "" {
 		dir, err := filepath.Abs(f.projectDir)
@@ -91,11 +92,11 @@ func (f *envFlags) options(stderr io.Writer) (automation.Options, error) {
 		opts.StateDir = dir
 	}
 	if f.pulumiRoot != "" {
-		cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: f.pulumiRoot})
+		root, err := filepath.Abs(f.pulumiRoot)
 		if err != nil {
-			return opts, fmt.Errorf("--pulumi-root %s: %w", f.pulumiRoot, err)
+			return opts, err
 		}
-		opts.Pulumi = cmd
+		opts.PulumiRoot = root
 	}
 	return opts, nil
 }

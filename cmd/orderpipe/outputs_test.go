@@ -22,7 +22,7 @@ func TestStackOutputsThroughTheCLI(t *testing.T) {
 	ctx := context.Background()
 	state := t.TempDir()
 	env, err := automation.New(ctx, automation.Options{Prefix: "outputs", StateDir: state, Region: "eu-west-1",
-		Pulumi: h.Pulumi, PulumiHome: h.Home, ModuleDir: h.Module, EnvVars: h.EnvVars()})
+		PulumiRoot: h.Root, PulumiHome: h.Home, ModuleDir: h.Module, EnvVars: h.EnvVars()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,13 @@ package fakeaws
 import (
 	"context"
 	"fmt"
-	"net"
 	"maps"
+	"net"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
@@ -35,6 +36,25 @@ type Provider struct {
 
 	mu   sync.Mutex
 	live map[string]bool // URNs of the resources that exist "in the cloud"
+	slow map[string]slowCreate
+}
+
+// slowCreate makes creates of a type take long, as a table, a KMS key or an
+// IAM role often does on AWS.
+type slowCreate struct {
+	d       time.Duration
+	started chan<- string // told the URN as the create starts
+}
+
+// SlowCreates makes every create of typ take d; started, when not nil, is
+// told each such create's URN as it starts.
+func (p *Provider) SlowCreates(typ string, d time.Duration, started chan<- string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.slow == nil {
+		p.slow = map[string]slowCreate{}
+	}
+	p.slow[typ] = slowCreate{d, started}
 }
 
 // Start serves the provider on a free port of 127.0.0.1.
@@ -181,6 +201,17 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	id, props, err := outputs(req.GetUrn(), req.GetProperties())
 	if err != nil {
 		return nil, err
+	}
+	p.mu.Lock()
+	slow, isSlow := p.slow[string(resource.URN(req.GetUrn()).Type())]
+	p.mu.Unlock()
+	if isSlow {
+		// The resource exists from the start of the create, as on AWS.
+		p.setLive(req.GetUrn(), true)
+		if slow.started != nil {
+			slow.started <- req.GetUrn()
+		}
+		time.Sleep(slow.d)
 	}
 	p.creates.Add(1)
 	p.setLive(req.GetUrn(), true)
