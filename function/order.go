@@ -105,15 +105,12 @@ func (o Order) validate(skip map[string]bool) ValidationError {
 	}
 	v.text(-1, "customerId", o.CustomerID)
 
-	scale := maxAmountScale
-	cur, err := currency.ParseISO(o.Currency)
+	scale, known := currencyScale(o.Currency)
 	switch {
 	case o.Currency == "":
 		v.fail(-1, "currency", "is required")
-	case err != nil || o.Currency != strings.ToUpper(o.Currency) || cur == currency.XXX:
+	case !known:
 		v.fail(-1, "currency", "must be an ISO 4217 currency code such as EUR")
-	default:
-		scale, _ = currency.Standard.Rounding(cur)
 	}
 
 	switch {
@@ -163,15 +160,23 @@ func (o Order) validate(skip map[string]bool) ValidationError {
 // another order: amounts with the currency's decimals ("20" and "20.0" EUR
 // are "20.00"), and createdAt with upper-case T and Z.
 func (o *Order) normalize() {
-	scale := maxAmountScale
-	if cur, err := currency.ParseISO(o.Currency); err == nil {
-		scale, _ = currency.Standard.Rounding(cur)
-	}
+	scale, _ := currencyScale(o.Currency)
 	o.Total = normalAmount(o.Total, scale)
 	for i := range o.Items {
 		o.Items[i].UnitPrice = normalAmount(o.Items[i].UnitPrice, scale)
 	}
 	o.CreatedAt = upperTZ(o.CreatedAt)
+}
+
+// currencyScale is the number of decimals of an upper-case ISO 4217 code,
+// and whether it is one; for anything else it is maxAmountScale.
+func currencyScale(code string) (int, bool) {
+	cur, err := currency.ParseISO(code)
+	if err != nil || code != strings.ToUpper(code) || cur == currency.XXX {
+		return maxAmountScale, false
+	}
+	scale, _ := currency.Standard.Rounding(cur)
+	return scale, true
 }
 
 func normalAmount(s string, scale int) string {
