@@ -2,6 +2,7 @@ package automation_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/orderpipe/orderpipe/automation"
+	"github.com/orderpipe/orderpipe/internal/account"
 	"github.com/orderpipe/orderpipe/spec"
 )
 
@@ -69,5 +71,62 @@ func TestLifecycleOnAWS(t *testing.T) {
 			t.Fatalf("order %s not in the table after 3 minutes", id)
 		}
 		time.Sleep(2 * time.Second)
+	}
+}
+
+// The janitor's real path, under the same opt-in as TestLifecycleOnAWS: an
+// environment is brought up, its stack removed from the backend with its
+// resources left in the account, and Sweep finds them through the Resource
+// Groups Tagging API and by name, and deletes them. It ends by asking AWS,
+// not any state, whether the table and the role are gone.
+func TestJanitorOnAWS(t *testing.T) {
+	if os.Getenv("ORDERPIPE_E2E_AWS") != "1" {
+		t.Skip("set ORDERPIPE_E2E_AWS=1 (with AWS credentials and a Pulumi install) to run the janitor against real AWS")
+	}
+	ctx := context.Background()
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		t.Fatal("ORDERPIPE_E2E_AWS=1 needs AWS_REGION")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := account.NewAWS(cfg)
+	state := t.TempDir()
+	opts := automation.Options{Prefix: "e2ejan", StateDir: state, Region: region, TTL: 2 * time.Hour, Account: acct, Progress: testWriter{t}}
+	env, err := automation.New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Up(ctx); err != nil {
+		t.Fatal(errors.Join(err, env.Close(ctx)))
+	}
+	forget(t, state, env.Name)
+	report, err := automation.Sweep(ctx, opts, automation.SweepOptions{Act: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("deleted %d resources no state knew: %+v", len(report.Orphans), report.Orphans)
+	names := spec.Namer{Project: automation.Project, Stack: env.Name}
+	deadline := time.Now().Add(3 * time.Minute)
+	for _, r := range []struct{ typ, name string }{
+		{"aws:dynamodb/table:Table", names.Name(spec.DynamoDB, spec.TableName)},
+		{"aws:iam/role:Role", names.Global(spec.IAMRole, region, spec.RoleName)},
+		{"aws:sqs/queue:Queue", names.Name(spec.SQS, spec.QueueName)},
+	} {
+		for {
+			_, found, err := acct.Find(ctx, r.typ, r.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !found {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s is still in the account: delete it by hand", r.typ, r.name)
+			}
+			time.Sleep(5 * time.Second)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package automation_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -46,6 +47,7 @@ func (h harness) options(t *testing.T, stateDir string) automation.Options {
 		ModuleDir:   h.Module,
 		EnvVars:     h.EnvVars(),
 		Progress:    testWriter{t},
+		Account:     h.Provider.Cloud(),
 	}
 }
 
@@ -199,37 +201,54 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-// cancelOnCreate cancels the run at the first resource it creates.
-type cancelOnCreate struct {
-	testWriter
+// cancelAfterFirstCreate cancels the run as soon as its first AWS resource
+// is created, reading the engine's events as JSON lines.
+type cancelAfterFirstCreate struct {
+	t      *testing.T
 	cancel context.CancelFunc
+	once   *sync.Once
 }
 
-func (c cancelOnCreate) Write(p []byte) (int, error) {
-	if strings.HasPrefix(string(p), "create") {
-		c.cancel()
+func (c cancelAfterFirstCreate) Write(p []byte) (int, error) {
+	var ev struct {
+		ResOutputsEvent *struct {
+			Metadata struct{ Op, Type, URN string }
+		}
 	}
-	return c.testWriter.Write(p)
+	if json.Unmarshal(p, &ev) == nil && ev.ResOutputsEvent != nil && ev.ResOutputsEvent.Metadata.Op == "create" &&
+		strings.HasPrefix(ev.ResOutputsEvent.Metadata.Type, "aws:") {
+		c.once.Do(func() {
+			c.t.Logf("cancelling after the create of %s", ev.ResOutputsEvent.Metadata.URN)
+			c.cancel()
+		})
+	}
+	return len(p), nil
 }
 
-// 4. An update cancelled mid-way still leaves no stack behind after Close.
+// 4. An update cancelled between creates, while later ones are still to
+// come (the function's create takes 3 s), stops, and Close leaves no stack
+// and nothing live.
 func TestCancelledUpLeavesNothing(t *testing.T) {
 	h := newHarness(t)
+	h.Provider.SlowCreates("aws:lambda/function:Function", 3*time.Second, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	opts := h.options(t, t.TempDir())
-	opts.Progress = cancelOnCreate{testWriter{t}, cancel}
+	opts.Progress, opts.JSON = cancelAfterFirstCreate{t, cancel, &sync.Once{}}, true
 	env, err := automation.New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.Up(ctx); err == nil {
-		t.Log("the update finished before the cancellation reached it")
+		t.Error("the cancelled update succeeded")
 	}
 	if err := env.Close(ctx); err != nil { // ctx is cancelled: Close runs regardless
 		t.Fatal(err)
 	}
 	if got := stacksIn(t, h, opts); len(got) != 0 {
 		t.Errorf("stacks left in the backend: %v", got)
+	}
+	if h.Provider.Creates() == 0 {
+		t.Error("nothing was created before the cancel")
 	}
 }
 
@@ -275,12 +294,20 @@ func TestSweep(t *testing.T) {
 	}
 	fresh := newEnv(t, ctx, h.options(t, state))
 
-	removed, err := automation.Sweep(ctx, h.options(t, state), 0)
+	// A dry run reports and removes nothing.
+	dry, err := automation.Sweep(ctx, h.options(t, state), automation.SweepOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(removed) != 1 || removed[0] != expiredEnv.Name {
-		t.Errorf("swept %v, want only %s", removed, expiredEnv.Name)
+	if !slices.Equal(dry.Stacks, []string{expiredEnv.Name}) || len(dry.Orphans) != 0 || h.Provider.Deletes() != 0 {
+		t.Errorf("dry run: %+v, %d deletes; want %s reported, nothing deleted", dry, h.Provider.Deletes(), expiredEnv.Name)
+	}
+	report, err := automation.Sweep(ctx, h.options(t, state), automation.SweepOptions{Act: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(report.Stacks, []string{expiredEnv.Name}) || len(report.Orphans) != 0 {
+		t.Errorf("swept %+v, want only %s", report, expiredEnv.Name)
 	}
 	if got := stacksIn(t, h, h.options(t, state)); len(got) != 1 || got[0] != fresh.Name {
 		t.Errorf("stacks left %v, want only %s", got, fresh.Name)

@@ -66,9 +66,22 @@ type Options struct {
 	// CancelGrace bounds how long a cancelled operation may take to stop
 	// before the CLI is killed; zero: DefaultCancelGrace.
 	CancelGrace time.Duration
-	EnvVars     map[string]string // for the Pulumi CLI and its plugins
-	ModuleDir   string            // the orderpipe module, to build the function; empty: found from the working directory
-	Program     pulumi.RunFunc    // nil: the orderpipe program
+	// Account is the AWS account the stacks deploy to. With it, a killed
+	// run's pending creates are found and deleted, and Close and Sweep
+	// delete what no state knows; without it, a stack with pending
+	// operations is left alone with an error.
+	Account Account
+	// LockWait bounds the wait for a lock that may be held by a running
+	// operation; zero: DefaultLockWait. StaleLockAge is when a lock taken
+	// on another machine counts as left by a dead run; zero:
+	// DefaultStaleLockAge, negative: at once (for runs that never overlap,
+	// such as one CI concurrency group per environment). A lock taken on
+	// this machine is stale when its process is gone.
+	LockWait     time.Duration
+	StaleLockAge time.Duration
+	EnvVars      map[string]string // for the Pulumi CLI and its plugins
+	ModuleDir    string            // the orderpipe module, to build the function; empty: found from the working directory
+	Program      pulumi.RunFunc    // nil: the orderpipe program
 
 	Progress io.Writer // engine events, one line a step; nil: none
 	JSON     bool      // Progress gets the events as JSON lines
@@ -129,6 +142,7 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 		program = stack.Program(stack.Options{
 			Builder:    stack.GoBuild{ModuleDir: moduleDir, OutDir: filepath.Join(moduleDir, ".build")},
 			ConfigKeys: slices.Sorted(maps.Keys(o.config())),
+			Tags:       o.resourceTags(),
 		})
 	}
 	backend := o.Backend
@@ -246,20 +260,32 @@ func StackName(pr int, prefix string) (string, error) {
 	return prefix + "-" + suffix, nil
 }
 
-// Up deploys the stack and returns its outputs.
+// Up deploys the stack and returns its outputs. What a killed run left (a
+// lock, pending creates) is recovered first.
 func (e *Env) Up(ctx context.Context) (map[string]any, error) {
-	p := e.progress()
-	opts := []optup.Option{optup.EventStreams(p.events)}
-	if len(e.opts.PolicyPacks) > 0 {
-		opts = append(opts, optup.PolicyPacks(e.opts.PolicyPacks...))
+	if err := e.recoverState(ctx); err != nil {
+		return nil, err
 	}
-	if e.opts.PolicyConfig != "" {
-		opts = append(opts, optup.PolicyPackConfigs(e.opts.PolicyConfig))
-	}
-	res, err := e.stack.Up(ctx, opts...)
-	p.wait()
+	var res auto.UpResult
+	err := e.unlocked(ctx, func(ctx context.Context) error {
+		p := e.progress()
+		opts := []optup.Option{optup.EventStreams(p.events)}
+		if len(e.opts.PolicyPacks) > 0 {
+			opts = append(opts, optup.PolicyPacks(e.opts.PolicyPacks...))
+		}
+		if e.opts.PolicyConfig != "" {
+			opts = append(opts, optup.PolicyPackConfigs(e.opts.PolicyConfig))
+		}
+		var err error
+		res, err = e.stack.Up(ctx, opts...)
+		p.wait()
+		if err != nil {
+			return p.fail("update", e.Name, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, p.fail("update", e.Name, err)
+		return nil, err
 	}
 	out := map[string]any{}
 	for k, v := range res.Outputs {
@@ -281,23 +307,35 @@ func (e *Env) Outputs(ctx context.Context) (map[string]any, error) {
 	return out, nil
 }
 
-// Destroy deletes the stack's resources and keeps the stack.
+// Destroy deletes the stack's resources and keeps the stack. What a killed
+// run left (a lock, pending creates) is recovered first; a resource that
+// fails to delete does not keep the others.
 func (e *Env) Destroy(ctx context.Context) error {
-	p := e.progress()
-	_, err := e.stack.Destroy(ctx, optdestroy.EventStreams(p.events))
-	p.wait()
-	if err != nil {
-		return p.fail("destroy", e.Name, err)
+	if err := e.recoverState(ctx); err != nil {
+		return err
 	}
-	return nil
+	return e.destroy(ctx)
+}
+
+func (e *Env) destroy(ctx context.Context) error {
+	return e.unlocked(ctx, func(ctx context.Context) error {
+		p := e.progress()
+		_, err := e.stack.Destroy(ctx, optdestroy.EventStreams(p.events), optdestroy.ContinueOnError())
+		p.wait()
+		if err != nil {
+			return p.fail("destroy", e.Name, err)
+		}
+		return nil
+	})
 }
 
 // closeTimeout bounds the cleanup that runs after the caller gave up.
 const closeTimeout = 10 * time.Minute
 
-// Close destroys the stack's resources and removes the stack. It runs to the
-// end even when ctx is already cancelled (after a failure or a signal), and
-// a second call does nothing.
+// Close destroys the stack's resources, deletes any resource of the stack
+// left in the account that no state knows (with Options.Account), and
+// removes the stack. It runs to the end even when ctx is already cancelled
+// (after a failure or a signal), and a second call does nothing.
 func (e *Env) Close(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -306,10 +344,30 @@ func (e *Env) Close(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
-	if err := e.Destroy(ctx); err != nil {
+	// A stack that never deployed anything (a preview's) cannot have left
+	// anything in the account: the engine records a create as pending
+	// before it starts it.
+	before, err := e.readState(ctx)
+	if err != nil {
 		return err
 	}
-	if err := e.stack.Workspace().RemoveStack(ctx, e.Name); err != nil {
+	if err := e.recoverFrom(ctx, before); err != nil {
+		return err
+	}
+	if err := e.destroy(ctx); err != nil {
+		return err
+	}
+	// What the state knew the destroy has deleted, even while the Tagging
+	// API still lists it; anything else tagged with the stack leaked. The
+	// stack stays in the backend until that is gone too, so that a failure
+	// here leaves it for Sweep.
+	if len(before.known) > 0 || len(before.pending) > 0 {
+		if err := e.deleteLeaks(ctx, before); err != nil {
+			return err
+		}
+	}
+	err = e.unlocked(ctx, func(ctx context.Context) error { return e.stack.Workspace().RemoveStack(ctx, e.Name) })
+	if err != nil {
 		return fmt.Errorf("remove %s: %w", e.Name, err)
 	}
 	e.closed = true

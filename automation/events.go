@@ -32,6 +32,7 @@ type PolicyResult struct {
 // collects the steps and the policy events.
 type run struct {
 	events chan events.EngineEvent
+	stop   chan struct{} // the operation has returned
 	done   chan struct{}
 
 	changes  []Change
@@ -41,10 +42,20 @@ type run struct {
 }
 
 func (e *Env) progress() *run {
-	r := &run{events: make(chan events.EngineEvent), done: make(chan struct{}), shown: e.opts.Progress != nil}
+	r := &run{events: make(chan events.EngineEvent), stop: make(chan struct{}), done: make(chan struct{}), shown: e.opts.Progress != nil}
 	go func() {
 		defer close(r.done)
-		for ev := range r.events {
+		for {
+			var ev events.EngineEvent
+			select {
+			case <-r.stop:
+				return
+			case got, ok := <-r.events:
+				if !ok {
+					return
+				}
+				ev = got
+			}
 			r.collect(ev)
 			if w := e.opts.Progress; w != nil {
 				if e.opts.JSON {
@@ -58,9 +69,14 @@ func (e *Env) progress() *run {
 	return r
 }
 
-// wait returns once the engine has sent its last event: the Automation API
-// closes the channel when the operation ends.
-func (r *run) wait() { <-r.done }
+// wait returns once the events of the operation, which has returned, are
+// read. The Automation API hands each event over before the operation
+// returns, and closes the channel only if the CLI connected to it: a CLI
+// that fails first (a locked stack) never does.
+func (r *run) wait() {
+	close(r.stop)
+	<-r.done
+}
 
 func (r *run) collect(ev events.EngineEvent) {
 	switch {

@@ -28,6 +28,9 @@ type PipelineArgs struct {
 	Names  spec.Namer
 	// Code is the function's deployment archive (see GoBuild).
 	Code pulumi.Archive
+	// Tags are added to every taggable resource's project, stack and
+	// managed-by tags.
+	Tags map[string]string
 }
 
 // Pipeline is the whole order pipeline of one stack: SNS topic → SQS queue
@@ -61,11 +64,14 @@ func NewPipeline(ctx *pulumi.Context, name string, args PipelineArgs, opts ...pu
 	if err := ctx.RegisterComponentResource(PipelineType, name, p, opts...); err != nil {
 		return nil, fmt.Errorf("register %s: %w", PipelineType, err)
 	}
-	b := builder{ctx: ctx, cfg: args.Config, names: args.Names, parent: pulumi.Parent(p), tags: pulumi.StringMap{
-		"project":    pulumi.String(args.Names.Project),
-		"stack":      pulumi.String(args.Names.Stack),
-		"managed-by": pulumi.String("pulumi"),
-	}}
+	tags := pulumi.StringMap{}
+	for k, v := range args.Tags {
+		tags[k] = pulumi.String(v)
+	}
+	tags["project"] = pulumi.String(args.Names.Project)
+	tags["stack"] = pulumi.String(args.Names.Stack)
+	tags["managed-by"] = pulumi.String("pulumi")
+	b := builder{ctx: ctx, cfg: args.Config, names: args.Names, parent: pulumi.Parent(p), tags: tags}
 	if err := b.build(p, args.Code); err != nil {
 		return nil, err
 	}

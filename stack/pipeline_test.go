@@ -45,13 +45,20 @@ type run struct {
 
 func runProgram(t *testing.T, stackName string, config map[string]string) run {
 	t.Helper()
+	return runProgramWith(t, stackName, config, stack.Options{})
+}
+
+// runProgramWith runs the program with opts and a test builder.
+func runProgramWith(t *testing.T, stackName string, config map[string]string, opts stack.Options) run {
+	t.Helper()
 	r := run{mocks: &stacktest.Mocks{}, builder: &stacktest.Builder{Dir: t.TempDir()}, outputs: map[string]string{}}
 	namespaced := map[string]string{}
 	for k, v := range config {
 		namespaced[spec.Namespace+":"+k] = v
 	}
 	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		p, err := stack.Declare(ctx, stack.Options{Builder: r.builder})
+		opts.Builder = r.builder
+		p, err := stack.Declare(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -283,6 +290,27 @@ func TestDefaultStack(t *testing.T) {
 		"alarmTopicArn": output(alarmTopic, "arn"),
 		"dashboardName": "orderpipe-dev-eu-west-1-Overview",
 	})
+}
+
+// Tags of the caller (an ephemeral environment's) go on every taggable
+// resource; they cannot change the project and stack tags the janitor and
+// cost reports rely on.
+func TestExtraTags(t *testing.T) {
+	r := runProgramWith(t, "pr-3-abc", nil, stack.Options{Tags: map[string]string{"orderpipe:ephemeral": "true", "stack": "prod"}})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	want := map[string]any{"project": "orderpipe", "stack": "pr-3-abc", "managed-by": "pulumi", "orderpipe:ephemeral": "true"}
+	tagged := 0
+	for _, res := range r.mocks.Resources() {
+		if tags := input(res, "tags"); tags != nil {
+			tagged++
+			equal(t, res.Type+" "+res.Name+" tags", tags, want)
+		}
+	}
+	if tagged < 9 {
+		t.Errorf("%d resources tagged", tagged)
+	}
 }
 
 // The exact resources of the program: adding one without deciding whether it

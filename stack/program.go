@@ -33,6 +33,10 @@ type Options struct {
 	// Nil: the keys in $PULUMI_CONFIG, where the Pulumi CLI passes them to
 	// a program it runs.
 	ConfigKeys []string
+	// Tags are added to the tags of every resource that takes tags; an
+	// ephemeral environment marks its resources with them, so that the
+	// janitor can find them in the account whatever any state says.
+	Tags map[string]string
 }
 
 // configKeys lists the keys of the Pulumi configuration in $PULUMI_CONFIG.
@@ -90,6 +94,7 @@ func Declare(ctx *pulumi.Context, opts Options) (*Pipeline, error) {
 		Config: cfg,
 		Names:  spec.Namer{Project: ctx.Project(), Stack: ctx.Stack()},
 		Code:   pulumi.NewFileArchive(archive),
+		Tags:   opts.Tags,
 	})
 	if err != nil {
 		return nil, err

@@ -16,20 +16,43 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
 	"github.com/orderpipe/orderpipe/automation"
+	"github.com/orderpipe/orderpipe/internal/account"
 	"github.com/orderpipe/orderpipe/internal/cmdutil"
 	"github.com/orderpipe/orderpipe/spec"
 )
 
-func main() { cmdutil.Main(run) }
+func main() {
+	cmdutil.Main(func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return run(ctx, args, stdout, stderr, awsAccount)
+	})
+}
+
+// connect returns the AWS account of a region ("" for the configuration's)
+// and the region it resolved to.
+type connect func(ctx context.Context, region string) (automation.Account, string, error)
+
+// awsAccount is the account of the AWS SDK's default configuration.
+func awsAccount(ctx context.Context, region string) (automation.Account, string, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, "", fmt.Errorf("the AWS configuration: %w", err)
+	}
+	return account.NewAWS(cfg), cfg.Region, nil
+}
 
 // run runs the command line args (without the program name) and returns the
 // exit code: 0, 1, or 2 when a mandatory policy failed.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, conn connect) int {
 	root := &cobra.Command{Use: "orderpipe-env", Short: "Ephemeral environments of the orderpipe stack: preview, up, destroy, sweep"}
-	root.AddCommand(previewCommand(stdout, stderr), upCommand(stdout, stderr), destroyCommand(stdout, stderr), sweepCommand(stdout, stderr))
+	root.AddCommand(previewCommand(stdout, stderr, conn), upCommand(stdout, stderr, conn), destroyCommand(stdout, stderr, conn), sweepCommand(stdout, stderr, conn))
 	return cmdutil.Run(ctx, root, args, stdout, stderr)
 }
 
@@ -46,8 +69,11 @@ type envFlags struct {
 	pulumiRoot   string
 	projectDir   string
 	cancelGrace  time.Duration
+	lockWait     time.Duration
+	staleLockAge time.Duration
 	ttl          time.Duration
 	json         bool
+	connect      connect
 }
 
 func (f *envFlags) register(c *cobra.Command) {
@@ -64,18 +90,23 @@ func (f *envFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.projectDir, "project-dir", "", "the orderpipe checkout, which holds Pulumi.yaml (default: found above the working directory)")
 	fl.DurationVar(&f.ttl, "ttl", automation.DefaultTTL, "how long the stack lives before sweep removes it")
 	fl.DurationVar(&f.cancelGrace, "cancel-grace", automation.DefaultCancelGrace, "after Ctrl-C or SIGTERM, how long operations in flight may take to finish before the Pulumi CLI is killed (a second Ctrl-C kills it at once)")
+	fl.DurationVar(&f.lockWait, "lock-wait", automation.DefaultLockWait, "how long to wait for a stack locked by a run that may still be going")
+	fl.DurationVar(&f.staleLockAge, "stale-lock-age", automation.DefaultStaleLockAge, "a lock taken on another machine counts as left by a dead run once this old; 0: at once (when runs of one environment never overlap, e.g. one CI concurrency group per PR). A lock of this machine is stale when its process is gone")
 	fl.BoolVar(&f.json, "json", false, "engine events as JSON lines instead of readable progress, and preview's result as JSON")
 }
 
-func (f *envFlags) options(stderr io.Writer) (automation.Options, error) {
-	config, err := spec.ParseAssignments(f.config)
+func (f *envFlags) options(ctx context.Context, stderr io.Writer) (automation.Options, error) {
+	settings, err := spec.ParseAssignments(f.config)
 	if err != nil {
 		return automation.Options{}, err
 	}
 	opts := automation.Options{
-		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Region: f.region, Config: config,
+		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Region: f.region, Config: settings,
 		TTL: f.ttl, PolicyPacks: f.policyPacks, PolicyConfig: f.policyConfig,
-		Progress: stderr, JSON: f.json, CancelGrace: f.cancelGrace,
+		Progress: stderr, JSON: f.json, CancelGrace: f.cancelGrace, LockWait: f.lockWait, StaleLockAge: f.staleLockAge,
+	}
+	if f.staleLockAge == 0 {
+		opts.StaleLockAge = -1 // at once; Options takes zero for the default
 	}
 	if f.projectDir != "" {
 		dir, err := filepath.Abs(f.projectDir)
@@ -98,20 +129,25 @@ func (f *envFlags) options(stderr io.Writer) (automation.Options, error) {
 		}
 		opts.PulumiRoot = root
 	}
+	// The account finds what a killed run left and what no state knows;
+	// the stack deploys to its region.
+	if opts.Account, opts.Region, err = f.connect(ctx, f.region); err != nil {
+		return opts, err
+	}
 	return opts, nil
 }
 
 // open opens the pull request's environment, or a new one.
 func (f *envFlags) open(ctx context.Context, stderr io.Writer) (*automation.Env, error) {
-	opts, err := f.options(stderr)
+	opts, err := f.options(ctx, stderr)
 	if err != nil {
 		return nil, err
 	}
 	return automation.Open(ctx, opts)
 }
 
-func previewCommand(stdout, stderr io.Writer) *cobra.Command {
-	var f envFlags
+func previewCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
+	f := envFlags{connect: conn}
 	var summary string
 	c := &cobra.Command{
 		Use:   "preview",
@@ -173,13 +209,14 @@ func verdict(r *automation.PreviewResult) string {
 	return fmt.Sprintf("%s: failed", r.Stack)
 }
 
-func upCommand(stdout, stderr io.Writer) *cobra.Command {
-	var f envFlags
+func upCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
+	f := envFlags{connect: conn}
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Create or update the pull request's environment and print its outputs as JSON",
 		Long: "A new stack that fails to come up, or whose run is interrupted (Ctrl-C, SIGTERM), is destroyed and removed.\n" +
-			"The stack of an existing pull request is kept: destroy it with `env destroy --pr N`.",
+			"The stack of an existing pull request is kept: destroy it with `env destroy --pr N`.\n" +
+			"A stack a killed run left locked or half-created is recovered first (see --stale-lock-age and --lock-wait).",
 		RunE: func(c *cobra.Command, _ []string) (err error) {
 			ctx := c.Context()
 			env, err := f.open(ctx, stderr)
@@ -202,23 +239,23 @@ func upCommand(stdout, stderr io.Writer) *cobra.Command {
 	return c
 }
 
-func destroyCommand(stdout, stderr io.Writer) *cobra.Command {
-	var f envFlags
+func destroyCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
+	f := envFlags{connect: conn}
 	var name string
 	c := &cobra.Command{
 		Use:   "destroy",
 		Short: "Destroy and remove the environment of --pr, or the stack --stack",
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts, err := f.options(stderr)
+			if name == "" && f.pr == 0 {
+				return errors.New("destroy needs --pr or --stack")
+			}
+			opts, err := f.options(c.Context(), stderr)
 			if err != nil {
 				return err
 			}
 			ctx := c.Context()
 			names := []string{name}
 			if name == "" {
-				if f.pr == 0 {
-					return errors.New("destroy needs --pr or --stack")
-				}
 				if names, err = automation.FindPR(ctx, opts); err != nil {
 					return err
 				}
@@ -241,25 +278,52 @@ func destroyCommand(stdout, stderr io.Writer) *cobra.Command {
 	return c
 }
 
-func sweepCommand(stdout, stderr io.Writer) *cobra.Command {
-	var f envFlags
-	var maxAge time.Duration
+func sweepCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
+	f := envFlags{connect: conn}
+	var so automation.SweepOptions
 	c := &cobra.Command{
 		Use:   "sweep",
-		Short: "Destroy and remove the ephemeral stacks past their expiry (or older than --max-age)",
+		Short: "Find expired ephemeral stacks and resources no stack knows; remove them with --yes",
+		Long: "Lists the ephemeral stacks past their expiry (or older than --max-age) and, through the Resource Groups Tagging API,\n" +
+			"the resources tagged orderpipe:ephemeral=true whose stack the backend does not have (plus those stacks' IAM roles and\n" +
+			"dashboards, found by name). Without --yes it only reports them; with --yes it destroys and removes the stacks and\n" +
+			"deletes the resources, one line each.",
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts, err := f.options(stderr)
+			opts, err := f.options(c.Context(), stderr)
 			if err != nil {
 				return err
 			}
-			removed, err := automation.Sweep(c.Context(), opts, maxAge)
-			for _, n := range removed {
-				fmt.Fprintln(stdout, "removed", n)
-			}
+			report, err := automation.Sweep(c.Context(), opts, so)
+			printSweep(stdout, report)
 			return err
 		},
 	}
 	f.register(c)
-	c.Flags().DurationVar(&maxAge, "max-age", 0, "also remove ephemeral stacks last updated longer ago than this")
+	c.Flags().DurationVar(&so.MaxAge, "max-age", 0, "also remove ephemeral stacks last updated longer ago than this")
+	c.Flags().BoolVar(&so.Act, "yes", false, "remove what the sweep finds (without it: a dry run)")
 	return c
+}
+
+// printSweep writes a line for each stack and resource a sweep removed (or
+// would remove) and a last line that counts them.
+func printSweep(w io.Writer, r automation.SweepReport) {
+	verb := "would remove"
+	if r.Act {
+		verb = "removed"
+	}
+	for _, s := range r.Stacks {
+		fmt.Fprintf(w, "%s stack %s (expired)\n", verb, s)
+	}
+	for _, o := range r.Orphans {
+		why := "no stack"
+		if o.Stack != "" {
+			why = "stack " + o.Stack + " is not in the backend"
+		}
+		fmt.Fprintf(w, "%s %s (%s): %s\n", verb, account.Describe(o.ARN), o.ARN, why)
+	}
+	fmt.Fprintf(w, "%s %d stacks and %d resources no stack knows", verb, len(r.Stacks), len(r.Orphans))
+	if !r.Act && len(r.Stacks)+len(r.Orphans) > 0 {
+		fmt.Fprint(w, "; run again with --yes to remove them")
+	}
+	fmt.Fprintln(w)
 }

@@ -4,22 +4,35 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/orderpipe/orderpipe/automation"
 	"github.com/orderpipe/orderpipe/internal/cmdutil"
 	"github.com/orderpipe/orderpipe/internal/enginetest"
+	"github.com/orderpipe/orderpipe/internal/fakeaws"
 )
 
 // run runs the command line with the test's engine in the environment.
 func runCLI(t *testing.T, h *enginetest.Harness, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, &out, &errOut)
+	code = run(context.Background(), args, &out, &errOut, standIn(h))
 	t.Logf("orderpipe-env %s → %d\n%s", strings.Join(args, " "), code, errOut.String())
 	return code, out.String(), errOut.String()
+}
+
+// standIn connects to the stand-in provider's cloud.
+func standIn(h *enginetest.Harness) connect {
+	return func(_ context.Context, region string) (automation.Account, string, error) {
+		if region == "" {
+			region = fakeaws.Region
+		}
+		return h.Provider.Cloud(), region, nil
+	}
 }
 
 func engine(t *testing.T) *enginetest.Harness {
@@ -142,13 +155,47 @@ func TestEnvOutsideTheProject(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"preview", "--config", "novalue"}, &out, &errOut); code != cmdutil.ExitError ||
+	noAccount := func(context.Context, string) (automation.Account, string, error) {
+		return nil, "", errors.New("no account in this test")
+	}
+	if code := run(context.Background(), []string{"preview", "--config", "novalue"}, &out, &errOut, noAccount); code != cmdutil.ExitError ||
 		!strings.Contains(errOut.String(), `--config "novalue": want key=value`) {
 		t.Errorf("exit %d, %s", code, errOut.String())
 	}
 	errOut.Reset()
-	if code := run(context.Background(), []string{"destroy"}, &out, &errOut); code != cmdutil.ExitError ||
+	if code := run(context.Background(), []string{"destroy"}, &out, &errOut, noAccount); code != cmdutil.ExitError ||
 		!strings.Contains(errOut.String(), "destroy needs --pr or --stack") {
 		t.Errorf("exit %d, %s", code, errOut.String())
+	}
+}
+
+// sweep reports before it acts: without --yes it names each expired stack and
+// removes nothing; with --yes it removes them and says so, one line each.
+func TestEnvSweepDryRunThenYes(t *testing.T) {
+	h := engine(t)
+	state := t.TempDir()
+	common := []string{"--state-dir", state, "--region", "eu-west-1", "--pulumi-root", h.Root}
+	code, stdout, _ := runCLI(t, h, append([]string{"up", "--pr", "8", "--ttl", "1ms"}, common...)...)
+	var up struct {
+		Stack string `json:"stack"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &up); code != cmdutil.ExitOK || err != nil {
+		t.Fatalf("up: %d %s", code, stdout)
+	}
+	code, stdout, _ = runCLI(t, h, append([]string{"sweep"}, common...)...)
+	want := "would remove stack " + up.Stack + " (expired)\nwould remove 1 stacks and 0 resources no stack knows; run again with --yes to remove them\n"
+	if code != cmdutil.ExitOK || stdout != want {
+		t.Errorf("dry run: %d\n%s\nwant\n%s", code, stdout, want)
+	}
+	if left := h.Stacks(t, state); len(left) != 1 || h.Provider.Deletes() != 0 {
+		t.Fatalf("the dry run removed something: stacks %v, %d deletes", left, h.Provider.Deletes())
+	}
+	code, stdout, _ = runCLI(t, h, append([]string{"sweep", "--yes"}, common...)...)
+	want = "removed stack " + up.Stack + " (expired)\nremoved 1 stacks and 0 resources no stack knows\n"
+	if code != cmdutil.ExitOK || stdout != want {
+		t.Errorf("sweep --yes: %d\n%s\nwant\n%s", code, stdout, want)
+	}
+	if left := h.Stacks(t, state); len(left) != 0 {
+		t.Errorf("stacks left: %v", left)
 	}
 }

@@ -64,8 +64,15 @@ func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.Pr
 	case "aws:iam/role:Role":
 		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, Account, physical))
 	case "aws:kms/key:Key":
-		id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+		id = uuid(name, inputs)
 		arn("kms", "key/"+id)
+	case "aws:lambda/eventSourceMapping:EventSourceMapping":
+		id = uuid(name, inputs)
+		arn("lambda", "event-source-mapping:"+id)
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		arn("cloudwatch", "alarm:"+physical)
+	case "aws:cloudwatch/dashboard:Dashboard":
+		out["dashboardArn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:cloudwatch::%s:dashboard/%s", Partition, Account, physical))
 	case "aws:sns/topicSubscription:TopicSubscription":
 		if t, ok := inputs["topic"]; ok && t.IsString() {
 			id = t.StringValue() + ":" + name
@@ -76,6 +83,21 @@ func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.Pr
 		id = name + "-id"
 	}
 	return id, out
+}
+
+// uuid is the id AWS makes up for a resource that has no name (a KMS key, an
+// event source mapping): here derived from the logical name and the inputs
+// that tell one stack's resource from another's, so that runs repeat.
+func uuid(name string, inputs resource.PropertyMap) string {
+	h := sha256.New()
+	h.Write([]byte(name))
+	for _, k := range []resource.PropertyKey{"description", "functionName", "eventSourceArn", "tags"} {
+		if v, ok := inputs[k]; ok {
+			fmt.Fprintf(h, "\x00%s=%v", k, v)
+		}
+	}
+	x := hex.EncodeToString(h.Sum(nil))
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
 // autoNamed are the types whose name the provider makes up when the program

@@ -8,7 +8,6 @@ package fakeaws
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -35,7 +34,7 @@ type Provider struct {
 	addr             string
 
 	mu   sync.Mutex
-	live map[string]bool // URNs of the resources that exist "in the cloud"
+	live map[resource.URN]*cloudResource // by URN: what exists "in the cloud"
 	slow map[string]slowCreate
 }
 
@@ -46,13 +45,17 @@ type slowCreate struct {
 	started chan<- string // told the URN as the create starts
 }
 
-// SlowCreates makes every create of typ take d; started, when not nil, is
-// told each such create's URN as it starts.
+// SlowCreates makes every create of typ take d (zero: no longer slow);
+// started, when not nil, is told each such create's URN as it starts.
 func (p *Provider) SlowCreates(typ string, d time.Duration, started chan<- string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.slow == nil {
 		p.slow = map[string]slowCreate{}
+	}
+	if d <= 0 {
+		delete(p.slow, typ)
+		return
 	}
 	p.slow[typ] = slowCreate{d, started}
 }
@@ -76,26 +79,18 @@ func (p *Provider) DebugProviders() string {
 	return "aws:" + port
 }
 
-// Live lists the resources that exist in the stand-in's cloud: created and
-// not deleted, whatever any state says. A test that ends with one has leaked
-// it.
+// Live lists the URNs of the resources that exist in the stand-in's cloud:
+// created and not deleted, whatever any state says. A test that ends with
+// one has leaked it.
 func (p *Provider) Live() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return slices.Sorted(maps.Keys(p.live))
-}
-
-func (p *Provider) setLive(urn string, live bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live == nil {
-		p.live = map[string]bool{}
+	var urns []string
+	for urn := range p.live {
+		urns = append(urns, string(urn))
 	}
-	if live {
-		p.live[urn] = true
-	} else {
-		delete(p.live, urn)
-	}
+	slices.Sort(urns)
+	return urns
 }
 
 // Creates and Deletes count what the engine asked for.
@@ -191,30 +186,49 @@ func outputs(urnString string, inputs *structpb.Struct) (string, *structpb.Struc
 	return id, props, err
 }
 
-func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+// Create creates the resource in the stand-in's cloud. As on AWS, a name
+// that a live resource of the type already has is refused where AWS refuses
+// it, and taken over where AWS's create is idempotent (queues, topics) or
+// overwrites (alarms, dashboards). A slow create's resource exists from its
+// start, untagged: the provider tags it as the create completes. When the
+// engine goes away mid-create (the CLI was killed), the resource stays, and
+// stays untagged.
+func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	if req.GetPreview() {
 		// As the real provider: what AWS assigns at create time (ids, ARNs,
 		// URLs) is unknown in a preview of a new resource.
 		props, err := previewOutputs(req.GetUrn(), req.GetProperties())
 		return &pulumirpc.CreateResponse{Properties: props}, err
 	}
-	id, props, err := outputs(req.GetUrn(), req.GetProperties())
+	in, err := unmarshal(req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
+	urn := resource.URN(req.GetUrn())
+	id, out := Outputs(string(urn.Type()), urn.Name(), in)
+	props, err := marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	r := newCloudResource(urn, id, in, out)
+	if err := p.add(r); err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
-	slow, isSlow := p.slow[string(resource.URN(req.GetUrn()).Type())]
+	slow, isSlow := p.slow[string(urn.Type())]
 	p.mu.Unlock()
 	if isSlow {
-		// The resource exists from the start of the create, as on AWS.
-		p.setLive(req.GetUrn(), true)
 		if slow.started != nil {
-			slow.started <- req.GetUrn()
+			slow.started <- string(urn)
 		}
-		time.Sleep(slow.d)
+		select {
+		case <-time.After(slow.d):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("creating %s: %w", urn.Name(), ctx.Err())
+		}
 	}
 	p.creates.Add(1)
-	p.setLive(req.GetUrn(), true)
+	p.tag(r, in)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
 }
 
@@ -237,16 +251,30 @@ func previewOutputs(urnString string, inputs *structpb.Struct) (*structpb.Struct
 }
 
 func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
 	_, props, err := outputs(req.GetUrn(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	r := p.live[resource.URN(req.GetUrn())]
+	p.mu.Unlock()
+	if r != nil {
+		p.tag(r, news)
+	}
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
+// Delete deletes the resource; one already gone (the janitor deleted it) is
+// deleted, as the real provider treats it.
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	p.deletes.Add(1)
-	p.setLive(req.GetUrn(), false)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.live, resource.URN(req.GetUrn()))
 	return &emptypb.Empty{}, nil
 }
 

@@ -1,0 +1,355 @@
+package automation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optremove"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/orderpipe/orderpipe/automation"
+)
+
+const tableType = "aws:dynamodb/table:Table"
+
+// killMidCreate runs an update of env that is cancelled as a slow table
+// create starts, with too short a grace for the create: the CLI is killed,
+// as a CI runner kills a job. It leaves what the issue found: the stack
+// locked, the create pending in the state, the table live and untagged.
+func killMidCreate(t *testing.T, h harness, env *automation.Env) {
+	t.Helper()
+	started := make(chan string, 1)
+	h.Provider.SlowCreates(tableType, 8*time.Second, started)
+	defer h.Provider.SlowCreates(tableType, 0, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-started
+		cancel()
+	}()
+	_, err := env.Up(ctx)
+	if err == nil || !strings.Contains(fmt.Sprint(errors.Unwrap(err)), "was killed") {
+		t.Fatalf("the update was not killed: %v", err)
+	}
+	table := slices.IndexFunc(h.Provider.Live(), func(urn string) bool { return strings.HasSuffix(urn, tableType+"::Orders") })
+	if table < 0 {
+		t.Fatalf("the table whose create was cut short is not live: %v", h.Provider.Live())
+	}
+	t.Logf("killed mid-create: %d resources live", len(h.Provider.Live()))
+}
+
+// killedOptions are options whose cancel grace is too short for a slow
+// create.
+func killedOptions(t *testing.T, h harness, state string) automation.Options {
+	opts := h.options(t, state)
+	opts.CancelGrace = time.Second
+	return opts
+}
+
+// killedEnv is a new environment of opts whose first update was killed
+// mid-create.
+func killedEnv(t *testing.T, h harness, opts automation.Options) *automation.Env {
+	t.Helper()
+	env, err := automation.New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killMidCreate(t, h, env)
+	return env
+}
+
+func noStacks(t *testing.T, h harness, opts automation.Options) {
+	t.Helper()
+	if got := stacksIn(t, h, opts); len(got) != 0 {
+		t.Errorf("stacks left in the backend: %v", got)
+	}
+}
+
+// The next push of a pull request after its job was killed mid-create: the
+// stale lock is removed (its process is gone), the table of the pending
+// create is found by its name and deleted, and the update creates it anew.
+// Close then leaves nothing.
+func TestSecondUpAfterAKilledOne(t *testing.T) {
+	h := newHarness(t)
+	opts := killedOptions(t, h, t.TempDir())
+	opts.PR = 4242
+	first, err := automation.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killMidCreate(t, h, first)
+
+	var log strings.Builder
+	opts.Progress = &log
+	next, err := automation.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !next.Existing || next.Name != first.Name {
+		t.Fatalf("opened %s (existing %v), want %s", next.Name, next.Existing, first.Name)
+	}
+	if _, err := next.Up(context.Background()); err != nil {
+		t.Fatalf("the update after a killed one: %v\n%s", err, log.String())
+	}
+	t.Log(log.String())
+	for _, want := range []string{"operations a killed run left pending: creating Orders", "deleting dynamodb table orderpipe-" + first.Name + "-Orders, whose create was cut short",
+		"is locked by a run that is gone", "its process", "is gone): removing its lock", "cleared the pending operations"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the progress does not say %q", want)
+		}
+	}
+	if err := next.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	noStacks(t, h, opts)
+	// newHarness checks that nothing is live.
+}
+
+// Close of the environment a killed update left: recovered, destroyed,
+// removed.
+func TestCloseAfterAKilledOne(t *testing.T) {
+	h := newHarness(t)
+	opts := killedOptions(t, h, t.TempDir())
+	env := killedEnv(t, h, opts)
+	if err := env.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	noStacks(t, h, opts)
+}
+
+// The nightly sweep of an expired environment whose last job was killed
+// mid-create.
+func TestSweepAfterAKilledOne(t *testing.T) {
+	h := newHarness(t)
+	state := t.TempDir()
+	opts := killedOptions(t, h, state)
+	opts.TTL = time.Minute
+	env := killedEnv(t, h, opts)
+	later := h.options(t, state)
+	later.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	report, err := automation.Sweep(context.Background(), later, automation.SweepOptions{Act: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(report.Stacks, []string{env.Name}) || len(report.Orphans) != 0 {
+		t.Errorf("swept %+v, want %s", report, env.Name)
+	}
+	noStacks(t, h, opts)
+}
+
+// A stack with a pending create and no account to look in is left alone,
+// with an error that says why.
+func TestPendingCreateWithoutAnAccount(t *testing.T) {
+	h := newHarness(t)
+	opts := killedOptions(t, h, t.TempDir())
+	env := killedEnv(t, h, opts)
+	opts.Account = nil
+	blind, err := automation.Select(context.Background(), opts, env.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = blind.Close(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "creating Orders") || !strings.Contains(err.Error(), "without access to the account") {
+		t.Errorf("close without an account: %v", err)
+	}
+	if err := env.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeLock leaves a lock on the stack as the Pulumi CLI writes one (a
+// self-managed backend's .pulumi/locks/<org>/<project>/<stack>/<id>.json).
+func writeLock(t *testing.T, state, stack, host string, pid int, since time.Time) string {
+	t.Helper()
+	dir := filepath.Join(state, ".pulumi", "locks", "organization", automation.Project, stack)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"pid": pid, "username": "ci", "hostname": host, "timestamp": since})
+	path := filepath.Join(dir, "0d6c1a36-5e0a-4a43-9f6e-0c2f1d3e4b5a.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Locks left on a stack: removed when their run is known to be gone, waited
+// for (up to LockWait, then an error that says what to do) when it may not
+// be.
+func TestStaleLock(t *testing.T) {
+	h := newHarness(t)
+	state := t.TempDir()
+	opts := h.options(t, state)
+	env := newEnv(t, context.Background(), opts)
+	if _, err := env.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+
+	// A process of this machine named as the CLI, still running.
+	bin := filepath.Join(t.TempDir(), "pulumi")
+	if err := os.Symlink("/bin/sleep", bin); err != nil {
+		t.Fatal(err)
+	}
+	runningCLI := exec.Command(bin, "60")
+	if err := runningCLI.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer runningCLI.Process.Kill()
+	// A process of this machine that has ended.
+	ended := exec.Command("/bin/true")
+	if err := ended.Run(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name         string
+		host         string
+		pid          int
+		age          time.Duration
+		staleLockAge time.Duration
+		cleared      bool
+		says         string
+	}{
+		{"this machine, process gone", host, ended.Process.Pid, time.Minute, 0, true, "is gone"},
+		{"this machine, process running", host, runningCLI.Process.Pid, time.Hour, 0, false, "is running"},
+		{"another machine, recent", "ci-runner-7", 4242, 2 * time.Minute, 0, false, "stale after 30m0s"},
+		{"another machine, older than the stale age", "ci-runner-7", 4242, 2 * time.Hour, 0, true, "locks older than 30m0s count as stale"},
+		{"another machine, runs never overlap", "ci-runner-7", 4242, time.Second, -1, true, "locks older than 0s count as stale"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var log strings.Builder
+			o := opts
+			o.Progress, o.LockWait, o.StaleLockAge = &log, 2*time.Second, c.staleLockAge
+			e, err := automation.Select(context.Background(), o, env.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lock := writeLock(t, state, env.Name, c.host, c.pid, time.Now().Add(-c.age))
+			defer os.Remove(lock)
+			start := time.Now()
+			_, err = e.Up(context.Background())
+			t.Logf("%v after %v:\n%s", err, time.Since(start).Round(time.Millisecond), log.String())
+			if !strings.Contains(log.String()+fmt.Sprint(err), c.says) {
+				t.Errorf("neither the progress nor the error says %q", c.says)
+			}
+			_, statErr := os.Stat(lock)
+			switch {
+			case c.cleared && (err != nil || !errors.Is(statErr, os.ErrNotExist)):
+				t.Errorf("the stale lock was not cleared: %v, lock file: %v", err, statErr)
+			case !c.cleared && (err == nil || statErr != nil):
+				t.Errorf("a lock that may be held was broken: %v, lock file: %v", err, statErr)
+			case !c.cleared && !strings.Contains(err.Error(), "pulumi cancel --stack "+env.Name):
+				t.Errorf("the error does not say how to clear it: %v", err)
+			}
+		})
+	}
+}
+
+// The janitor trusts the cloud: an environment whose stack was removed from
+// the backend by hand (its state gone, its resources not) is found through
+// the Tagging API, page by page, and by the names of its role and dashboard,
+// which that API cannot list. A dry run reports each and deletes none; --yes
+// deletes them all. A stack of the backend keeps its resources.
+func TestJanitorFindsWhatNoStateKnows(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	state := t.TempDir()
+	opts := h.options(t, state)
+	opts.PR = 77
+	lost, err := automation.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lost.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept := newEnv(t, ctx, h.options(t, state))
+	if _, err := kept.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	liveOf := func(stack string) int {
+		n := 0
+		for _, urn := range h.Provider.Live() {
+			if strings.HasPrefix(urn, "urn:pulumi:"+stack+"::") {
+				n++
+			}
+		}
+		return n
+	}
+	keptLive := liveOf(kept.Name)
+	forget(t, state, lost.Name, auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home), auto.EnvVars(h.EnvVars()))
+	if liveOf(lost.Name) == 0 {
+		t.Fatal("the forgotten stack left nothing live")
+	}
+
+	cloud := h.Provider.Cloud()
+	opts.Account = cloud
+	dry, err := automation.Sweep(ctx, opts, automation.SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, o := range dry.Orphans {
+		if o.Stack != lost.Name || o.PR != "77" {
+			t.Errorf("orphan %+v, want one of stack %s, PR 77", o, lost.Name)
+		}
+		kinds = append(kinds, strings.Split(o.ARN, ":")[2])
+	}
+	slices.Sort(kinds)
+	kinds = slices.Compact(kinds)
+	for _, want := range []string{"cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "sns", "sqs"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("the dry run found no %s resource of the lost stack: %v", want, dry.Orphans)
+		}
+	}
+	if cloud.Pages() < 2 {
+		t.Errorf("the Tagging API served %d pages; the janitor must follow its pagination", cloud.Pages())
+	}
+	if liveOf(lost.Name) == 0 {
+		t.Error("the dry run deleted resources")
+	}
+
+	report, err := automation.Sweep(ctx, opts, automation.SweepOptions{Act: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Orphans) != len(dry.Orphans) {
+		t.Errorf("deleted %d resources, the dry run reported %d", len(report.Orphans), len(dry.Orphans))
+	}
+	if n := liveOf(lost.Name); n != 0 {
+		t.Errorf("%d resources of the lost stack are still live: %v", n, h.Provider.Live())
+	}
+	if n := liveOf(kept.Name); n != keptLive {
+		t.Errorf("the janitor deleted %d resources of %s, a stack of the backend", keptLive-n, kept.Name)
+	}
+	again, err := automation.Sweep(ctx, opts, automation.SweepOptions{Act: true})
+	if err != nil || len(again.Orphans)+len(again.Stacks) != 0 {
+		t.Errorf("a second sweep found %+v (%v), want nothing", again, err)
+	}
+}
+
+// forget removes a stack from the file backend in state and leaves its
+// resources, as a `pulumi stack rm --force` or a lost state does.
+func forget(t *testing.T, state, stack string, opts ...auto.LocalWorkspaceOption) {
+	t.Helper()
+	ws, err := auto.NewLocalWorkspace(context.Background(), append(opts,
+		auto.Project(workspace.Project{Name: automation.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: "file://" + filepath.ToSlash(state)}}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.RemoveStack(context.Background(), stack, optremove.Force()); err != nil {
+		t.Fatal(err)
+	}
+}
