@@ -268,8 +268,8 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
-// Delete deletes the resource; one already gone (the janitor deleted it) is
-// deleted, as the real provider treats it.
+// Delete deletes the resource; one already gone (the janitor deleted it)
+// counts as deleted, as the real provider treats it.
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	p.deletes.Add(1)
 	p.mu.Lock()
