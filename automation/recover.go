@@ -56,7 +56,7 @@ func (o Options) resourceTags() map[string]string {
 
 // stackFilter selects the resources of one ephemeral stack.
 func stackFilter(stack string) map[string]string {
-	return map[string]string{TagEphemeral: "true", "project": Project, "stack": stack}
+	return map[string]string{TagEphemeral: "true", spec.TagProject: Project, spec.TagStack: stack}
 }
 
 func (e *Env) say(format string, args ...any) {

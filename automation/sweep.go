@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/orderpipe/orderpipe/internal/account"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
 // SweepOptions say what Sweep removes.
@@ -112,12 +113,12 @@ func orphans(ctx context.Context, opts Options, inBackend map[string]bool) ([]Or
 	defer cancel()
 	var out []Orphan
 	stacks := map[string]string{} // orphaned stack → its PR
-	tagged, err := listTagged(ctx, opts.Account, map[string]string{TagEphemeral: "true", "project": Project})
+	tagged, err := listTagged(ctx, opts.Account, map[string]string{TagEphemeral: "true", spec.TagProject: Project})
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	for _, r := range tagged {
-		stack := r.Tags["stack"]
+		stack := r.Tags[spec.TagStack]
 		if inBackend[stack] {
 			continue
 		}

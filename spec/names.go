@@ -56,6 +56,14 @@ func (r rules) allows(c rune) bool {
 // sanitised name unique.
 const hashLen = 8
 
+// The tags every taggable resource of a stack carries: the program sets
+// them, the janitor of ephemeral environments finds resources by them.
+const (
+	TagProject   = "project"
+	TagStack     = "stack"
+	TagManagedBy = "managed-by"
+)
+
 // Namer derives the physical names of one stack's resources.
 //
 // A name is "<project>-<stack>-<logical>" whenever that string is valid for

@@ -68,9 +68,9 @@ func NewPipeline(ctx *pulumi.Context, name string, args PipelineArgs, opts ...pu
 	for k, v := range args.Tags {
 		tags[k] = pulumi.String(v)
 	}
-	tags["project"] = pulumi.String(args.Names.Project)
-	tags["stack"] = pulumi.String(args.Names.Stack)
-	tags["managed-by"] = pulumi.String("pulumi")
+	tags[spec.TagProject] = pulumi.String(args.Names.Project)
+	tags[spec.TagStack] = pulumi.String(args.Names.Stack)
+	tags[spec.TagManagedBy] = pulumi.String("pulumi")
 	b := builder{ctx: ctx, cfg: args.Config, names: args.Names, parent: pulumi.Parent(p), tags: tags}
 	if err := b.build(p, args.Code); err != nil {
 		return nil, err
