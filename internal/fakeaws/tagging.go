@@ -38,19 +38,22 @@ func newCloudResource(urn resource.URN, id string, in, out resource.PropertyMap)
 	return r
 }
 
-// conflicting are the types whose create AWS refuses when the name is taken
-// (ResourceInUseException, EntityAlreadyExists, ResourceConflictException,
-// ResourceAlreadyExistsException). The others' creates are idempotent
-// (queues, topics) or overwrite (alarms, dashboards).
-var conflicting = map[string]string{
-	"aws:dynamodb/table:Table":           "ResourceInUseException: Table already exists",
-	"aws:iam/role:Role":                  "EntityAlreadyExists: Role with name %[1]s already exists",
-	"aws:iam/policy:Policy":              "EntityAlreadyExists: A policy called %[1]s already exists",
-	"aws:lambda/function:Function":       "ResourceConflictException: Function already exist: %[1]s",
-	"aws:cloudwatch/logGroup:LogGroup":   "ResourceAlreadyExistsException: The specified log group already exists",
-	"aws:sqs/queue:Queue":                "",
-	"aws:sns/topic:Topic":                "",
-	"aws:cloudwatch/dashboard:Dashboard": "",
+// named are the types whose resources have a physical name, with AWS's
+// answer to a create of a name that is taken: refused (ResourceInUseException,
+// EntityAlreadyExists, ResourceConflictException,
+// ResourceAlreadyExistsException), or "" where the create is idempotent
+// (queues, topics) or overwrites (alarms, dashboards) and takes the name
+// over.
+var named = map[string]string{
+	"aws:dynamodb/table:Table":               "ResourceInUseException: Table already exists",
+	"aws:iam/role:Role":                      "EntityAlreadyExists: Role with name %[1]s already exists",
+	"aws:iam/policy:Policy":                  "EntityAlreadyExists: A policy called %[1]s already exists",
+	"aws:lambda/function:Function":           "ResourceConflictException: Function already exist: %[1]s",
+	"aws:cloudwatch/logGroup:LogGroup":       "ResourceAlreadyExistsException: The specified log group already exists",
+	"aws:sqs/queue:Queue":                    "",
+	"aws:sns/topic:Topic":                    "",
+	"aws:cloudwatch/metricAlarm:MetricAlarm": "",
+	"aws:cloudwatch/dashboard:Dashboard":     "",
 }
 
 // add makes r live, as AWS's create does, or refuses it as AWS does.
@@ -64,7 +67,7 @@ func (p *Provider) add(r *cloudResource) error {
 		if other.typ != r.typ || other.name == "" || other.name != r.name {
 			continue
 		}
-		if msg := conflicting[r.typ]; msg != "" {
+		if msg := named[r.typ]; msg != "" {
 			return fmt.Errorf("creating %s (%s): "+msg, r.urn.Name(), r.name)
 		}
 		delete(p.live, urn) // the same resource, now r's
@@ -150,7 +153,7 @@ func (a *Cloud) Tagged(_ context.Context, filter map[string]string, token string
 // Find looks a live resource up by type and physical name, whether tagged
 // or not.
 func (a *Cloud) Find(_ context.Context, typ, name string) (account.Resource, bool, error) {
-	if _, named := conflicting[typ]; !named && typ != "aws:cloudwatch/metricAlarm:MetricAlarm" {
+	if _, ok := named[typ]; !ok {
 		return account.Resource{}, false, fmt.Errorf("look up %s %s: %w", typ, name, account.ErrNoName)
 	}
 	a.p.mu.Lock()
