@@ -19,20 +19,28 @@ import (
 	"github.com/orderpipe/orderpipe/spec"
 )
 
+// awsOptIn skips a test against real AWS unless the user opted in, and
+// returns the region it runs in.
+func awsOptIn(t *testing.T, what string) string {
+	t.Helper()
+	if os.Getenv("ORDERPIPE_E2E_AWS") != "1" {
+		t.Skip("set ORDERPIPE_E2E_AWS=1 (with AWS credentials and a Pulumi install) to run " + what + " against real AWS")
+	}
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		t.Fatal("ORDERPIPE_E2E_AWS=1 needs AWS_REGION")
+	}
+	return region
+}
+
 // The lifecycle against real AWS: it runs only when ORDERPIPE_E2E_AWS=1, with
 // AWS credentials, a standard Pulumi install on PATH (CLI, Go language host
 // not needed, the aws provider plugin) and AWS_REGION. It creates real
 // resources, publishes one order and waits for it in DynamoDB, then destroys
 // everything. It has never run on the machines this project is built on.
 func TestLifecycleOnAWS(t *testing.T) {
-	if os.Getenv("ORDERPIPE_E2E_AWS") != "1" {
-		t.Skip("set ORDERPIPE_E2E_AWS=1 (with AWS credentials and a Pulumi install) to run the lifecycle against real AWS")
-	}
+	region := awsOptIn(t, "the lifecycle")
 	ctx := context.Background()
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		t.Fatal("ORDERPIPE_E2E_AWS=1 needs AWS_REGION")
-	}
 	env, err := automation.New(ctx, automation.Options{Prefix: "e2e", StateDir: t.TempDir(), Region: region, TTL: 2 * time.Hour,
 		Progress: testWriter{t}})
 	if err != nil {
@@ -80,14 +88,8 @@ func TestLifecycleOnAWS(t *testing.T) {
 // Groups Tagging API and by name, and deletes them. It ends by asking AWS,
 // not any state, whether the table and the role are gone.
 func TestJanitorOnAWS(t *testing.T) {
-	if os.Getenv("ORDERPIPE_E2E_AWS") != "1" {
-		t.Skip("set ORDERPIPE_E2E_AWS=1 (with AWS credentials and a Pulumi install) to run the janitor against real AWS")
-	}
+	region := awsOptIn(t, "the janitor")
 	ctx := context.Background()
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		t.Fatal("ORDERPIPE_E2E_AWS=1 needs AWS_REGION")
-	}
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
 	if err != nil {
 		t.Fatal(err)
