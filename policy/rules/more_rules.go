@@ -39,7 +39,7 @@ func (p *Pack) redriveEverywhere() policyx.Policy {
 		"Every SQS queue that is not a dead-letter queue has a redrive policy.",
 		policyx.EnforcementLevelAdvisory,
 		func(g graph, m policyx.PolicyManager) {
-			skip := map[string]bool{}
+			skip := g.subscriptionDLQs() // SNS's dead-letter queues
 			for _, pair := range g.deadLetterPairs(p, name) {
 				skip[pair.dlq.URN] = true
 			}
