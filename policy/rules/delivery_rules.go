@@ -134,15 +134,8 @@ func (p *Pack) serviceToManagedSNSKey() policyx.Policy {
 		policyx.EnforcementLevelMandatory,
 		func(g graph, m policyx.PolicyManager) {
 			for _, topic := range g.ofType(typeTopic) {
-				key, ok := prop(topic, "kmsMasterKeyId").str()
-				if !ok {
-					p.note(name, topic, "its key is unknown until apply")
-					continue
-				}
-				if !awsManagedKey(key, "sns") {
-					continue
-				}
 				arn, arnKnown := prop(topic, "arn").str()
+				var publishers, undecided []string
 				for _, pub := range servicePublishers {
 					for _, r := range g.ofType(pub.typ) {
 						var via []string
@@ -151,13 +144,29 @@ func (p *Pack) serviceToManagedSNSKey() policyx.Policy {
 							if refers {
 								via = append(via, k)
 							} else if !decided {
-								p.note(name, r, "whether its %s name %s is unknown until apply", k, topic.Name)
+								undecided = append(undecided, fmt.Sprintf("whether %s's %s name it", r.Name, k))
 							}
 						}
 						if len(via) > 0 {
-							m.ReportViolation(fmt.Sprintf("%s is encrypted with the AWS managed key %s, and the %s %s publishes to it (%s), which that key's policy does not admit, so its notifications never arrive; encrypt the topic with a customer managed key whose policy lets %s use kms:GenerateDataKey* and kms:Decrypt",
-								topic.Name, key, pub.what, r.Name, strings.Join(via, ", "), pub.service), topic.URN)
+							publishers = append(publishers, fmt.Sprintf("the %s %s publishes to it (%s), which that key's policy does not admit, so its notifications never arrive; encrypt the topic with a customer managed key whose policy lets %s use kms:GenerateDataKey* and kms:Decrypt",
+								pub.what, r.Name, strings.Join(via, ", "), pub.service))
 						}
+					}
+				}
+				if len(publishers) == 0 && len(undecided) == 0 {
+					continue // no AWS service publishes to it: any key works
+				}
+				key, ok := prop(topic, "kmsMasterKeyId").str()
+				switch {
+				case !ok:
+					p.note(name, topic, "its key is unknown until apply")
+				case !awsManagedKey(key, "sns"):
+				default:
+					for _, pub := range publishers {
+						m.ReportViolation(fmt.Sprintf("%s is encrypted with the AWS managed key %s, and %s", topic.Name, key, pub), topic.URN)
+					}
+					if len(undecided) > 0 {
+						p.note(name, topic, "%s is unknown until apply", strings.Join(undecided, ", "))
 					}
 				}
 			}
@@ -176,36 +185,21 @@ func refersTo(r policyx.AnalyzerResource, key, urn, arn string, arnKnown bool) (
 		return false, false
 	}
 	if !arnKnown {
-		return false, !hasString(v)
+		return false, !anyString(v, func(s string) bool { return s != "" })
 	}
-	return arn != "" && hasStringEqual(v, arn), true
+	return arn != "" && anyString(v, func(s string) bool { return s == arn }), true
 }
 
-func hasString(v property.Value) bool {
+// anyString reports whether a string anywhere in v matches.
+func anyString(v property.Value, match func(string) bool) bool {
 	switch {
 	case v.IsString():
-		return v.AsString() != ""
+		return match(v.AsString())
 	case v.IsArray():
-		return slices.ContainsFunc(v.AsArray().AsSlice(), hasString)
+		return slices.ContainsFunc(v.AsArray().AsSlice(), func(e property.Value) bool { return anyString(e, match) })
 	case v.IsMap():
 		for _, e := range v.AsMap().All {
-			if hasString(e) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func hasStringEqual(v property.Value, s string) bool {
-	switch {
-	case v.IsString():
-		return v.AsString() == s
-	case v.IsArray():
-		return slices.ContainsFunc(v.AsArray().AsSlice(), func(e property.Value) bool { return hasStringEqual(e, s) })
-	case v.IsMap():
-		for _, e := range v.AsMap().All {
-			if hasStringEqual(e, s) {
+			if anyString(e, match) {
 				return true
 			}
 		}
@@ -287,8 +281,9 @@ func (p *Pack) streamOnFailure() policyx.Policy {
 // stream: a stream or table of the stack it depends on, or a stream ARN.
 func (g graph) streamSource(mp policyx.AnalyzerResource) (stream, decided bool) {
 	for _, r := range g.resources {
-		if (r.Type == typeKinesisStream || r.Type == typeTable) && slices.Contains(mp.PropertyDependencies["eventSourceArn"], r.URN) {
-			return true, true
+		if slices.Contains(mp.PropertyDependencies["eventSourceArn"], r.URN) {
+			// A stream, a table's stream, or (a queue) no stream at all.
+			return r.Type == typeKinesisStream || r.Type == typeTable, true
 		}
 	}
 	arn, ok := prop(mp, "eventSourceArn").str()

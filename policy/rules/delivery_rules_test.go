@@ -145,7 +145,7 @@ func TestServiceToManagedSNSKey(t *testing.T) {
 		{"the topic's ARN unknown, the alarm names an ARN", []policyx.AnalyzerResource{
 			res(typeTopic, "Alerts", map[string]any{"arn": unknown, "kmsMasterKeyId": "alias/aws/sns"}, nil),
 			res(typeMetricAlarm, "Dlq", map[string]any{"alarmActions": []string{topicArn}}, nil)},
-			[]string{"deferred: sns-aws-managed-key-service-publisher: Dlq not checked: whether its alarmActions name Alerts is unknown until apply"}},
+			[]string{"deferred: sns-aws-managed-key-service-publisher: Alerts not checked: whether Dlq's alarmActions name it is unknown until apply"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
