@@ -38,15 +38,16 @@ func localDefaults() map[string]string { return map[string]string{"lambdaTimeout
 
 // Pipeline is the running local pipeline.
 type Pipeline struct {
-	Config             spec.Config
-	TopicArn           string
-	QueueURL, QueueArn string
-	DLQURL, DLQArn     string
+	Config                  spec.Config
+	TopicArn                string
+	QueueURL, QueueArn      string
+	DLQURL, DLQArn          string
+	Table                   string
+	SQSEndpoint, DBEndpoint string
+
 	// SubscriptionDLQURL is the subscription's dead-letter queue. goaws
 	// never puts anything in it: it cannot fail a delivery.
 	SubscriptionDLQURL, SubscriptionDLQArn string
-	Table                                  string
-	SQSEndpoint, DBEndpoint                string
 
 	SQS *sqs.Client
 	SNS *sns.Client
