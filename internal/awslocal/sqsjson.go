@@ -149,9 +149,9 @@ func (j *sqsJSON) serveQuery(r *http.Request) (*http.Response, error) {
 	return rec.Result(), nil
 }
 
-// jsonPayload is out in the JSON protocol, by the SDK's serializer: an
-// output serializes as the JSON protocol's request serializer writes any
-// shape.
+// jsonPayload is out in the JSON protocol, by the SDK's serializer. The
+// protocol writes a shape alike in a request and an answer, so its request
+// serializer writes the answer.
 func jsonPayload(ctx context.Context, a jsonAction, out smithy.Serializable) ([]byte, error) {
 	req := smithyhttp.NewStackRequest().(*smithyhttp.Request)
 	if err := awsjson.New10(schemas.AmazonSQS).SerializeRequest(ctx, smithy.NewOperationSchema(a.op, a.output, nil), out, req); err != nil {
