@@ -60,7 +60,9 @@ type Action struct {
 func (a Action) String() string { return a.Service + ":" + a.Name }
 
 // ResourceTypes are all the resource types the action takes.
-func (a Action) ResourceTypes() []string { return append(append([]string(nil), a.Required...), a.Optional...) }
+func (a Action) ResourceTypes() []string {
+	return append(append([]string(nil), a.Required...), a.Optional...)
+}
 
 // Load decodes the embedded data.
 func Load() (*Data, error) {
