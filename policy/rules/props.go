@@ -13,21 +13,22 @@ import (
 
 // AWS resource types the rules look at.
 const (
-	typeQueue          = "aws:sqs/queue:Queue"
-	typeRedrivePolicy  = "aws:sqs/redrivePolicy:RedrivePolicy"
-	typeQueuePolicy    = "aws:sqs/queuePolicy:QueuePolicy"
-	typeTopic          = "aws:sns/topic:Topic"
-	typeTable          = "aws:dynamodb/table:Table"
-	typeFunction       = "aws:lambda/function:Function"
-	typeMapping        = "aws:lambda/eventSourceMapping:EventSourceMapping"
-	typeAlias          = "aws:lambda/alias:Alias"
-	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
-	typeMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	typeRole           = "aws:iam/role:Role"
-	typeRolePolicy     = "aws:iam/rolePolicy:RolePolicy"
-	typeIAMPolicy      = "aws:iam/policy:Policy"
-	typeDashboard      = "aws:cloudwatch/dashboard:Dashboard"
-	typeTopicSubscribe = "aws:sns/topicSubscription:TopicSubscription"
+	typeQueue            = "aws:sqs/queue:Queue"
+	typeRedrivePolicy    = "aws:sqs/redrivePolicy:RedrivePolicy"
+	typeQueuePolicy      = "aws:sqs/queuePolicy:QueuePolicy"
+	typeTopic            = "aws:sns/topic:Topic"
+	typeTable            = "aws:dynamodb/table:Table"
+	typeFunction         = "aws:lambda/function:Function"
+	typeMapping          = "aws:lambda/eventSourceMapping:EventSourceMapping"
+	typeAlias            = "aws:lambda/alias:Alias"
+	typeLogGroup         = "aws:cloudwatch/logGroup:LogGroup"
+	typeMetricAlarm      = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	typeRole             = "aws:iam/role:Role"
+	typeRolePolicy       = "aws:iam/rolePolicy:RolePolicy"
+	typeIAMPolicy        = "aws:iam/policy:Policy"
+	typeDashboard        = "aws:cloudwatch/dashboard:Dashboard"
+	typeTopicSubscribe   = "aws:sns/topicSubscription:TopicSubscription"
+	typePolicyAttachment = "aws:iam/policyAttachment:PolicyAttachment"
 )
 
 // AWS's defaults, used when a property is not set.

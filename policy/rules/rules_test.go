@@ -291,11 +291,10 @@ func TestPolicies(t *testing.T) {
 		// iam-least-privilege
 		{"wildcards", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": map[string]any{
-				"Sid": "TooMuch", "Effect": "Allow", "Action": []string{"sqs:*", "dynamodb:GetItem", "*"}, "Resource": "*"}})
+				"Sid": "TooMuch", "Effect": "Allow", "Action": []string{"sqs:*", "dynamodb:GetItem", "*"}, "Resource": "arn:aws:sqs:eu-west-1:1:orders"}})
 		}, nil, []string{
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "*"; list the exact actions it needs`,
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "sqs:*"; list the exact actions it needs`,
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the resource "*"; name the exact ARNs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "*", actions of every service; list the exact actions it needs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "sqs:*", every action of sqs; list the exact actions it needs`,
 		}},
 		{"allowed exceptions", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
@@ -308,7 +307,7 @@ func TestPolicies(t *testing.T) {
 		{"inline policy on a role", "iam-least-privilege", func(f fixture) {
 			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-Role", "inlinePolicies": []any{
 				map[string]any{"name": "p", "policy": jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}})}}}}
-		}, nil, []string{`iam-least-privilege [Role] Role inlinePolicies[0] statement #0 allows the resource "*"; name the exact ARNs`}},
+		}, nil, []string{`iam-least-privilege [Role] Role inlinePolicies[0] statement #0 allows the resource "*" for s3:GetObject, which AWS's authorization data gives resource types; name the exact ARNs ("*" is for actions without any, such as xray:PutTraceSegments)`}},
 		{"X-Ray's writes on *, which have no resource-level permissions", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Sid": "WriteTraces", "Effect": "Allow", "Action": []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "Resource": "*"}}})
@@ -316,33 +315,40 @@ func TestPolicies(t *testing.T) {
 		{"X-Ray beside an action that has resource-level permissions", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Sid": "Mixed", "Effect": "Allow", "Action": []string{"xray:PutTraceSegments", "sqs:SendMessage"}, "Resource": "*"}}})
-		}, nil, []string{`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Mixed allows the resource "*"; name the exact ARNs`}},
+		}, nil, []string{`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Mixed allows the resource "*" for sqs:SendMessage, which AWS's authorization data gives resource types; name the exact ARNs ("*" is for actions without any, such as xray:PutTraceSegments)`}},
 		{"a broad AWS-managed policy on the role", "iam-least-privilege", func(f fixture) {
 			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-eu-west-1-Role",
 				"managedPolicyArns": []string{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", "arn:aws:iam::aws:policy/AdministratorAccess"}}}
-		}, nil, []string{"iam-least-privilege [Role] Role attaches arn:aws:iam::aws:policy/AdministratorAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs"}},
+		}, nil, []string{"iam-least-privilege [Role] Role attaches arn:aws:iam::aws:policy/AdministratorAccess, which grants every action of every service on every resource; attach a policy of the exact actions and ARNs it needs"}},
 		{"a FullAccess policy attached", "iam-least-privilege", func(f fixture) {
 			f["Attach"] = &resourceSpec{typ: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", props: map[string]any{"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonSQSFullAccess"}}
 			f["UserAttach"] = &resourceSpec{typ: "aws:iam/userPolicyAttachment:UserPolicyAttachment", props: map[string]any{"user": "u", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}}
 		}, nil, []string{
-			"iam-least-privilege [Attach] Attach attaches arn:aws:iam::aws:policy/AmazonSQSFullAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs",
-			"iam-least-privilege [UserAttach] UserAttach attaches arn:aws:iam::aws:policy/PowerUserAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs",
+			"iam-least-privilege [Attach] Attach attaches arn:aws:iam::aws:policy/AmazonSQSFullAccess, which grants every action of sqs on every resource; attach a policy of the exact actions and ARNs it needs",
+			"iam-least-privilege [UserAttach] UserAttach attaches arn:aws:iam::aws:policy/PowerUserAccess, which grants every action but iam:*, organizations:*, account:*; attach a policy of the exact actions and ARNs it needs",
 		}},
 		{"every-resource ARNs", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Sid": "Wide", "Effect": "Allow", "Action": []string{"sqs:SendMessage", "dynamodb:PutItem"},
 				"Resource": []string{"arn:aws:sqs:*:*:*", "arn:aws:dynamodb:eu-west-1:1:table/*", "arn:aws:sqs:eu-west-1:1:orders"}}}})
 		}, nil, []string{
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:dynamodb:eu-west-1:1:table/*"; name the exact ARNs`,
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:sqs:*:*:*"; name the exact ARNs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:dynamodb:eu-west-1:1:table/*", which is every dynamodb table; name the exact ARNs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:sqs:*:*:*", which is every sqs queue; name the exact ARNs`,
 		}},
 		{"a user's inline policy", "iam-least-privilege", func(f fixture) {
 			f["Ops"] = &resourceSpec{typ: "aws:iam/userPolicy:UserPolicy", props: map[string]any{"user": "ops", "policy": jsonString(map[string]any{
 				"Statement": []any{map[string]any{"Effect": "Allow", "Action": "sqs:*", "Resource": queueArn}}})}}
-		}, nil, []string{`iam-least-privilege [Ops] Ops policy statement #0 allows the action "sqs:*"; list the exact actions it needs`}},
-		{"AWSLambdaBasicExecutionRole written out, as attached", "iam-least-privilege", func(f fixture) {
+		}, nil, []string{`iam-least-privilege [Ops] Ops policy statement #0 allows the action "sqs:*", every action of sqs; list the exact actions it needs`}},
+		// The logs actions take log-group and log-stream ARNs (the Service
+		// Authorization Reference), so "*" for them is every log group.
+		{"AWSLambdaBasicExecutionRole's grant written out on *", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Effect": "Allow", "Action": []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": "*"}}})
+		}, nil, []string{`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement #0 allows the resource "*" for logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents, which AWS's authorization data gives resource types; name the exact ARNs ("*" is for actions without any, such as xray:PutTraceSegments)`}},
+		{"the logs grant on the function's log group", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+				"Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orderpipe-dev-ProcessOrderLambda:*"}}})
 		}, nil, nil},
 		{"deny may use wildcards", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Deny", "Action": "*", "Resource": "*"}}})
