@@ -1,6 +1,9 @@
 package iamdata
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // Covers reports whether an IAM resource pattern matches every ARN of the
 // format, such as "arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}":
@@ -71,3 +74,29 @@ func coversTokens(pattern string, ts []token) bool {
 	}
 	return m[len(ts)]
 }
+
+// NamesGlobally reports whether an ARN, whatever its region and account
+// segments say, names its resource exactly among all accounts: its
+// resource part has no wildcard and fits a resource type of its service
+// whose ARNs hold no region and no account, such as an S3 bucket's
+// (arn:${Partition}:s3:::${BucketName}), whose names are unique across
+// accounts.
+func (d *Data) NamesGlobally(arn string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || strings.ContainsAny(parts[5], "*?") {
+		return false
+	}
+	s := d.Services[strings.ToLower(parts[2])]
+	if s == nil {
+		return false
+	}
+	for _, format := range s.ResourceTypes {
+		f := strings.SplitN(format, ":", 6)
+		if len(f) == 6 && f[3] == "" && f[4] == "" && Match(variables.ReplaceAllString(f[5], "*"), parts[5]) {
+			return true
+		}
+	}
+	return false
+}
+
+var variables = regexp.MustCompile(`\$\{[^}]*\}`)

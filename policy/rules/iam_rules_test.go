@@ -159,3 +159,49 @@ func TestVerdictsFollowTheData(t *testing.T) {
 		t.Errorf("a managed policy that now grants sqs:*: %q", got)
 	}
 }
+
+// Resource policies: a condition confines only when its value names one
+// account, organisation or ARN, and an Allow with NotPrincipal allows
+// everyone else (IAM User Guide: NotPrincipal, condition operators,
+// …IfExists; the SNS and SQS developer guides' examples).
+func TestPublicPolicyReadsPrincipalsAndConditionValues(t *testing.T) {
+	everyone := func(cond map[string]any) map[string]any {
+		st := map[string]any{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": queueArn}
+		if cond != nil {
+			st["Condition"] = cond
+		}
+		return st
+	}
+	tests := []struct {
+		name      string
+		statement map[string]any
+		public    bool
+	}{
+		{"any topic of any account", everyone(map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:sns:*:*:*"}}), true},
+		{"one topic", everyone(map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": topicArn}}), false},
+		{"the topics of one account", everyone(map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:sns:eu-west-1:123456789012:*"}}), false},
+		{"one of two ARNs is any topic", everyone(map[string]any{"ArnLike": map[string]any{"aws:SourceArn": []string{topicArn, "arn:aws:sns:*:*:*"}}}), true},
+		{"a bucket by name (no account in its ARN)", everyone(map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:s3:*:*:team-dev-uploads"}}), false},
+		{"any bucket", everyone(map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:s3:::*"}}), true},
+		{"one account", everyone(map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"}}), false},
+		{"every account but one", everyone(map[string]any{"StringNotEquals": map[string]any{"aws:SourceAccount": "123456789012"}}), true},
+		{"one account, if the caller says", everyone(map[string]any{"StringEqualsIfExists": map[string]any{"aws:SourceAccount": "123456789012"}}), true},
+		{"any organisation", everyone(map[string]any{"StringLike": map[string]any{"aws:PrincipalOrgID": "o-*"}}), true},
+		{"one organisation", everyone(map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), false},
+		{"a path in one organisation", everyone(map[string]any{"ForAnyValue:StringLike": map[string]any{"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/*"}}), false},
+		{"TLS only is no confinement", everyone(map[string]any{"Bool": map[string]any{"aws:SecureTransport": "true"}}), true},
+		{"Allow with NotPrincipal", map[string]any{"Effect": "Allow", "NotPrincipal": map[string]any{"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sqs:SendMessage", "Resource": queueArn}, true},
+		{"Deny with NotPrincipal", map[string]any{"Effect": "Deny", "NotPrincipal": map[string]any{"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sqs:*", "Resource": queueArn}, false},
+		{"one account's root", map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sqs:SendMessage", "Resource": queueArn}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := goodStack()
+			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{tt.statement}})
+			got := only(analyze(t, f.resources(), nil), "sqs-sns-no-public-policy")
+			if (len(got) > 0) != tt.public {
+				t.Errorf("got %q, want public %v", got, tt.public)
+			}
+		})
+	}
+}

@@ -118,10 +118,25 @@ func (p *Pack) noPublicPolicy() policyx.Policy {
 			if !ok {
 				return
 			}
+			data, err := p.iam()
+			if err != nil {
+				m.ReportViolation(fmt.Sprintf("%s not checked: %v", r.Name, err), "")
+				return
+			}
 			for i, st := range d.Statement {
-				if st.Effect == "Allow" && st.public() && !st.scoped() {
-					m.ReportViolation(fmt.Sprintf("%s policy statement %s allows everyone (Principal \"*\") %v with no condition on who calls; name the principals or add a condition such as aws:SourceArn", r.Name, st.label(i), []string(st.Action)), "")
+				if st.Effect != "Allow" || st.confined(data) {
+					continue
 				}
+				who := ""
+				switch {
+				case st.public():
+					who = "everyone (Principal \"*\")"
+				case len(st.NotPrincipal) > 0:
+					who = "everyone but its NotPrincipal"
+				default:
+					continue
+				}
+				m.ReportViolation(fmt.Sprintf("%s policy statement %s allows %s %v with no condition that confines who calls to an account, organisation or ARN; name the principals, or add a condition such as aws:SourceArn with the topic's ARN or aws:SourceAccount", r.Name, st.label(i), who, []string(st.Action)), "")
 			}
 		})
 }

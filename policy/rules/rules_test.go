@@ -375,11 +375,11 @@ func TestPolicies(t *testing.T) {
 		{"queue open to everyone", "sqs-sns-no-public-policy", func(f fixture) {
 			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Sid": "Open", "Effect": "Allow",
 				"Principal": "*", "Action": "sqs:SendMessage", "Resource": queueArn}}})
-		}, nil, []string{`sqs-sns-no-public-policy [OrderQueuePolicy] OrderQueuePolicy policy statement Open allows everyone (Principal "*") [sqs:SendMessage] with no condition on who calls; name the principals or add a condition such as aws:SourceArn`}},
+		}, nil, []string{`sqs-sns-no-public-policy [OrderQueuePolicy] OrderQueuePolicy policy statement Open allows everyone (Principal "*") [sqs:SendMessage] with no condition that confines who calls to an account, organisation or ARN; name the principals, or add a condition such as aws:SourceArn with the topic's ARN or aws:SourceAccount`}},
 		{"topic open to every AWS account", "sqs-sns-no-public-policy", func(f fixture) {
 			f["OrderTopic"].props["policy"] = jsonString(map[string]any{"Statement": map[string]any{"Effect": "Allow",
 				"Principal": map[string]any{"AWS": "*"}, "Action": []string{"sns:Publish", "sns:Subscribe"}, "Resource": topicArn}})
-		}, nil, []string{`sqs-sns-no-public-policy [OrderTopic] OrderTopic policy statement #0 allows everyone (Principal "*") [sns:Publish sns:Subscribe] with no condition on who calls; name the principals or add a condition such as aws:SourceArn`}},
+		}, nil, []string{`sqs-sns-no-public-policy [OrderTopic] OrderTopic policy statement #0 allows everyone (Principal "*") [sns:Publish sns:Subscribe] with no condition that confines who calls to an account, organisation or ARN; name the principals, or add a condition such as aws:SourceArn with the topic's ARN or aws:SourceAccount`}},
 		{"everyone, confined to the organisation", "sqs-sns-no-public-policy", func(f fixture) {
 			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow",
 				"Principal": "*", "Action": "sqs:SendMessage", "Resource": queueArn,
