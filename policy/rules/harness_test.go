@@ -40,7 +40,13 @@ func urnName(urn string) string {
 // policy, in the pack's order. It returns what was reported, sorted.
 func analyze(t *testing.T, resources []policyx.AnalyzerResource, config map[string]map[string]any) []string {
 	t.Helper()
-	p := &Pack{Project: "orderpipe", Stack: "dev", settings: DefaultSettings()}
+	return analyzeStack(t, "dev", resources, config)
+}
+
+// analyzeStack is analyze for the stack of the name.
+func analyzeStack(t *testing.T, stack string, resources []policyx.AnalyzerResource, config map[string]map[string]any) []string {
+	t.Helper()
+	p := &Pack{Project: "orderpipe", Stack: stack, settings: DefaultSettings()}
 	var out []string
 	ctx := context.Background()
 	policies := p.Policies()
