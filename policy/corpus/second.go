@@ -281,99 +281,39 @@ var second = []Program{
 
 	// IAM ARNs with wildcards in various places (SAR ARN formats).
 	// SAR: function ARN arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}; all wildcarded.
-	{Name: "every function of every account", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Invoke", `{"Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:*:*:function:*"}]}`)
-		return nil
-	}, Want: []string{"iam-least-privilege Invoke"}},
+	{Name: "every function of every account", Run: withRolePolicy("Invoke", `{"Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:*:*:function:*"}]}`), Want: []string{"iam-least-privilege Invoke"}},
 	// SAR: index ARN …:table/${TableName}/index/${IndexName}; both wildcarded.
-	{Name: "every index of every table", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Indexes", `{"Statement":[{"Effect":"Allow","Action":"dynamodb:Query","Resource":"arn:aws:dynamodb:*:*:table/*/index/*"}]}`)
-		return nil
-	}, Want: []string{"iam-least-privilege Indexes"}},
+	{Name: "every index of every table", Run: withRolePolicy("Indexes", `{"Statement":[{"Effect":"Allow","Action":"dynamodb:Query","Resource":"arn:aws:dynamodb:*:*:table/*/index/*"}]}`), Want: []string{"iam-least-privilege Indexes"}},
 	// SAR: index ARN with the table named: the indexes of one table.
-	{Name: "the indexes of one table", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Indexes", `{"Statement":[{"Effect":"Allow","Action":"dynamodb:Query","Resource":["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev","arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev/index/*"]}]}`)
-		return nil
-	}},
+	{Name: "the indexes of one table", Run: withRolePolicy("Indexes", `{"Statement":[{"Effect":"Allow","Action":"dynamodb:Query","Resource":["arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev","arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev/index/*"]}]}`)},
 	// SAR: object ARN arn:${Partition}:s3:::${BucketName}/${ObjectName}; the bucket is named.
-	{Name: "the objects of one bucket", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Uploads", `{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::team-dev-uploads/*"}]}`)
-		return nil
-	}},
+	{Name: "the objects of one bucket", Run: withRolePolicy("Uploads", `{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::team-dev-uploads/*"}]}`)},
 	// SAR: bucket and object both wildcarded: every object anywhere.
-	{Name: "every object of every bucket", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Uploads", `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::*/*"}]}`)
-		return nil
-	}, Want: []string{"iam-least-privilege Uploads"}},
+	{Name: "every object of every bucket", Run: withRolePolicy("Uploads", `{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::*/*"}]}`), Want: []string{"iam-least-privilege Uploads"}},
 	// SAR: queue ARN …:${QueueName}; a name prefix confines it to the team's queues.
-	{Name: "queues by a name prefix", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Send", `{"Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:eu-west-1:123456789012:team-*"}]}`)
-		return nil
-	}},
+	{Name: "queues by a name prefix", Run: withRolePolicy("Send", `{"Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:eu-west-1:123456789012:team-*"}]}`)},
 	// SAR: log-group ARN …:log-group:${LogGroupName}:*; the group name is a prefix.
-	{Name: "the log groups of the team's functions", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Logs", `{"Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/team-dev-*:*"}]}`)
-		return nil
-	}},
+	{Name: "the log groups of the team's functions", Run: withRolePolicy("Logs", `{"Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/team-dev-*:*"}]}`)},
 	// SAR: stream ARN …:stream/${StreamName}; the name wildcarded is every stream.
-	{Name: "every stream of the account", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Streams", `{"Statement":[{"Effect":"Allow","Action":["kinesis:GetRecords","kinesis:GetShardIterator"],"Resource":"arn:aws:kinesis:eu-west-1:123456789012:stream/*"}]}`)
-		return nil
-	}, Want: []string{"iam-least-privilege Streams"}},
+	{Name: "every stream of the account", Run: withRolePolicy("Streams", `{"Statement":[{"Effect":"Allow","Action":["kinesis:GetRecords","kinesis:GetShardIterator"],"Resource":"arn:aws:kinesis:eu-west-1:123456789012:stream/*"}]}`), Want: []string{"iam-least-privilege Streams"}},
 
 	// Actions that support no resource-level permissions, on "*".
 	// SAR: lambda:ListFunctions and dynamodb:ListTables list no resource type.
-	{Name: "ListFunctions and ListTables on *", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Inventory", `{"Statement":[{"Effect":"Allow","Action":["lambda:ListFunctions","dynamodb:ListTables"],"Resource":"*"}]}`)
-		return nil
-	}},
+	{Name: "ListFunctions and ListTables on *", Run: withRolePolicy("Inventory", `{"Statement":[{"Effect":"Allow","Action":["lambda:ListFunctions","dynamodb:ListTables"],"Resource":"*"}]}`)},
 	// SAR (EC2): these Describe actions list no resource type; a VPC function needs them.
-	{Name: "the describes a VPC function needs", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Vpc", `{"Statement":[{"Effect":"Allow","Action":["ec2:DescribeNetworkInterfaces","ec2:DescribeSubnets","ec2:DescribeVpcs","ec2:DescribeSecurityGroups"],"Resource":"*"}]}`)
-		return nil
-	}},
+	{Name: "the describes a VPC function needs", Run: withRolePolicy("Vpc", `{"Statement":[{"Effect":"Allow","Action":["ec2:DescribeNetworkInterfaces","ec2:DescribeSubnets","ec2:DescribeVpcs","ec2:DescribeSecurityGroups"],"Resource":"*"}]}`)},
 	// SAR (CloudWatch): PutMetricData lists no resource type; its namespace is a condition key.
-	{Name: "PutMetricData on * confined to a namespace", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Metrics", `{"Statement":[{"Effect":"Allow","Action":["cloudwatch:PutMetricData","xray:PutTraceSegments"],"Resource":"*","Condition":{"StringEquals":{"cloudwatch:namespace":"Billing"}}}]}`)
-		return nil
-	}},
+	{Name: "PutMetricData on * confined to a namespace", Run: withRolePolicy("Metrics", `{"Statement":[{"Effect":"Allow","Action":["cloudwatch:PutMetricData","xray:PutTraceSegments"],"Resource":"*","Condition":{"StringEquals":{"cloudwatch:namespace":"Billing"}}}]}`)},
 	// SAR: lambda:InvokeFunction supports the function type; "*" is every function.
-	{Name: "ListFunctions with InvokeFunction on *", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Inventory", `{"Statement":[{"Effect":"Allow","Action":["lambda:ListFunctions","lambda:InvokeFunction"],"Resource":"*"}]}`)
-		return nil
-	}, Want: []string{"iam-least-privilege Inventory"}},
+	{Name: "ListFunctions with InvokeFunction on *", Run: withRolePolicy("Inventory", `{"Statement":[{"Effect":"Allow","Action":["lambda:ListFunctions","lambda:InvokeFunction"],"Resource":"*"}]}`), Want: []string{"iam-least-privilege Inventory"}},
 
 	// Wildcard actions.
 	// SAR: dynamodb:* is every DynamoDB action, DeleteTable included.
-	{Name: "dynamodb:* on one table", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Table", `{"Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev"}]}`)
-		return nil
-	}, Want: []string{"iam-least-privilege Table"}},
+	{Name: "dynamodb:* on one table", Run: withRolePolicy("Table", `{"Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev"}]}`), Want: []string{"iam-least-privilege Table"}},
 	// SAR: s3:Get* on one bucket's objects reads only those objects.
-	{Name: "s3:Get* on one bucket's objects", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Reads", `{"Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::team-dev-uploads/*"}]}`)
-		return nil
-	}},
+	{Name: "s3:Get* on one bucket's objects", Run: withRolePolicy("Reads", `{"Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::team-dev-uploads/*"}]}`)},
 	// SAR: s3:GetObject (among s3:Get*) supports the object type; "*" is every object.
-	{Name: "s3:Get* on *", Run: func(ctx *pulumi.Context) error {
-		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Reads", `{"Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}`)
-		return nil
-	}, Want: []string{"iam-least-privilege Reads"}},
+	{Name: "s3:Get* on *", Run: withRolePolicy("Reads", `{"Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}`), Want: []string{"iam-least-privilege Reads"}},
 
 	// AWS managed policies, judged by what their documents grant
 	// (AWS Managed Policy Reference Guide).
@@ -596,6 +536,15 @@ func imageWorker(ctx *pulumi.Context, timeout, visibility int) {
 	}
 	fn := must(lambda.NewFunction(ctx, "Worker", args))
 	mapping(ctx, "JobsMapping", q.Arn, fn.Arn, true)
+}
+
+// withRolePolicy is the worker and a role policy of the document.
+func withRolePolicy(name, doc string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		worker(ctx, 30, 180)
+		rolePolicy(ctx, name, doc)
+		return nil
+	}
 }
 
 // documentPolicy is a role policy written with iam.GetPolicyDocument.
