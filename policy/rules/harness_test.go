@@ -43,7 +43,13 @@ func urnName(urn string) string {
 // policy, in the pack's order. It returns what was reported, sorted.
 func analyze(t *testing.T, resources []policyx.AnalyzerResource, config map[string]map[string]any) []string {
 	t.Helper()
-	return analyzeWith(t, NewPackWith("orderpipe", "dev", embeddedIAM), resources, config)
+	return analyzeStack(t, "dev", resources, config)
+}
+
+// analyzeStack is analyze for the stack of the name.
+func analyzeStack(t *testing.T, stack string, resources []policyx.AnalyzerResource, config map[string]map[string]any) []string {
+	t.Helper()
+	return analyzeWith(t, NewPackWith("orderpipe", stack, embeddedIAM), resources, config)
 }
 
 // embeddedIAM is the pack's IAM data, loaded once for all tests; a test
