@@ -31,7 +31,8 @@ func (p *Pack) secureTransport() policyx.Policy {
 }
 
 // redriveEverywhere is serverless-rules' "SQS queue has a DLQ" for every
-// queue, not only those that feed a Lambda. Advisory: a queue another team
+// queue, not only those that feed a Lambda, and not those AWS sends
+// failures to: every kind of dead-letter queue. Advisory: a queue another team
 // consumes may handle its failures in its consumer.
 func (p *Pack) redriveEverywhere() policyx.Policy {
 	const name = "sqs-redrive-everywhere"
@@ -39,7 +40,7 @@ func (p *Pack) redriveEverywhere() policyx.Policy {
 		"Every SQS queue that is not a dead-letter queue has a redrive policy.",
 		policyx.EnforcementLevelAdvisory,
 		func(g graph, m policyx.PolicyManager) {
-			skip := map[string]bool{}
+			skip, decided := g.failureQueues()
 			for _, pair := range g.deadLetterPairs(p, name) {
 				skip[pair.dlq.URN] = true
 			}
@@ -54,8 +55,10 @@ func (p *Pack) redriveEverywhere() policyx.Policy {
 				switch {
 				case !ok:
 					p.note(name, q, "whether it has a redrive policy is unknown until apply")
+				case !rd.exists && !decided:
+					p.note(name, q, "whether it is a dead-letter queue of a subscription, function or mapping is unknown until apply")
 				case !rd.exists:
-					m.ReportViolation(fmt.Sprintf("%s has no redrive policy and is no queue's dead-letter queue; set redrivePolicy with a deadLetterTargetArn", q.Name), q.URN)
+					m.ReportViolation(fmt.Sprintf("%s has no redrive policy and is no dead-letter queue (of a queue, SNS subscription, function or event source mapping); set redrivePolicy with a deadLetterTargetArn", q.Name), q.URN)
 				}
 			}
 		})

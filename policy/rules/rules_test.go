@@ -396,7 +396,7 @@ func TestPolicies(t *testing.T) {
 		// sqs-redrive-everywhere
 		{"a queue no Lambda reads, without a DLQ", "sqs-redrive-everywhere", func(f fixture) {
 			f["Audit"] = &resourceSpec{typ: typeQueue, props: map[string]any{"name": "orderpipe-dev-Audit"}}
-		}, nil, []string{"sqs-redrive-everywhere [Audit] Audit has no redrive policy and is no queue's dead-letter queue; set redrivePolicy with a deadLetterTargetArn"}},
+		}, nil, []string{"sqs-redrive-everywhere [Audit] Audit has no redrive policy and is no dead-letter queue (of a queue, SNS subscription, function or event source mapping); set redrivePolicy with a deadLetterTargetArn"}},
 
 		// kms-key-rotation
 		{"a key that does not rotate", "kms-key-rotation", func(f fixture) {
