@@ -65,22 +65,29 @@ func (p *Pack) redriveEverywhere() policyx.Policy {
 }
 
 // keyRotation is Pulumi AWSGuard's and Checkov's CKV_AWS_7. Mandatory:
-// rotation of a symmetric key costs nothing and breaks nothing.
+// rotation of a key that can rotate costs nothing and breaks nothing. AWS
+// rotates only symmetric encryption keys whose key material it generated
+// and holds: not asymmetric or HMAC keys, not keys in a custom key store
+// (CloudHSM or external), and not imported material (aws:kms/externalKey,
+// another type).
 func (p *Pack) keyRotation() policyx.Policy {
 	const name = "kms-key-rotation"
 	return p.resourcePolicy(name,
-		"Symmetric KMS keys rotate their key material (enableKeyRotation).",
+		"KMS keys that can rotate (symmetric, AWS-generated material, not in a custom key store) rotate (enableKeyRotation).",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			if r.Type != "aws:kms/key:Key" {
 				return
 			}
 			spec, sok := prop(r, "customerMasterKeySpec").str()
+			store, cok := prop(r, "customKeyStoreId").str()
+			xks, xok := prop(r, "xksKeyId").str()
 			on, ok := prop(r, "enableKeyRotation").boolean()
 			switch {
-			case !sok || !ok:
-				p.note(name, r, "its key spec or rotation is unknown until apply")
-			case spec != "" && spec != "SYMMETRIC_DEFAULT":
+			case sok && spec != "" && spec != "SYMMETRIC_DEFAULT", cok && store != "", xok && xks != "":
+				// cannot rotate, whatever else is unknown
+			case !sok || !ok || !cok || !xok:
+				p.note(name, r, "its key spec, key store or rotation is unknown until apply")
 			case !on:
 				m.ReportViolation(fmt.Sprintf("%s does not rotate its key material; set enableKeyRotation: true", r.Name), "")
 			}

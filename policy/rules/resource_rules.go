@@ -61,18 +61,49 @@ func (p *Pack) encryptionAtRest() policyx.Policy {
 func (p *Pack) pointInTimeRecovery() policyx.Policy {
 	const name = "dynamodb-pitr"
 	return p.resourcePolicy(name,
-		"DynamoDB tables have point-in-time recovery on.",
+		"DynamoDB tables, and each replica of a global table, have point-in-time recovery on.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
-			if r.Type != typeTable {
-				return
-			}
-			on, ok := prop(r, "pointInTimeRecovery", "enabled").boolean()
-			switch {
-			case !ok:
-				p.note(name, r, "pointInTimeRecovery is unknown until apply")
-			case !on:
-				m.ReportViolation(fmt.Sprintf("%s has point-in-time recovery off; set pointInTimeRecovery.enabled: true", r.Name), "")
+			switch r.Type {
+			case typeTable:
+				on, ok := prop(r, "pointInTimeRecovery", "enabled").boolean()
+				switch {
+				case !ok:
+					p.note(name, r, "pointInTimeRecovery is unknown until apply")
+				case !on:
+					m.ReportViolation(fmt.Sprintf("%s has point-in-time recovery off; set pointInTimeRecovery.enabled: true", r.Name), "")
+				}
+				// PITR is a setting of each replica: the table's covers
+				// only its own region.
+				replicas := prop(r, "replicas")
+				if replicas.unknown() && !replicas.v.IsArray() {
+					p.note(name, r, "its replicas are unknown until apply")
+					return
+				}
+				if !replicas.v.IsArray() {
+					return
+				}
+				for i, e := range replicas.v.AsArray().AsSlice() {
+					if !e.IsMap() {
+						continue
+					}
+					region, _ := val{e.AsMap().Get("regionName")}.str()
+					on, ok := val{e.AsMap().Get("pointInTimeRecovery")}.boolean()
+					switch {
+					case !ok:
+						p.note(name, r, "replicas[%d]'s pointInTimeRecovery is unknown until apply", i)
+					case !on:
+						m.ReportViolation(fmt.Sprintf("%s replica in %s (replicas[%d]) has point-in-time recovery off; set its pointInTimeRecovery: true", r.Name, region, i), "")
+					}
+				}
+			case "aws:dynamodb/tableReplica:TableReplica":
+				on, ok := prop(r, "pointInTimeRecovery").boolean()
+				switch {
+				case !ok:
+					p.note(name, r, "pointInTimeRecovery is unknown until apply")
+				case !on:
+					m.ReportViolation(fmt.Sprintf("%s has point-in-time recovery off; set pointInTimeRecovery: true", r.Name), "")
+				}
 			}
 		})
 }

@@ -405,6 +405,44 @@ func TestPolicies(t *testing.T) {
 			f["Rotating"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"enableKeyRotation": true}}
 		}, nil, []string{"kms-key-rotation [Key] Key does not rotate its key material; set enableKeyRotation: true"}},
 
+		// AWS rotates only symmetric keys with AWS_KMS material outside a
+		// custom key store (KMS Developer Guide, "Rotate AWS KMS keys").
+		{"keys that cannot rotate", "kms-key-rotation", func(f fixture) {
+			f["Hsm"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customKeyStoreId": "cks-1234567890abcdef0"}}
+			f["Xks"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customKeyStoreId": "cks-abc", "xksKeyId": "key-1"}}
+			f["Hmac"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customerMasterKeySpec": "HMAC_256", "keyUsage": "GENERATE_VERIFY_MAC"}}
+		}, nil, nil},
+		{"a key store known, the rest not", "preview-unknowns", func(f fixture) {
+			f["Hsm"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customKeyStoreId": "cks-1", "enableKeyRotation": unknown}}
+			f["Plain"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customKeyStoreId": unknown}}
+		}, nil, []string{"preview-unknowns [] kms-key-rotation: Plain not checked: its key spec, key store or rotation is unknown until apply"}},
+
+		// dynamodb-pitr, per replica (DynamoDB Developer Guide: PITR is
+		// enabled on each replica of a global table).
+		{"a replica without PITR", "dynamodb-pitr", func(f fixture) {
+			f["Orders"].props["replicas"] = []any{map[string]any{"regionName": "eu-central-1", "pointInTimeRecovery": true}, map[string]any{"regionName": "us-east-1"}}
+		}, nil, []string{"dynamodb-pitr [Orders] Orders replica in us-east-1 (replicas[1]) has point-in-time recovery off; set its pointInTimeRecovery: true"}},
+		{"a TableReplica without PITR", "dynamodb-pitr", func(f fixture) {
+			f["Replica"] = &resourceSpec{typ: "aws:dynamodb/tableReplica:TableReplica", props: map[string]any{"globalTableArn": "arn:aws:dynamodb:eu-west-1:1:table/t"}}
+		}, nil, []string{"dynamodb-pitr [Replica] Replica has point-in-time recovery off; set pointInTimeRecovery: true"}},
+
+		// sqs-redrive-everywhere: every kind of DLQ
+		{"DLQs of a subscription, a function, an async invoke and a stream", "sqs-redrive-everywhere", func(f fixture) {
+			for _, q := range []string{"SubDlq", "FnDlq", "AsyncDlq", "StreamDlq"} {
+				f[q] = &resourceSpec{typ: typeQueue, props: map[string]any{"name": "orderpipe-dev-" + q, "arn": "arn:aws:sqs:eu-west-1:1:" + q}}
+			}
+			f["Sub"] = &resourceSpec{typ: typeTopicSubscribe, props: map[string]any{"redrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:eu-west-1:1:SubDlq"}`}}
+			f["ProcessOrderLambda"].props["deadLetterConfig"] = map[string]any{"targetArn": "arn:aws:sqs:eu-west-1:1:FnDlq"}
+			f["Async"] = &resourceSpec{typ: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", props: map[string]any{
+				"destinationConfig": map[string]any{"onFailure": map[string]any{"destination": unknown}}}, deps: map[string][]string{"destinationConfig": {typeQueue + " AsyncDlq"}}}
+			f["Stream"] = &resourceSpec{typ: typeMapping, props: map[string]any{"eventSourceArn": "arn:aws:kinesis:eu-west-1:1:stream/s",
+				"destinationConfig": map[string]any{"onFailure": map[string]any{"destinationArn": "arn:aws:sqs:eu-west-1:1:StreamDlq"}}}}
+		}, nil, nil},
+		{"a destination unknown in preview defers the verdict", "preview-unknowns", func(f fixture) {
+			f["Audit"] = &resourceSpec{typ: typeQueue, props: map[string]any{"name": "orderpipe-dev-Audit"}}
+			f["Sub"] = &resourceSpec{typ: typeTopicSubscribe, props: map[string]any{"redrivePolicy": unknown}}
+		}, nil, []string{"preview-unknowns [] sqs-redrive-everywhere: Audit not checked: whether it is a dead-letter queue of a subscription, function or mapping is unknown until apply"}},
+
 		// lambda-tracing
 		{"a function that does not trace", "lambda-tracing", func(f fixture) { delete(f["ProcessOrderLambda"].props, "tracingConfig") }, nil,
 			[]string{`lambda-tracing [ProcessOrderLambda] ProcessOrderLambda does not trace (tracingConfig.mode ""); set it to "Active"`}},
@@ -441,6 +479,18 @@ func TestPolicies(t *testing.T) {
 		}, nil, nil},
 		{"a shortened name", "stack-scoped-names", func(f fixture) {
 			f["ProcessOrderLambda"].props["name"] = "orderpipe-dev-feature-with-a-ve-ProcessOrderLambda-53b32fc7"
+		}, nil, nil},
+
+		{"the stack's name in another case", "stack-scoped-names", func(f fixture) {
+			f["Orders"].props["name"] = "orderpipe-DEV-Orders"
+		}, nil, nil},
+		{"a namePrefix is no explicit name", "stack-scoped-names", func(f fixture) {
+			f["Orders"].props["name"] = "orders-20261130015501234500000001"
+			f["Orders"].props["namePrefix"] = "orders-"
+			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": unknown, "namePrefix": "worker-"}}
+		}, nil, nil},
+		{"a PolicyAttachment's name is the provider's label", "stack-scoped-names", func(f fixture) {
+			f["Attach"] = &resourceSpec{typ: typePolicyAttachment, props: map[string]any{"name": "attach-logs", "policyArn": "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}}
 		}, nil, nil},
 
 		// lambda-log-retention
