@@ -15,6 +15,18 @@ func roleWith(statement map[string]any) fixture {
 	return f
 }
 
+// wantOne checks that got is one report holding want, or none when want is
+// empty.
+func wantOne(t *testing.T, got []string, want string) {
+	t.Helper()
+	switch {
+	case want == "" && len(got) != 0:
+		t.Errorf("got %q, want nothing", got)
+	case want != "" && (len(got) != 1 || !strings.Contains(got[0], want)):
+		t.Errorf("got %q, want one report with %q", got, want)
+	}
+}
+
 func allow(actions any, resources any) map[string]any {
 	return map[string]any{"Sid": "S", "Effect": "Allow", "Action": actions, "Resource": resources}
 }
@@ -56,12 +68,7 @@ func TestLeastPrivilegeFromAWSData(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := only(analyze(t, roleWith(tt.statement).resources(), nil), "iam-least-privilege")
-			switch {
-			case tt.want == "" && len(got) != 0:
-				t.Errorf("got %q, want nothing", got)
-			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want)):
-				t.Errorf("got %q, want one report with %q", got, tt.want)
-			}
+			wantOne(t, got, tt.want)
 		})
 	}
 }
@@ -85,12 +92,7 @@ func TestManagedPoliciesByTheirDocuments(t *testing.T) {
 			f := goodStack()
 			f["Attach"] = &resourceSpec{typ: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", props: map[string]any{"role": "r", "policyArn": tt.policy}}
 			got := only(analyze(t, f.resources(), nil), "iam-least-privilege")
-			switch {
-			case tt.want == "" && len(got) != 0:
-				t.Errorf("got %q, want nothing", got)
-			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want)):
-				t.Errorf("got %q, want one report with %q", got, tt.want)
-			}
+			wantOne(t, got, tt.want)
 		})
 	}
 }
