@@ -253,7 +253,7 @@ func (p *Pack) leastPrivilege() policyx.Policy {
 			if len(arns) == 0 && len(docs) == 0 && known {
 				return
 			}
-			d, err := p.iam()
+			d, err := p.iamData()
 			if err != nil {
 				m.ReportViolation(fmt.Sprintf("%s not checked: %v", r.Name, err), "")
 				return

@@ -95,6 +95,18 @@ func (p *Pack) Policies() []policyx.Policy {
 	}
 }
 
+// iamData is the pack's IAM data; a Pack made without NewPackWith loads the
+// embedded data once.
+func (p *Pack) iamData() (*iamdata.Data, error) {
+	p.mu.Lock()
+	if p.iam == nil {
+		p.iam = sync.OnceValues(iamdata.Load)
+	}
+	load := p.iam
+	p.mu.Unlock()
+	return load()
+}
+
 func (p *Pack) current() Settings {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -149,7 +149,7 @@ func (p *Pack) noPublicPolicy() policyx.Policy {
 			if !ok {
 				return
 			}
-			data, err := p.iam()
+			data, err := p.iamData()
 			if err != nil {
 				m.ReportViolation(fmt.Sprintf("%s not checked: %v", r.Name, err), "")
 				return
