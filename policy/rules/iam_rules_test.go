@@ -120,7 +120,7 @@ func TestVerdictsFollowTheData(t *testing.T) {
 		t.Fatalf("ListFunctions on *: %q", got)
 	}
 	a := d.Services["lambda"].Actions["listfunctions"]
-	a.Optional = []string{"function"}
+	a.Required = []string{"function"}
 	d.Services["lambda"].Actions["listfunctions"] = a
 	if got := judge(d, list); len(got) != 1 || !strings.Contains(got[0], `"*" for lambda:ListFunctions`) {
 		t.Errorf("ListFunctions with a resource type, on *: %q", got)
