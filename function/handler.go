@@ -180,6 +180,9 @@ func (h *Handler) handleRecord(ctx context.Context, r *record) {
 	}
 }
 
+// maxLogErrorBytes bounds the error in a record's log line.
+const maxLogErrorBytes = 2048
+
 // logRecord writes the record's one log line.
 func logRecord(ctx context.Context, log *slog.Logger, r *record) {
 	attrs := make([]slog.Attr, 0, 6)
@@ -190,11 +193,14 @@ func logRecord(ctx context.Context, log *slog.Logger, r *record) {
 	if r.parseErr != nil {
 		attrs = append(attrs, slog.String("reason", r.parseErr.Error()))
 	}
+	// Every value is bounded, so that the line stays far under CloudWatch
+	// Logs' 256 KB event limit: a reason lists its first problems only, and
+	// an error or a panic value is cut.
 	switch {
 	case r.panicked != nil:
-		attrs = append(attrs, slog.String("error", fmt.Sprint("panic: ", r.panicked)))
+		attrs = append(attrs, slog.String("error", cut(fmt.Sprint("panic: ", r.panicked), maxLogErrorBytes)))
 	case r.err != nil:
-		attrs = append(attrs, slog.String("error", r.err.Error()))
+		attrs = append(attrs, slog.String("error", cut(r.err.Error(), maxLogErrorBytes)))
 	}
 	attrs = append(attrs, slog.String("outcome", string(r.outcome)),
 		slog.Float64("durationMs", float64(r.end.Sub(r.start).Microseconds())/1000))
