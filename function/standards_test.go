@@ -1,9 +1,14 @@
 package function
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // The cases follow RFC 3339 section 5.6's ABNF and the ranges of section
@@ -141,5 +146,25 @@ func TestReasonsAreBounded(t *testing.T) {
 		if len(ve) > maxProblems && !strings.HasSuffix(reason, "more problems") {
 			t.Errorf("%s: %d problems, reason %q does not count the rest", name, len(ve), reason[len(reason)-80:])
 		}
+	}
+}
+
+// The handler's log line for such a body stays small too, and so does the
+// reason the DLQ gets.
+func TestLogLinesAreBounded(t *testing.T) {
+	var logs bytes.Buffer
+	dlq := &memDLQ{}
+	h := &Handler{Store: newMemStore(), DeadLetters: dlq, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	many := `{"orderId":"o","customerId":"c","currency":"EUR","total":"1","items":[` + strings.TrimSuffix(strings.Repeat(`{},`, 20000), ",") + `]}`
+	if _, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: many}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if len(line) > 16<<10 {
+			t.Errorf("a log line of %d bytes", len(line))
+		}
+	}
+	if r := dlq.messages["m1"]; len(r) > 8<<10 || !strings.Contains(r, "more problems") {
+		t.Errorf("DLQ reason of %d bytes: %.200s", len(r), r)
 	}
 }
