@@ -113,16 +113,30 @@ func ParseOrder(body string) (Order, error) {
 	if !utf8.ValidString(body) {
 		return Order{}, ValidationError{{"body", "must be valid UTF-8"}}
 	}
+	if strings.ContainsAny(body, "\uFFFE\uFFFF") {
+		return Order{}, ValidationError{{"body", "must not contain U+FFFE or U+FFFF: Unicode noncharacters, which SQS refuses"}}
+	}
 	payload, err := unwrapSNS(body)
 	if err != nil {
 		return Order{}, err
 	}
+	// In an envelope the order is the Message: a fault of the order as a
+	// whole is named so.
+	whole := "body"
+	if len(payload) != len(body) {
+		whole = "Message"
+	}
 	if len(payload) > MaxOrderBytes {
-		return Order{}, ValidationError{{"body", fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
+		return Order{}, ValidationError{{whole, fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
 	}
 
 	o, errs := decodeOrder(payload)
 	if len(errs) > 0 {
+		for i := range errs {
+			if errs[i].Field == "body" {
+				errs[i].Field = whole
+			}
+		}
 		return Order{}, errs
 	}
 	o.raw = payload
@@ -273,6 +287,8 @@ func (v *validator) currency(code string) (int, string) {
 		v.fail(-1, "currency", fmt.Sprintf("%s is not a current ISO 4217 currency code (List One of %s): unknown, or withdrawn", code, iso4217.Published))
 	case c.MinorUnits == iso4217.NoMinorUnit:
 		v.fail(-1, "currency", fmt.Sprintf("%s (%s) is not a currency an order can be paid in: ISO 4217 gives it no minor unit", code, c.Name))
+	case c.Fund:
+		v.fail(-1, "currency", fmt.Sprintf("%s (%s) is a funds code of ISO 4217, an index for financial instruments, not a currency an order is paid in", code, c.Name))
 	default:
 		return c.MinorUnits, code
 	}

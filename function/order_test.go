@@ -170,7 +170,7 @@ func TestParseOrderRejects(t *testing.T) {
 		{"envelope without Message", `{"Type":"Notification","TopicArn":"arn"}`, "Message: is required in an SNS envelope: it holds the order"},
 		{"envelope with a null Message", `{"Type":"Notification","TopicArn":"arn","Message":null}`, "Message: must be a string that holds the order in an SNS envelope, not null"},
 		{"envelope with an object Message", `{"Type":"Notification","TopicArn":"arn","Message":{"orderId":"o"}}`, "Message: must be a string that holds the order in an SNS envelope, not an object"},
-		{"envelope with an empty Message", snsWrap(``), "body: is empty; it must be a JSON object: the order"},
+		{"envelope with an empty Message", snsWrap(``), "Message: is empty; it must be a JSON object: the order"},
 		{"envelope around a bad order", snsWrap(order(`total="1.00"`)), "total: must equal the sum of quantity × unitPrice over the items: 20.00"},
 		{"envelope around an envelope", snsWrap(snsWrap(validOrder)), `Message: is not a field of an order; MessageId: is not a field of an order; SignatureVersion: is not a field of an order; Timestamp: is not a field of an order; TopicArn: is not a field of an order; Type: is not a field of an order; orderId: is required; customerId: is required; currency: is required; items: must hold at least one item; and 1 more problem`},
 		{"Type on an order", order(`Type="Notification"`), "Type: is not a field of an order"},

@@ -103,11 +103,13 @@ func rfc3339Instant(s string) (instant, rule string) {
 		return "", createdAtRule + ": it must end with the offset, Z or ±hh:mm"
 	}
 
-	// A leap second is the last second of a UTC day (section 5.7): 23:59:60
-	// in UTC, whatever offset it is written in.
+	// A leap second is inserted at the end of a UTC month (section 5.7 and
+	// Appendix D): 23:59:60Z on a month's last day, whatever offset it is
+	// written in. Which months had one only a leap-second table knows; none
+	// is kept here, so 23:59:60Z at the end of any month is taken.
 	t := time.Date(year, time.Month(month), day, hour, minute, min(sec, 59), 0, time.UTC).Add(-time.Duration(offset) * time.Minute)
-	if sec == 60 && (t.Hour() != 23 || t.Minute() != 59) {
-		return "", createdAtRule + ": a leap second (:60) is the last second of a UTC day, 23:59:60Z"
+	if sec == 60 && (t.Hour() != 23 || t.Minute() != 59 || t.Day() != daysIn(t.Year(), int(t.Month()))) {
+		return "", createdAtRule + ": a leap second (:60) is the last second of a month in UTC, such as 2016-12-31T23:59:60Z"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%04d-%02d-%02dT%02d:%02d:%02d", t.Year(), int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second()+sec-min(sec, 59))

@@ -52,7 +52,7 @@ func TestCreatedAtRFC3339(t *testing.T) {
 		"2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-11-00T00:00:00Z", "2026-11-31T00:00:00Z", "2026-02-29T00:00:00Z",
 		"1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
 		"2026-11-26T24:00:00Z", "2026-11-26T14:60:00Z", "2026-11-26T14:37:61Z",
-		"2026-11-26T14:37:60Z", "2026-11-26T23:59:60+01:00", // a leap second is 23:59:60 UTC
+		"2026-11-26T14:37:60Z", "2026-11-30T23:59:60+01:00", "2026-11-26T23:59:60Z", // a leap second ends a UTC month
 		"2026-11-26T14:37:00.Z", "2026-11-26T14:37:00,5Z", "2026-11-26T14:37:00.5.5Z", // secfrac
 		"2026-11-26T14:37:00+24:00", "2026-11-26T14:37:00-24:00", "2026-11-26T14:37:00+01:60", // offset ranges
 		"2026-11-26T14:37:00+0100", "2026-11-26T14:37:00+01", "2026-11-26T14:37:00+1:00", "2026-11-26T14:37:00 Z", "2026-11-26T14:37:00UTC",
@@ -81,7 +81,7 @@ func TestCurrencyISO4217(t *testing.T) {
 		"IQD": "1.250", "AFN": "1.25", "ALL": "1.25", "RSD": "1.25", "LBP": "1.25", "IRR": "1.25", "MMK": "1.25", "YER": "1.25",
 		"LAK": "1.25", "MGA": "1.25", "SOS": "1.25", "SYP": "1.25", "KPW": "1.25",
 		"MRU": "1.25", "VES": "1.25", "SLE": "1.25", "ZWG": "1.25", "VED": "1.25", "STN": "1.25", "UYW": "1.2500",
-		"CLF": "1.2345", "JPY": "125", "KWD": "1.250", "XOF": "125",
+		"JPY": "125", "KWD": "1.250", "XOF": "125",
 	}
 	for code, price := range accepted {
 		if _, err := ParseOrder(orderIn(code, price)); err != nil {
@@ -93,6 +93,8 @@ func TestCurrencyISO4217(t *testing.T) {
 		"MRO": "not a current", "LTL": "not a current", "BYR": "not a current", "ZWL": "not a current", "XEU": "not a current",
 		"XTS": "no minor unit", "XXX": "no minor unit", "XAU": "no minor unit", "XAG": "no minor unit", "XPT": "no minor unit",
 		"XPD": "no minor unit", "XDR": "no minor unit", "XBA": "no minor unit", "XSU": "no minor unit", "XUA": "no minor unit",
+		"CLF": "funds code", "BOV": "funds code", "CHE": "funds code", "CHW": "funds code", "COU": "funds code",
+		"MXV": "funds code", "USN": "funds code", "UYI": "funds code",
 		"usd": "three upper-case letters", "US": "three upper-case letters", "US$": "three upper-case letters",
 	}
 	for code, want := range refused {
@@ -103,7 +105,7 @@ func TestCurrencyISO4217(t *testing.T) {
 		}
 	}
 	// One decimal more than ISO's minor unit is refused, naming the rule.
-	for code, price := range map[string]string{"IQD": "1.2501", "JPY": "1.5", "EUR": "1.001", "CLF": "1.00001", "BHD": "0.0001"} {
+	for code, price := range map[string]string{"IQD": "1.2501", "JPY": "1.5", "EUR": "1.001", "UYW": "1.00001", "BHD": "0.0001"} {
 		_, err := ParseOrder(orderIn(code, price))
 		if err == nil || !strings.Contains(err.Error(), "decimal places for "+code) {
 			t.Errorf("%s %s: %v; want the decimal places named", price, code, err)
