@@ -41,6 +41,18 @@ func (d hungDLQ) Reject(context.Context, events.SQSMessage, string, time.Time) e
 	return fmt.Errorf("released")
 }
 
+// hungBatch is the issue's batch of 10: eight orders, o-0 to o-7, one
+// order (o-hang) for the store to hang on, and one poison message for the
+// DLQ to hang on.
+func hungBatch() []events.SQSMessage {
+	var recs []events.SQSMessage
+	for i := range 8 {
+		recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: withID(fmt.Sprint("o-", i))})
+	}
+	return append(recs, events.SQSMessage{MessageId: "m-hung-store", Body: withID("o-hang")},
+		events.SQSMessage{MessageId: "m-hung-dlq", Body: `{"orderId":`})
+}
+
 // A store and a DLQ that hang, even ignoring the context, cost their own
 // records only: the others are acknowledged on the first delivery, and
 // Handle answers before Lambda's deadline.
@@ -50,12 +62,7 @@ func TestDeadlineWithHungStoreAndDLQ(t *testing.T) {
 	store := hungStore{newMemStore(), map[string]bool{"o-hang": true}, release}
 	h := &Handler{Store: store, DeadLetters: hungDLQ{release}, Log: discardLog()}
 
-	var recs []events.SQSMessage
-	for i := range 8 {
-		recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: withID(fmt.Sprint("o-", i))})
-	}
-	recs = append(recs, events.SQSMessage{MessageId: "m-hung-store", Body: withID("o-hang")},
-		events.SQSMessage{MessageId: "m-hung-dlq", Body: `{"orderId":`})
+	recs := hungBatch()
 
 	deadline := time.Now().Add(time.Second)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -158,12 +165,7 @@ func TestDeadlineIntegration(t *testing.T) {
 		DeadLetters: SQSDeadLetters{Client: awslocal.SQSClient(hangingProxy(t, goaws.Endpoint, "Action=SendMessage")), QueueURL: dlqURL},
 		Log:         discardLog(),
 	}
-	var recs []events.SQSMessage
-	for i := range 8 {
-		recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: withID(fmt.Sprint("o-", i))})
-	}
-	recs = append(recs, events.SQSMessage{MessageId: "m-hung-store", Body: withID("o-hang")},
-		events.SQSMessage{MessageId: "m-hung-dlq", Body: `{"orderId":`})
+	recs := hungBatch()
 
 	deadline := time.Now().Add(3 * time.Second)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
