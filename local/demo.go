@@ -253,7 +253,7 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 	}
 	sort.Slice(r.Stored.First, func(i, j int) bool { return r.Stored.First[i].OrderID < r.Stored.First[j].OrderID })
 
-	dlq, err := p.listDLQ(ctx)
+	dlq, err := ops.ListDLQ(ctx, p.SQS, p.DLQURL)
 	if err != nil {
 		r.Unread = append(r.Unread, err.Error())
 	}
@@ -270,25 +270,6 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 		r.DeadLetters.add(DeadLetter{d, why}, keep)
 	}
 	return r
-}
-
-// listDLQ lists the dead-letter queue. goaws's receives sometimes come back
-// empty while messages are there (seen with some 200 messages: 190 listed),
-// so a listing shorter than the queue's own count is read again, a few
-// times, before it is taken.
-func (p *Pipeline) listDLQ(ctx context.Context) ([]ops.DeadLetter, error) {
-	for try := 1; ; try++ {
-		dlq, err := ops.ListDLQ(ctx, p.SQS, p.DLQURL)
-		depth, derr := ops.Depth(ctx, p.SQS, p.DLQURL)
-		if err != nil || derr != nil || len(dlq) >= depth || try == 5 {
-			return dlq, err
-		}
-		select {
-		case <-ctx.Done():
-			return dlq, err
-		case <-time.After(time.Second):
-		}
-	}
 }
 
 // ReportLines is how many entries Write lists per section unless asked for
