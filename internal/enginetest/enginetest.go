@@ -13,14 +13,21 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/orderpipe/orderpipe/internal/fakeaws"
+	"github.com/orderpipe/orderpipe/internal/proctest"
 	"github.com/orderpipe/orderpipe/internal/testenv"
 )
+
+// ProcessGrace is how long after a test's other cleanups the processes it
+// started may take to end: a policy pack notices its engine is gone within
+// seconds.
+const ProcessGrace = 15 * time.Second
 
 // Harness is one test's engine.
 type Harness struct {
@@ -39,9 +46,12 @@ var (
 )
 
 // New starts the stand-in provider and finds the CLI; without the CLI the
-// test fails in CI and is skipped elsewhere.
+// test fails in CI and is skipped elsewhere. The test fails when a process
+// it started (a Pulumi CLI, a policy pack) still runs 15 s after its other
+// cleanups: a killed CLI's pack must end by itself.
 func New(t *testing.T) *Harness {
 	t.Helper()
+	proctest.Check(t, ProcessGrace)
 	cli := testenv.Tool(t, "ORDERPIPE_PULUMI", "bin/pulumi-cli/bin/pulumi", "tools/install")
 	root := filepath.Dir(filepath.Dir(cli))
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
