@@ -79,4 +79,13 @@ func commandLine(pid int) string {
 	return strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
 }
 
+// environment is the environment a process started with.
+func environment(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return nil
+	}
+	return strings.Split(string(b), "\x00")
+}
+
 func kill(pid int) { syscall.Kill(pid, syscall.SIGKILL) }

@@ -32,22 +32,23 @@ func (p Process) String() string { return fmt.Sprintf("%d %s", p.PID, p.Command)
 // checks nothing.
 //
 // A process whose parent ended is adopted by the test binary (it is made a
-// child subreaper), so an orphan still counts as the test's. Tests that run
-// in parallel with Check share the binary's descendants: use it in tests
-// that start processes one at a time.
-func Check(t T, grace time.Duration) {
+// child subreaper), so an orphan still counts as the test's. With marker
+// ("KEY=VALUE") only the processes whose environment holds it count, so that
+// tests running in parallel, each with its own marker passed to what it
+// starts, see only their own; without it, every descendant counts.
+func Check(t T, grace time.Duration, marker string) {
 	t.Helper()
 	if err := adoptOrphans(); err != nil {
 		t.Errorf("proctest: %v", err)
 		return
 	}
-	before, err := Descendants()
+	before, err := descendants(marker)
 	if err != nil {
 		t.Errorf("proctest: %v", err)
 		return
 	}
 	t.Cleanup(func() {
-		left := waitForEnd(before, grace)
+		left := waitForEnd(before, grace, marker)
 		if len(left) == 0 {
 			return
 		}
@@ -62,10 +63,10 @@ func Check(t T, grace time.Duration) {
 
 // waitForEnd waits up to grace for every descendant not in before to end,
 // and returns those that did not.
-func waitForEnd(before []Process, grace time.Duration) []Process {
+func waitForEnd(before []Process, grace time.Duration, marker string) []Process {
 	deadline := time.Now().Add(grace)
 	for {
-		now, err := Descendants()
+		now, err := descendants(marker)
 		if err != nil {
 			return nil
 		}
@@ -80,4 +81,20 @@ func waitForEnd(before []Process, grace time.Duration) []Process {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// descendants are the running descendants whose environment holds marker
+// (all of them when it is empty).
+func descendants(marker string) ([]Process, error) {
+	all, err := Descendants()
+	if err != nil || marker == "" {
+		return all, err
+	}
+	var out []Process
+	for _, p := range all {
+		if slices.Contains(environment(p.PID), marker) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }

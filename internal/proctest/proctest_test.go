@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -42,7 +43,7 @@ func TestCheck(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := &recorder{}
-			Check(r, 2*time.Second)
+			Check(r, 2*time.Second, "")
 			cmd := exec.Command("bash", "-c", c.script)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -66,5 +67,28 @@ func TestCheck(t *testing.T) {
 				t.Errorf("still running after the check: %v", left)
 			}
 		})
+	}
+}
+
+// With a marker, a process without it (another test's) is not this test's.
+func TestCheckWithMarker(t *testing.T) {
+	r := &recorder{}
+	Check(r, time.Second, "PROCTEST_MARK=mine")
+	other := exec.Command("sleep", "30")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { other.Process.Kill(); other.Wait() }()
+	mine := exec.Command("bash", "-c", "sleep 30 & exit 0")
+	mine.Env = append(mine.Environ(), "PROCTEST_MARK=mine")
+	if err := mine.Run(); err != nil {
+		t.Fatal(err)
+	}
+	r.end()
+	if len(r.errors) != 1 || !strings.Contains(r.errors[0], "1 processes") || !strings.Contains(r.errors[0], "sleep 30") {
+		t.Errorf("errors %q, want one naming the marked orphan only", r.errors)
+	}
+	if err := other.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("the unmarked process was killed: %v", err)
 	}
 }
