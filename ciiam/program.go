@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/orderpipe/orderpipe/spec"
+	"github.com/orderpipe/orderpipe/stack"
 )
 
 // The GitHub Actions OIDC issuer and the audience configure-aws-credentials
@@ -119,7 +119,7 @@ func program(ctx *pulumi.Context) error {
 	boundary, err := iam.NewPolicy(ctx, "LambdaBoundary", &iam.PolicyArgs{
 		Name:        pulumi.String(boundaryName),
 		Description: pulumi.String("The most any role an orderpipe pull-request environment creates may be granted"),
-		Policy:      pulumi.String(mustJSON(boundaryPolicy(a))),
+		Policy:      pulumi.String(boundaryPolicy(a).String()),
 	})
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func program(ctx *pulumi.Context) error {
 	}
 	if _, err := iam.NewRolePolicy(ctx, "DeployRolePolicy", &iam.RolePolicyArgs{
 		Role:   deploy.Name,
-		Policy: pulumi.String(mustJSON(deployPolicy(a, boundaryArn, s.StateBucket))),
+		Policy: pulumi.String(deployPolicy(a, boundaryArn, s.StateBucket).String()),
 	}, pulumi.DependsOn([]pulumi.Resource{boundary})); err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func program(ctx *pulumi.Context) error {
 	}
 	if _, err := iam.NewRolePolicy(ctx, "JanitorRolePolicy", &iam.RolePolicyArgs{
 		Role:   janitor.Name,
-		Policy: pulumi.String(mustJSON(janitorPolicy(a, s.Owner, s.StateBucket))),
+		Policy: pulumi.String(janitorPolicy(a, s.Owner, s.StateBucket).String()),
 	}); err != nil {
 		return err
 	}
@@ -158,14 +158,14 @@ func program(ctx *pulumi.Context) error {
 // sub may assume, with the audience configure-aws-credentials asks for.
 func githubRole(ctx *pulumi.Context, logical, name string, provider pulumi.StringOutput, sub string) (*iam.Role, error) {
 	trust := provider.ApplyT(func(arn string) (string, error) {
-		return toJSON(document{Statement: []statement{{
+		return document(stack.Statement{
 			Sid: "GitHubActions", Effect: "Allow", Action: []string{"sts:AssumeRoleWithWebIdentity"},
 			Principal: map[string]string{"Federated": arn},
 			Condition: map[string]map[string]string{"StringEquals": {
 				githubIssuer + ":aud": githubAudience,
 				githubIssuer + ":sub": sub,
 			}},
-		}}})
+		}).String(), nil
 	}).(pulumi.StringOutput)
 	return iam.NewRole(ctx, logical, &iam.RoleArgs{
 		Name:               pulumi.String(name),
@@ -174,35 +174,9 @@ func githubRole(ctx *pulumi.Context, logical, name string, provider pulumi.Strin
 	})
 }
 
-// document is an IAM policy document.
-type document struct {
-	Version   string      `json:"Version"`
-	Statement []statement `json:"Statement"`
-}
-
-type statement struct {
-	Sid       string                       `json:"Sid,omitempty"`
-	Effect    string                       `json:"Effect"`
-	Principal map[string]string            `json:"Principal,omitempty"`
-	Action    []string                     `json:"Action"`
-	Resource  []string                     `json:"Resource,omitempty"`
-	Condition map[string]map[string]string `json:"Condition,omitempty"`
-}
-
-func toJSON(d document) (string, error) {
-	d.Version = "2012-10-17"
-	b, err := json.Marshal(d)
-	return string(b), err
-}
-
-// mustJSON marshals a document built from constants and validated
-// configuration, which cannot fail.
-func mustJSON(d document) string {
-	s, err := toJSON(d)
-	if err != nil {
-		panic(err)
-	}
-	return s
+// document is a policy document of statements, in IAM's current version.
+func document(statements ...stack.Statement) stack.PolicyDocument {
+	return stack.PolicyDocument{Version: "2012-10-17", Statement: statements}
 }
 
 // arns builds the ARNs of orderpipe's resources in the account: every
@@ -244,12 +218,12 @@ func ephemeral(key string) map[string]map[string]string {
 
 // stateStatements let a role read and write the Pulumi state in bucket (the
 // S3 backend keeps it under .pulumi/).
-func stateStatements(a arns, bucket string) []statement {
+func stateStatements(a arns, bucket string) []stack.Statement {
 	if bucket == "" {
 		return nil
 	}
 	b := fmt.Sprintf("arn:%s:s3:::%s", a.partition, bucket)
-	return []statement{
+	return []stack.Statement{
 		{Sid: "ListState", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{b}},
 		{Sid: "State", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, Resource: []string{b + "/.pulumi/*"}},
 	}
@@ -259,8 +233,8 @@ func stateStatements(a arns, bucket string) []statement {
 // destroy and recover its environment. The roles it creates must carry the
 // boundary, and it passes roles to Lambda only: without both, creating a
 // role and passing it would be administrator access.
-func deployPolicy(a arns, boundaryArn, bucket string) document {
-	st := []statement{
+func deployPolicy(a arns, boundaryArn, bucket string) stack.PolicyDocument {
+	st := []stack.Statement{
 		{Sid: "Tables", Effect: "Allow", Resource: []string{a.tables()}, Action: []string{
 			"dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable",
 			"dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups", "dynamodb:DescribeTimeToLive",
@@ -308,13 +282,13 @@ func deployPolicy(a arns, boundaryArn, bucket string) document {
 		{Sid: "LeaveTheBoundaryAlone", Effect: "Deny", Resource: []string{boundaryArn}, Action: []string{
 			"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"}},
 	}
-	return document{Statement: append(st, stateStatements(a, bucket)...)}
+	return document(append(st, stateStatements(a, bucket)...)...)
 }
 
 // boundaryPolicy is the most a role of an environment may do: what the
 // order function needs, on orderpipe's resources.
-func boundaryPolicy(a arns) document {
-	return document{Statement: []statement{
+func boundaryPolicy(a arns) stack.PolicyDocument {
+	return document([]stack.Statement{
 		{Sid: "Queues", Effect: "Allow", Resource: []string{a.queues()}, Action: []string{
 			"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:SendMessage"}},
 		{Sid: "Tables", Effect: "Allow", Resource: []string{a.tables()}, Action: []string{
@@ -324,18 +298,18 @@ func boundaryPolicy(a arns) document {
 		{Sid: "Traces", Effect: "Allow", Resource: []string{"*"}, Action: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}},
 		{Sid: "EphemeralKeys", Effect: "Allow", Resource: []string{"*"}, Action: []string{"kms:Decrypt", "kms:GenerateDataKey"},
 			Condition: ephemeral("aws:ResourceTag")},
-	}}
+	}...)
 }
 
 // janitorPolicy is what the nightly sweep needs: to read orderpipe's
 // resources, and to delete only those tagged as this owner's ephemeral
 // environments' (dashboards take no tags: they are deleted by name).
-func janitorPolicy(a arns, owner, bucket string) document {
+func janitorPolicy(a arns, owner, bucket string) stack.PolicyDocument {
 	owned := map[string]map[string]string{"StringEquals": {
 		"aws:ResourceTag/" + tagEphemeral: "true",
 		"aws:ResourceTag/" + tagOwner:     owner,
 	}}
-	st := []statement{
+	st := []stack.Statement{
 		{Sid: "Find", Effect: "Allow", Resource: []string{"*"}, Action: []string{"tag:GetResources", "sts:GetCallerIdentity"}},
 		{Sid: "Read", Effect: "Allow", Action: []string{
 			"dynamodb:DescribeTable", "dynamodb:ListTagsOfResource", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags",
@@ -352,5 +326,5 @@ func janitorPolicy(a arns, owner, bucket string) document {
 		{Sid: "Subscriptions", Effect: "Allow", Resource: []string{a.topics()}, Action: []string{"sns:Unsubscribe"}},
 		{Sid: "DashboardsByName", Effect: "Allow", Resource: []string{a.dashboards()}, Action: []string{"cloudwatch:DeleteDashboards"}},
 	}
-	return document{Statement: append(st, stateStatements(a, bucket)...)}
+	return document(append(st, stateStatements(a, bucket)...)...)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/orderpipe/orderpipe/stack"
 	"github.com/orderpipe/orderpipe/stack/stacktest"
 )
 
@@ -38,13 +39,13 @@ func get(t *testing.T, m *stacktest.Mocks, typ, name string) stacktest.Resource 
 	return r
 }
 
-func doc(t *testing.T, r stacktest.Resource, key string) document {
+func doc(t *testing.T, r stacktest.Resource, key string) stack.PolicyDocument {
 	t.Helper()
 	v, ok := r.Inputs[resource.PropertyKey(key)]
 	if !ok || !v.IsString() {
 		t.Fatalf("%s has no %s: %v", r.Name, key, r.Inputs)
 	}
-	var d document
+	var d stack.PolicyDocument
 	if err := json.Unmarshal([]byte(v.StringValue()), &d); err != nil {
 		t.Fatalf("%s %s: %v", r.Name, key, err)
 	}
@@ -158,7 +159,7 @@ func TestDeployRoleIsNotAdministrator(t *testing.T) {
 		checkStar(t, "boundary", st)
 	}
 	// The state bucket, under the S3 backend's prefix only.
-	if !slices.ContainsFunc(d.Statement, func(st statement) bool {
+	if !slices.ContainsFunc(d.Statement, func(st stack.Statement) bool {
 		return slices.Equal(st.Resource, []string{"arn:aws:s3:::acme-pulumi-state/.pulumi/*"}) && slices.Contains(st.Action, "s3:PutObject")
 	}) {
 		t.Errorf("no access to the state: %+v", d.Statement)
@@ -167,7 +168,7 @@ func TestDeployRoleIsNotAdministrator(t *testing.T) {
 
 // checkStar fails a statement that grants "*" for more than the actions AWS
 // authorizes on no resource, unless a tag or ARN condition narrows it.
-func checkStar(t *testing.T, role string, st statement) {
+func checkStar(t *testing.T, role string, st stack.Statement) {
 	t.Helper()
 	if !slices.Contains(st.Resource, "*") || len(st.Condition) > 0 {
 		return
