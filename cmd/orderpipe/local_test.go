@@ -39,31 +39,7 @@ func TestLocalCommand(t *testing.T) {
 // The operator commands against `orderpipe local --serve` in another
 // process (goaws runs once a process).
 func TestOperatorCommands(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "orderpipe")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/orderpipe")
-	build.Dir = testenv.ModuleRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	serve := exec.Command(bin, "local", "--serve")
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { serve.Process.Kill(); serve.Wait() }()
-	endpoints := map[string]string{}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && !strings.HasPrefix(sc.Text(), "serving") {
-		k, v, _ := strings.Cut(sc.Text(), ":")
-		endpoints[k] = strings.TrimSpace(v)
-	}
-	sqsEndpoint, dbEndpoint := endpoints["SNS and SQS"], endpoints["DynamoDB"]
-	if sqsEndpoint == "" || dbEndpoint == "" {
-		t.Fatalf("endpoints %v", endpoints)
-	}
+	sqsEndpoint, dbEndpoint := serveLocal(t)
 	target := []string{"--endpoint", sqsEndpoint}
 	cmd := func(args ...string) (int, string) {
 		var out, errOut bytes.Buffer
@@ -119,12 +95,7 @@ func TestOperatorCommands(t *testing.T) {
 // no order; every valid order is stored; every line is accounted for.
 func TestLocalOrdersFile(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "orderpipe")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/orderpipe")
-	build.Dir = testenv.ModuleRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildOrderpipe(t)
 	var lines []string
 	for i := range 7 {
 		lines = append(lines, fmt.Sprintf(`{"orderId":"f-%d","customerId":"c","items":[{"sku":"A","quantity":1,"unitPrice":"1.5"}],"currency":"EUR","total":"1.50"}`, i))
@@ -158,4 +129,42 @@ func TestLocalOrdersFile(t *testing.T) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
+}
+
+// buildOrderpipe builds the command into a temporary directory.
+func buildOrderpipe(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "orderpipe")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/orderpipe")
+	build.Dir = testenv.ModuleRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serveLocal runs `orderpipe local --serve` in another process (goaws runs
+// once a process) until the test ends, and returns its endpoints.
+func serveLocal(t *testing.T) (sqsEndpoint, dbEndpoint string) {
+	t.Helper()
+	serve := exec.Command(buildOrderpipe(t), "local", "--serve")
+	stdout, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
+	endpoints := map[string]string{}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "serving") {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		endpoints[k] = strings.TrimSpace(v)
+	}
+	sqsEndpoint, dbEndpoint = endpoints["SNS and SQS"], endpoints["DynamoDB"]
+	if sqsEndpoint == "" || dbEndpoint == "" {
+		t.Fatalf("endpoints %v", endpoints)
+	}
+	return sqsEndpoint, dbEndpoint
 }
