@@ -391,8 +391,9 @@ func TestEphemeralStackNamedProdIsDestroyable(t *testing.T) {
 func TestMissingPluginSaysHowToInstallIt(t *testing.T) {
 	h := newHarness(t)
 	opts := h.options(t, t.TempDir())
-	opts.EnvVars = map[string]string{} // no stand-in provider attached
-	opts.PulumiHome = t.TempDir()      // no plugin installed
+	// No stand-in provider, no plugin installed, and nowhere to download it from.
+	opts.EnvVars = map[string]string{"PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES": "^github://api.github.com/pulumi=http://127.0.0.1:1"}
+	opts.PulumiHome = t.TempDir()
 	_, err := automation.New(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), "pulumi plugin install resource aws v") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("error %v; want one line naming the plugin and the command", err)

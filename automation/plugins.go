@@ -16,10 +16,12 @@ import (
 // engine runs the provider plugin of the same version.
 const awsSDK = "github.com/pulumi/pulumi-aws/sdk/v6"
 
-// checkAWSPlugin fails with one line saying what is missing and how to
-// install it when the AWS provider plugin the program needs is not installed,
-// rather than letting the engine try to download it, warn five times and
-// fail. A provider attached with PULUMI_DEBUG_PROVIDERS needs no plugin.
+// checkAWSPlugin installs the AWS provider plugin the program needs when it
+// is not installed, through the Automation API, before the first operation:
+// the engine would otherwise try to download it in the middle of one, warn
+// five times and fail. Where the install cannot reach its source (no
+// network), it fails with one line saying what is missing and how to install
+// it. A provider attached with PULUMI_DEBUG_PROVIDERS needs no plugin.
 func checkAWSPlugin(ctx context.Context, ws auto.Workspace, env map[string]string, moduleDir string) error {
 	if strings.Contains(env["PULUMI_DEBUG_PROVIDERS"]+","+os.Getenv("PULUMI_DEBUG_PROVIDERS"), "aws:") {
 		return nil
@@ -37,7 +39,23 @@ func checkAWSPlugin(ctx context.Context, ws auto.Workspace, env map[string]strin
 			return nil
 		}
 	}
-	return fmt.Errorf("the Pulumi AWS provider plugin %s is not installed; install it with: pulumi plugin install resource aws v%s", version, version)
+	if err := ws.InstallPlugin(ctx, "aws", "v"+version); err != nil {
+		return fmt.Errorf("the Pulumi AWS provider plugin %s is not installed and could not be installed (%s); install it with: pulumi plugin install resource aws v%s",
+			version, lastError(err), version)
+	}
+	return nil
+}
+
+// lastError is the CLI's last "error:" line in err, or its first line: the
+// Automation API's error carries the CLI's whole output.
+func lastError(err error) string {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if _, msg, ok := strings.Cut(lines[i], "error: "); ok {
+			return strings.TrimSpace(msg)
+		}
+	}
+	return strings.TrimSpace(lines[0])
 }
 
 // awsSDKVersion is the version of awsSDK the binary was built with, or, in a

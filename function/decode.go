@@ -95,7 +95,12 @@ func (d *orderDecoder) order() Order {
 		case "total":
 			o.Total = d.str(-1, "total")
 		case "createdAt":
-			o.CreatedAt = d.str(-1, "createdAt")
+			empty := d.dec.PeekKind() == '"'
+			if o.CreatedAt = d.str(-1, "createdAt"); empty && o.CreatedAt == "" && d.syntax == nil {
+				// Not the same as no createdAt: storing it as absent would
+				// make two different payloads one order.
+				d.report(-1, "createdAt", "must not be empty: leave the field out when the order has no time")
+			}
 		case "items":
 			o.Items = d.items()
 		default:
@@ -389,8 +394,9 @@ func kindName(k jsontext.Kind) string {
 
 // unwrapSNS returns the order JSON of the body: the body itself, or the
 // Message of the SNS notification the body is. A body is a notification
-// when its top level has both Type and TopicArn, as every SNS envelope does;
-// an order with a Type of its own is an order with an unknown field.
+// when its top level has fields named both Type and TopicArn, as every SNS
+// envelope does; an order with a Type or a TopicArn of its own is an order
+// with an unknown field.
 func unwrapSNS(body string) (string, error) {
 	if !strings.Contains(body, `"Type"`) || !strings.Contains(body, `"TopicArn"`) {
 		return body, nil
@@ -401,7 +407,7 @@ func unwrapSNS(body string) (string, error) {
 	}
 	var typ, msg *string
 	var msgKind jsontext.Kind
-	hasTopic := false
+	hasType, hasTopic := false, false
 	for dec.PeekKind() == '"' {
 		tok, err := dec.ReadToken()
 		if err != nil {
@@ -416,13 +422,15 @@ func unwrapSNS(body string) (string, error) {
 			}
 			s := v.String()
 			if name == "Type" {
-				typ = &s
+				typ, hasType = &s, true
 			} else {
 				msg = &s
 			}
 			continue
 		case name == "Message":
 			msgKind = k
+		case name == "Type":
+			hasType = true
 		case name == "TopicArn":
 			hasTopic = true
 		}
@@ -433,7 +441,7 @@ func unwrapSNS(body string) (string, error) {
 	if _, err := dec.ReadToken(); err != nil {
 		return "", ValidationError{jsonFault(err, "body")}
 	}
-	if !hasTopic {
+	if !hasType || !hasTopic {
 		return body, nil
 	}
 	if _, err := dec.ReadToken(); err != io.EOF {

@@ -41,7 +41,7 @@ func (s *memStore) Put(_ context.Context, o Order, _ string, _ time.Time) (Outco
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	payload := string(o.canonical())
+	payload := string(o.identity())
 	if stored, ok := s.orders[o.OrderID]; ok {
 		if stored == payload {
 			return Duplicate, nil
@@ -294,7 +294,7 @@ func TestNoLoss(t *testing.T) {
 		// maxReceiveCount. Everything else is redelivered until it is done.
 		pending := func() bool {
 			for _, m := range queue {
-				if o, err := ParseOrder(m.Body); err != nil || store.orders[o.OrderID] == "" || store.orders[o.OrderID] == string(o.canonical()) {
+				if o, err := ParseOrder(m.Body); err != nil || store.orders[o.OrderID] == "" || store.orders[o.OrderID] == string(o.identity()) {
 					return true
 				}
 			}
@@ -323,7 +323,7 @@ func TestNoLoss(t *testing.T) {
 				// Acknowledged: it must be somewhere.
 				o, err := ParseOrder(m.Body)
 				_, inDLQ := dlq.messages[m.MessageId]
-				stored := err == nil && store.orders[o.OrderID] == string(o.canonical())
+				stored := err == nil && store.orders[o.OrderID] == string(o.identity())
 				if !stored && !inDLQ {
 					t.Fatalf("message %s acknowledged but neither stored nor in the DLQ", m.MessageId)
 				}

@@ -90,7 +90,12 @@ func TestHostileBodies(t *testing.T) {
 		{"dinar written short", `{"orderId":"b","customerId":"c","items":[{"sku":"A","quantity":2,"unitPrice":"0.5"}],"currency":"BHD","total":"1"}`, "", "",
 			`{"orderId":"b","customerId":"c","items":[{"sku":"A","quantity":2,"unitPrice":"0.500"}],"currency":"BHD","total":"1.000"}`},
 		{"lower-case t and z", ok(rest + `,"createdAt":"2026-11-26t14:37:00z"`), "", "", strings.TrimSuffix(stored, "}") + `,"createdAt":"2026-11-26T14:37:00Z"}`},
-		{"lower-case t with an offset", ok(rest + `,"createdAt":"2026-11-26t14:37:00.5+01:00"`), "", "", strings.TrimSuffix(stored, "}") + `,"createdAt":"2026-11-26T14:37:00.5+01:00"}`},
+		{"lower-case t with an offset", ok(rest + `,"createdAt":"2026-11-26t14:37:00.5+01:00"`), "", "", strings.TrimSuffix(stored, "}") + `,"createdAt":"2026-11-26T13:37:00.5Z"}`},
+		{"milliseconds of zeros", ok(rest + `,"createdAt":"2026-11-26T14:37:00.000Z"`), "", "", strings.TrimSuffix(stored, "}") + `,"createdAt":"2026-11-26T14:37:00Z"}`},
+		{"+00:00 for Z", ok(rest + `,"createdAt":"2026-11-26T14:37:00+00:00"`), "", "", strings.TrimSuffix(stored, "}") + `,"createdAt":"2026-11-26T14:37:00Z"}`},
+		{"-00:00 for Z", ok(rest + `,"createdAt":"2026-11-26T14:37:00-00:00"`), "", "", strings.TrimSuffix(stored, "}") + `,"createdAt":"2026-11-26T14:37:00Z"}`},
+		{"an offset across midnight", ok(rest + `,"createdAt":"2026-11-27T01:07:00+10:30"`), "", "", strings.TrimSuffix(stored, "}") + `,"createdAt":"2026-11-26T14:37:00Z"}`},
+		{"a leap second in another offset", ok(rest + `,"createdAt":"1990-12-31T15:59:60-08:00"`), "", "", strings.TrimSuffix(stored, "}") + `,"createdAt":"1990-12-31T23:59:60Z"}`},
 		{"a different amount stays different", ok(`"customerId":"c-1",` + items + `,"currency":"EUR","total":"20.01"`), "total", "must equal the sum", ""},
 
 		// Envelopes and orders told apart.
@@ -108,9 +113,13 @@ func TestHostileBodies(t *testing.T) {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
-				if got := string(o.canonical()); got != tt.canonical {
-					t.Fatalf("stored %s\n  want %s", got, tt.canonical)
+				if got := string(o.identity()); got != tt.canonical {
+					t.Fatalf("identity %s\n    want %s", got, tt.canonical)
 				}
+				if o.Payload() == tt.body || snsWrap(o.Payload()) == tt.body {
+					return // stored exactly as sent
+				}
+				t.Fatalf("payload %s is not the order as sent", o.Payload())
 				return
 			}
 			var ve ValidationError

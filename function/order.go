@@ -8,11 +8,10 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/currency"
+	"github.com/orderpipe/orderpipe/function/iso4217"
 )
 
 // Limits of an order. A message over them can never be stored, so it is
@@ -26,10 +25,20 @@ const (
 	maxTextLen      = 128
 	maxAmountDigits = 12 // before the decimal point
 	maxAmountScale  = 4  // after it: the most any ISO 4217 currency uses
+
+	// A reason lists at most maxProblems problems, each cut to
+	// maxFieldBytes and maxRuleBytes, then counts the rest: a body of
+	// 20,000 broken items gives a reason of a few kilobytes, not megabytes,
+	// and the log line that carries it stays far under CloudWatch Logs'
+	// 256 KB event limit.
+	maxProblems   = 10
+	maxFieldBytes = 100
+	maxRuleBytes  = 300
 )
 
-// Order is the message a producer publishes to the order topic. Amounts are
-// decimal strings and are compared exactly, never as floating point.
+// Order is the message a producer publishes to the order topic, its fields
+// exactly as sent. Amounts are decimal strings and are compared exactly,
+// never as floating point.
 type Order struct {
 	OrderID    string `json:"orderId"`
 	CustomerID string `json:"customerId"`
@@ -37,6 +46,8 @@ type Order struct {
 	Currency   string `json:"currency"`
 	Total      string `json:"total"`
 	CreatedAt  string `json:"createdAt,omitempty"`
+
+	raw string // the order JSON as the producer sent it, when parsed
 }
 
 // Item is one line of an order.
@@ -59,12 +70,37 @@ func (e FieldError) String() string { return e.Field + ": " + e.Rule }
 // be stored: it is a poison message.
 type ValidationError []FieldError
 
+// Error lists the first problems and counts the rest, so that a message
+// with thousands of broken fields still has a reason of a few kilobytes.
 func (e ValidationError) Error() string {
-	s := make([]string, len(e))
+	var b strings.Builder
 	for i, fe := range e {
-		s[i] = fe.String()
+		if i == maxProblems {
+			if n := len(e) - i; n == 1 {
+				b.WriteString("; and 1 more problem")
+			} else {
+				fmt.Fprintf(&b, "; and %d more problems", n)
+			}
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(cut(fe.Field, maxFieldBytes) + ": " + cut(fe.Rule, maxRuleBytes))
 	}
-	return strings.Join(s, "; ")
+	return b.String()
+}
+
+// cut is at most n bytes of s, cut at a character boundary and marked.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	n -= len("…")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // ParseOrder reads an SQS record body: an order, either raw or in the
@@ -77,19 +113,33 @@ func ParseOrder(body string) (Order, error) {
 	if !utf8.ValidString(body) {
 		return Order{}, ValidationError{{"body", "must be valid UTF-8"}}
 	}
+	if strings.ContainsAny(body, "\uFFFE\uFFFF") {
+		return Order{}, ValidationError{{"body", "must not contain U+FFFE or U+FFFF: Unicode noncharacters, which SQS refuses"}}
+	}
 	payload, err := unwrapSNS(body)
 	if err != nil {
 		return Order{}, err
 	}
+	// In an envelope the order is the Message: a fault of the order as a
+	// whole is named so.
+	whole := "body"
+	if len(payload) != len(body) {
+		whole = "Message"
+	}
 	if len(payload) > MaxOrderBytes {
-		return Order{}, ValidationError{{"body", fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
+		return Order{}, ValidationError{{whole, fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
 	}
 
 	o, errs := decodeOrder(payload)
 	if len(errs) > 0 {
+		for i := range errs {
+			if errs[i].Field == "body" {
+				errs[i].Field = whole
+			}
+		}
 		return Order{}, errs
 	}
-	o.normalize()
+	o.raw = payload
 	return o, nil
 }
 
@@ -105,13 +155,7 @@ func (o Order) validate(skip map[string]bool) ValidationError {
 	}
 	v.text(-1, "customerId", o.CustomerID)
 
-	scale, known := currencyScale(o.Currency)
-	switch {
-	case o.Currency == "":
-		v.fail(-1, "currency", "is required")
-	case !known:
-		v.fail(-1, "currency", "must be an ISO 4217 currency code such as EUR")
-	}
+	scale, currency := v.currency(o.Currency)
 
 	switch {
 	case len(o.Items) == 0:
@@ -134,7 +178,7 @@ func (o Order) validate(skip map[string]bool) ValidationError {
 		} else if it.Quantity > MaxQuantity {
 			v.fail(i, "quantity", fmt.Sprintf("must be at most %d", MaxQuantity))
 		}
-		price, priceOK := v.amount(i, "unitPrice", it.UnitPrice, scale, o.Currency)
+		price, priceOK := v.amount(i, "unitPrice", it.UnitPrice, scale, currency)
 		if !quantityOK || !priceOK || !sumOK {
 			sumOK = false
 			continue
@@ -143,64 +187,60 @@ func (o Order) validate(skip map[string]bool) ValidationError {
 			v.fail(-1, "total", "the items add up to more than an amount can hold")
 		}
 	}
-	total, ok := v.amount(-1, "total", o.Total, scale, o.Currency)
+	total, ok := v.amount(-1, "total", o.Total, scale, currency)
 	if ok && sumOK && total != sum {
 		v.fail(-1, "total", "must equal the sum of quantity × unitPrice over the items: "+formatAmount(sum, scale))
 	}
 	if o.CreatedAt != "" {
-		if _, err := time.Parse(time.RFC3339Nano, upperTZ(o.CreatedAt)); err != nil {
-			v.fail(-1, "createdAt", "must be an RFC 3339 time such as 2026-11-26T14:37:00Z")
+		if _, rule := rfc3339Instant(o.CreatedAt); rule != "" {
+			v.fail(-1, "createdAt", rule)
 		}
 	}
 	return v.errs
 }
 
-// normalize writes a valid order the one way the store keeps it, so that a
-// producer that reformats an order when it sends it again is not taken for
-// another order: amounts with the currency's decimals ("20" and "20.0" EUR
-// are "20.00"), and createdAt with upper-case T and Z.
-func (o *Order) normalize() {
-	scale, _ := currencyScale(o.Currency)
-	o.Total = normalAmount(o.Total, scale)
-	for i := range o.Items {
-		o.Items[i].UnitPrice = normalAmount(o.Items[i].UnitPrice, scale)
+// identity is what makes two deliveries the same order: its fields as JSON,
+// with amounts at the currency's decimals ("20" and "20.0" EUR are "20.00")
+// and createdAt as the instant it names, in UTC ("…T15:37:00+01:00" and
+// "…T14:37:00.000Z" are "…T14:37:00Z"). Whitespace, the order of the fields
+// and escapes never show in it. It is meant for a valid order.
+func (o Order) identity() []byte {
+	scale := maxAmountScale
+	if c, ok := iso4217.Lookup(o.Currency); ok && c.MinorUnits >= 0 {
+		scale = c.MinorUnits
 	}
-	o.CreatedAt = upperTZ(o.CreatedAt)
+	id := o
+	id.raw = ""
+	id.Total = normalAmount(o.Total, scale)
+	id.Items = make([]Item, len(o.Items))
+	for i, it := range o.Items {
+		it.UnitPrice = normalAmount(it.UnitPrice, scale)
+		id.Items[i] = it
+	}
+	if o.CreatedAt != "" {
+		if instant, rule := rfc3339Instant(o.CreatedAt); rule == "" {
+			id.CreatedAt = instant
+		}
+	}
+	return id.canonical()
 }
 
-// currencyScale is the number of decimals of an upper-case ISO 4217 code,
-// and whether it is one; for anything else it is maxAmountScale.
-func currencyScale(code string) (int, bool) {
-	cur, err := currency.ParseISO(code)
-	if err != nil || code != strings.ToUpper(code) || cur == currency.XXX {
-		return maxAmountScale, false
+// Payload is the order JSON exactly as the producer sent it (the body, or
+// the Message of its SNS envelope); for an order that was not parsed, its
+// fields as JSON.
+func (o Order) Payload() string {
+	if o.raw != "" {
+		return o.raw
 	}
-	scale, _ := currency.Standard.Rounding(cur)
-	return scale, true
+	return string(o.canonical())
 }
 
 func normalAmount(s string, scale int) string {
-	units, decimals, _ := parseAmount(s)
-	if decimals == scale {
+	units, decimals, rule := parseAmount(s)
+	if rule != "" || decimals == scale {
 		return s
 	}
 	return formatAmount(units, scale)
-}
-
-// upperTZ writes an RFC 3339 time's "t" and "z", which section 5.6 allows in
-// lower case, in upper case, as Go's time package reads them.
-func upperTZ(s string) string {
-	if len(s) <= len("2006-01-02") || s[10] != 't' && s[len(s)-1] != 'z' {
-		return s
-	}
-	b := []byte(s)
-	if b[10] == 't' {
-		b[10] = 'T'
-	}
-	if b[len(b)-1] == 'z' {
-		b[len(b)-1] = 'Z'
-	}
-	return string(b)
 }
 
 // validator collects broken rules. A field is named by an item index (-1 for
@@ -231,9 +271,36 @@ func (v *validator) fail(item int, field, rule string) {
 	}
 }
 
+// currency checks the order's currency against ISO 4217 List One and
+// returns its decimals and the code; for a code that is refused,
+// maxAmountScale and "", as amounts have no currency to be checked against.
+func (v *validator) currency(code string) (int, string) {
+	if code == "" {
+		v.fail(-1, "currency", "is required")
+		return maxAmountScale, ""
+	}
+	c, ok := iso4217.Lookup(code)
+	switch {
+	case !ok && (len(code) != 3 || strings.ContainsFunc(code, func(r rune) bool { return r < 'A' || r > 'Z' })):
+		v.fail(-1, "currency", "must be an ISO 4217 code: three upper-case letters such as EUR")
+	case !ok:
+		v.fail(-1, "currency", fmt.Sprintf("%s is not a current ISO 4217 currency code (List One of %s): unknown, or withdrawn", code, iso4217.Published))
+	case c.MinorUnits == iso4217.NoMinorUnit:
+		v.fail(-1, "currency", fmt.Sprintf("%s (%s) is not a currency an order can be paid in: ISO 4217 gives it no minor unit", code, c.Name))
+	case c.Fund:
+		v.fail(-1, "currency", fmt.Sprintf("%s (%s) is a funds code of ISO 4217, an index for financial instruments, not a currency an order is paid in", code, c.Name))
+	default:
+		return c.MinorUnits, code
+	}
+	return maxAmountScale, ""
+}
+
 func (v *validator) text(item int, field, s string) {
 	if s == "" {
 		v.fail(item, field, "is required")
+	}
+	if strings.ContainsAny(s, "\uFFFE\uFFFF") {
+		v.fail(item, field, "must not contain U+FFFE or U+FFFF: Unicode noncharacters, which SQS refuses")
 	}
 	if len(s) > maxTextLen && utf8.RuneCountInString(s) > maxTextLen {
 		v.fail(item, field, fmt.Sprintf("must be at most %d characters", maxTextLen))
@@ -250,15 +317,18 @@ func (v *validator) amount(item int, field, s string, scale int, currency string
 		v.fail(item, field, "is required")
 		return 0, false
 	}
-	units, decimals, ok := parseAmount(s)
+	units, decimals, rule := parseAmount(s)
 	switch {
-	case !ok:
-		v.fail(item, field, fmt.Sprintf(`must be a decimal string such as "12.34", with at most %d digits before the point`, maxAmountDigits))
+	case rule != "":
+		v.fail(item, field, rule)
+	case decimals > scale && currency == "":
+		v.fail(item, field, fmt.Sprintf("must have at most %d decimal places (the most any ISO 4217 currency has)", scale))
 	case decimals > scale:
-		v.fail(item, field, fmt.Sprintf("must have at most %d decimal places for %s", scale, currency))
-		ok = false
+		v.fail(item, field, fmt.Sprintf("must have at most %d decimal places for %s (ISO 4217)", scale, currency))
+	default:
+		return units, !v.skipped(item, field)
 	}
-	return units, ok && !v.skipped(item, field)
+	return 0, false
 }
 
 func idChar(c rune) bool {
@@ -271,25 +341,38 @@ func validID(s string) bool { return len(s) <= maxIDLen && !strings.ContainsFunc
 
 // parseAmount reads a non-negative decimal string ("0", "12", "12.5",
 // "0.0001") as units of 10^-maxAmountScale, with the number of decimals it
-// was written with.
-func parseAmount(s string) (units int64, decimals int, ok bool) {
+// was written with. A string that is not one gets the rule it breaks; one
+// with more decimals than maxAmountScale reads, with units 0, for the
+// caller to refuse against the currency's decimals.
+func parseAmount(s string) (units int64, decimals int, rule string) {
 	whole, frac, hasPoint := strings.Cut(s, ".")
-	if whole == "" || len(whole) > maxAmountDigits || (len(whole) > 1 && whole[0] == '0') ||
-		hasPoint && (frac == "" || len(frac) > maxAmountScale) {
-		return 0, 0, false
+	digits := func(p string) bool {
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case whole == "" || !digits(whole) || hasPoint && (frac == "" || !digits(frac)):
+		return 0, 0, `must be a decimal string such as "12.34": digits, and at most one point with digits on both sides; no sign or exponent`
+	case len(whole) > 1 && whole[0] == '0':
+		return 0, 0, `must not start with a zero before other digits, such as "012"`
+	case len(whole) > maxAmountDigits:
+		return 0, 0, fmt.Sprintf("must have at most %d digits before the point", maxAmountDigits)
+	case len(frac) > maxAmountScale:
+		return 0, len(frac), ""
 	}
 	for _, part := range []string{whole, frac} {
 		for i := 0; i < len(part); i++ {
-			if part[i] < '0' || part[i] > '9' {
-				return 0, 0, false
-			}
 			units = units*10 + int64(part[i]-'0')
 		}
 	}
 	for range maxAmountScale - len(frac) {
 		units *= 10
 	}
-	return units, len(frac), true
+	return units, len(frac), ""
 }
 
 // addProduct returns sum + q × price, and false when that overflows. All
@@ -329,8 +412,8 @@ func fieldName(name string) string {
 	return strconv.Quote(name)
 }
 
-// canonical is the order as the store keeps it and hashes it: the same
-// order, however it was delivered or formatted, has the same bytes.
+// canonical is the order's fields as JSON, in one order and without
+// whitespace.
 func (o Order) canonical() []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

@@ -43,13 +43,12 @@ type DynamoStore struct {
 	Table  string
 }
 
-// Put stores the order unless its id is there already. The same order
-// stored before is a redelivery: Duplicate, and nothing is rewritten. Another
-// order under the same id is a *ConflictError.
+// Put stores the order, exactly as it was sent, unless its id is there
+// already. The same order stored before (the same identity: see
+// Order.identity) is a redelivery or a re-send: Duplicate, and nothing is
+// rewritten. Another order under the same id is a *ConflictError.
 func (s DynamoStore) Put(ctx context.Context, o Order, messageID string, received time.Time) (Outcome, error) {
-	payload := o.canonical()
-	sum := sha256.Sum256(payload)
-	hash := hex.EncodeToString(sum[:])
+	hash := o.IdentityHash()
 
 	items := make([]types.AttributeValue, len(o.Items))
 	for i, it := range o.Items {
@@ -65,7 +64,7 @@ func (s DynamoStore) Put(ctx context.Context, o Order, messageID string, receive
 		"items":       &types.AttributeValueMemberL{Value: items},
 		"currency":    &types.AttributeValueMemberS{Value: o.Currency},
 		"total":       &types.AttributeValueMemberS{Value: o.Total},
-		"payload":     &types.AttributeValueMemberS{Value: string(payload)},
+		"payload":     &types.AttributeValueMemberS{Value: o.Payload()},
 		"payloadHash": &types.AttributeValueMemberS{Value: hash},
 		"messageId":   &types.AttributeValueMemberS{Value: messageID},
 		"receivedAt":  &types.AttributeValueMemberS{Value: received.UTC().Format(time.RFC3339Nano)},
@@ -101,6 +100,13 @@ func (s DynamoStore) Put(ctx context.Context, o Order, messageID string, receive
 		return Duplicate, nil
 	}
 	return Conflict, &ConflictError{OrderID: o.OrderID, StoredMessageID: stringAttr(got.Item, "messageId"), StoredHash: stored, NewHash: hash}
+}
+
+// IdentityHash is the SHA-256, in hex, of the order's identity: the same for
+// every way of writing the same order.
+func (o Order) IdentityHash() string {
+	sum := sha256.Sum256(o.identity())
+	return hex.EncodeToString(sum[:])
 }
 
 func stringAttr(item map[string]types.AttributeValue, name string) string {

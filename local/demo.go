@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -61,9 +62,99 @@ func (p *Pipeline) Publish(ctx context.Context, orders []string, w io.Writer, ti
 	return refused, p.Drain(ctx, w, timeout)
 }
 
+// Feeding a file of orders publishes feedChunk orders at a time, the next
+// chunk once the queue holds fewer than feedBacklog messages: the stand-ins
+// then hold a bounded backlog, not the whole file, however long it is.
+const (
+	feedChunk   = 500
+	feedBacklog = 1000
+)
+
+// Feed publishes the orders of r, one JSON order a line (blank lines are
+// skipped), and waits until the queue is drained, writing progress to w. It
+// returns how many orders it read, and the ones SNS refused: their count
+// and the first ReportLines of them, or all with all.
+func (p *Pipeline) Feed(ctx context.Context, r io.Reader, w io.Writer, timeout time.Duration, all bool) (int, Section[Refused], error) {
+	keep := ReportLines
+	if all {
+		keep = -1
+	}
+	var refused Section[Refused]
+	sc := bufio.NewScanner(r)
+	// Lines over SNS's 256 KiB limit are read, so that SNS refuses them as
+	// it would, rather than the file failing to read.
+	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
+	read, line := 0, 0
+	chunk, lines := make([]string, 0, feedChunk), make([]int, 0, feedChunk)
+	publish := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		if err := p.waitBelow(ctx, feedBacklog, timeout); err != nil {
+			return err
+		}
+		_, err := ops.Publish(ctx, p.SNS, p.TopicArn, chunk)
+		var perr ops.PublishError
+		if errors.As(err, &perr) {
+			for _, f := range perr {
+				refused.add(Refused{Line: lines[f.Index], Body: abbreviate(chunk[f.Index], 200), Reason: f.Err.Error()}, keep)
+			}
+		} else if err != nil {
+			return err
+		}
+		chunk, lines = chunk[:0], lines[:0]
+		return nil
+	}
+	for sc.Scan() {
+		line++
+		l := strings.TrimSpace(sc.Text())
+		if l == "" {
+			continue
+		}
+		read++
+		chunk, lines = append(chunk, l), append(lines, line)
+		if len(chunk) == feedChunk {
+			if err := publish(); err != nil {
+				return read, refused, err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return read, refused, err
+	}
+	if err := publish(); err != nil {
+		return read, refused, err
+	}
+	fmt.Fprintf(w, "published %d orders to %s", read-refused.N, p.TopicArn)
+	if refused.N > 0 {
+		fmt.Fprintf(w, "; SNS refused %d", refused.N)
+	}
+	fmt.Fprintln(w)
+	return read, refused, p.Drain(ctx, w, timeout)
+}
+
+// waitBelow waits until the queue holds fewer than n messages.
+func (p *Pipeline) waitBelow(ctx context.Context, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		depth, err := ops.Depth(ctx, p.SQS, p.QueueURL)
+		if err != nil || depth < n {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the queue still holds %d messages after %v", depth, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // Refused is an order the topic did not take.
 type Refused struct {
-	Line         int // its position in its round, from 1
+	Line         int // its line in the file, or its position in its round, from 1
 	Body, Reason string
 }
 
@@ -100,13 +191,14 @@ func (p *Pipeline) Drain(ctx context.Context, w io.Writer, timeout time.Duration
 	}
 }
 
-// Report is where every order given to the run ended.
+// Report is where every order given to the run ended: each section's count
+// and its first entries (all of them when asked for).
 type Report struct {
 	Published   int // orders given, refused ones included
-	Refused     []Refused
-	Stored      []StoredOrder
-	Duplicates  []Outcome
-	DeadLetters []DeadLetter
+	Refused     Section[Refused]
+	Stored      Section[StoredOrder]
+	Duplicates  Section[Outcome]
+	DeadLetters Section[DeadLetter]
 	// Unread says what could not be read back (a failed receive or scan):
 	// the orders it hides are counted as lost.
 	Unread []string
@@ -125,21 +217,30 @@ type DeadLetter struct {
 
 // Lost is the number of orders that are nowhere to be seen: it must be 0.
 func (r Report) Lost() int {
-	return r.Published - len(r.Refused) - len(r.Stored) - len(r.Duplicates) - len(r.DeadLetters)
+	return r.Published - r.Refused.N - r.Stored.N - r.Duplicates.N - r.DeadLetters.N
 }
 
 // BuildReport reads the table and the DLQ and matches them with what the
-// handler logged. What it cannot read is listed in Unread rather than
+// handler logged, keeping the first ReportLines entries of each section, or
+// all with all. What it cannot read is listed in Unread rather than
 // stopping the report.
-func (p *Pipeline) BuildReport(ctx context.Context, published int, refused []Refused) Report {
-	r := Report{Published: published, Refused: refused}
+func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Section[Refused], all bool) Report {
+	keep := ReportLines
+	if all {
+		keep = -1
+	}
+	r := Report{Published: published, Refused: refused, Duplicates: p.Outcomes.Duplicates()}
 	s := func(item map[string]dbtypes.AttributeValue, k string) string {
 		if v, ok := item[k].(*dbtypes.AttributeValueMemberS); ok {
 			return v.Value
 		}
 		return ""
 	}
-	pages := dynamodb.NewScanPaginator(p.DB, &dynamodb.ScanInput{TableName: aws.String(p.Table)})
+	pages := dynamodb.NewScanPaginator(p.DB, &dynamodb.ScanInput{
+		TableName:                aws.String(p.Table),
+		ProjectionExpression:     aws.String("#id, #c, #cur, #t, #m"),
+		ExpressionAttributeNames: map[string]string{"#id": "orderId", "#c": "customerId", "#cur": "currency", "#t": "total", "#m": "messageId"},
+	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
@@ -147,21 +248,11 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused []Ref
 			break
 		}
 		for _, it := range page.Items {
-			r.Stored = append(r.Stored, StoredOrder{s(it, "orderId"), s(it, "customerId"), s(it, "currency"), s(it, "total"), s(it, "messageId")})
+			r.Stored.add(StoredOrder{s(it, "orderId"), s(it, "customerId"), s(it, "currency"), s(it, "total"), s(it, "messageId")}, keep)
 		}
 	}
-	sort.Slice(r.Stored, func(i, j int) bool { return r.Stored[i].OrderID < r.Stored[j].OrderID })
+	sort.Slice(r.Stored.First, func(i, j int) bool { return r.Stored.First[i].OrderID < r.Stored.First[j].OrderID })
 
-	outcomes := p.Outcomes.Outcomes()
-	last := map[string]Outcome{}
-	deliveries := map[string]int{}
-	for _, o := range outcomes {
-		last[o.MessageID] = o
-		deliveries[o.MessageID]++
-		if o.Outcome == "duplicate" {
-			r.Duplicates = append(r.Duplicates, o)
-		}
-	}
 	dlq, err := ops.ListDLQ(ctx, p.SQS, p.DLQURL)
 	if err != nil {
 		r.Unread = append(r.Unread, err.Error())
@@ -172,11 +263,11 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused []Ref
 		case d.Altered:
 			why = "its body came back altered from the queue (MD5 differs); the body below is not what was sent"
 		case d.Moved():
-			o := last[d.MessageID]
+			o, _ := p.Outcomes.Pending(d.MessageID)
 			why = fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
-				deliveries[d.MessageID], p.Config.MaxReceiveCount, o.Outcome, o.Error)
+				o.Deliveries, p.Config.MaxReceiveCount, o.Last.Outcome, o.Last.Error)
 		}
-		r.DeadLetters = append(r.DeadLetters, DeadLetter{d, why})
+		r.DeadLetters.add(DeadLetter{d, why}, keep)
 	}
 	return r
 }
@@ -185,15 +276,10 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused []Ref
 // all: a run of many orders prints counts, not a line per order.
 const ReportLines = 5
 
-// Write prints the report: every section's count, and its first
-// ReportLines entries, or all of them with all.
-func (r Report) Write(w io.Writer, all bool) {
-	section := func(title string, n int, line func(i int)) {
+// Write prints the report: every section's count, and the entries kept.
+func (r Report) Write(w io.Writer) {
+	section := func(title string, n, shown int, line func(i int)) {
 		fmt.Fprintf(w, "%s (%d):\n", title, n)
-		shown := n
-		if !all {
-			shown = min(n, ReportLines)
-		}
 		for i := range shown {
 			line(i)
 		}
@@ -202,28 +288,28 @@ func (r Report) Write(w io.Writer, all bool) {
 		}
 	}
 	fmt.Fprintln(w)
-	if len(r.Refused) > 0 {
-		section("Refused by SNS, never in the pipeline", len(r.Refused), func(i int) {
-			f := r.Refused[i]
+	if r.Refused.N > 0 {
+		section("Refused by SNS, never in the pipeline", r.Refused.N, len(r.Refused.First), func(i int) {
+			f := r.Refused.First[i]
 			fmt.Fprintf(w, "  line %d: %s\n    body: %s\n", f.Line, f.Reason, abbreviate(strings.ToValidUTF8(f.Body, "\uFFFD"), 100))
 		})
 	}
-	section("Stored", len(r.Stored), func(i int) {
-		o := r.Stored[i]
+	section("Stored", r.Stored.N, len(r.Stored.First), func(i int) {
+		o := r.Stored.First[i]
 		fmt.Fprintf(w, "  %-8s customer %-5s %s %s (message %s)\n", o.OrderID, o.CustomerID, o.Total, o.Currency, o.MessageID)
 	})
-	section("Duplicates, acknowledged and not rewritten", len(r.Duplicates), func(i int) {
-		fmt.Fprintf(w, "  %-8s message %s\n", r.Duplicates[i].OrderID, r.Duplicates[i].MessageID)
+	section("Duplicates, acknowledged and not rewritten", r.Duplicates.N, len(r.Duplicates.First), func(i int) {
+		fmt.Fprintf(w, "  %-8s message %s\n", r.Duplicates.First[i].OrderID, r.Duplicates.First[i].MessageID)
 	})
-	section("In the dead-letter queue", len(r.DeadLetters), func(i int) {
-		d := r.DeadLetters[i]
+	section("In the dead-letter queue", r.DeadLetters.N, len(r.DeadLetters.First), func(i int) {
+		d := r.DeadLetters.First[i]
 		fmt.Fprintf(w, "  message %s: %s\n    body: %s\n", d.MessageID, d.Why, abbreviate(d.Body, 100))
 	})
 	for _, u := range r.Unread {
 		fmt.Fprintf(w, "Could not be read: %s\n", u)
 	}
 	fmt.Fprintf(w, "Published %d = refused %d + stored %d + duplicates %d + dead-letter queue %d; lost %d\n",
-		r.Published, len(r.Refused), len(r.Stored), len(r.Duplicates), len(r.DeadLetters), r.Lost())
+		r.Published, r.Refused.N, r.Stored.N, r.Duplicates.N, r.DeadLetters.N, r.Lost())
 }
 
 func abbreviate(s string, n int) string {

@@ -37,24 +37,24 @@ func TestDemo(t *testing.T) {
 		}
 		published += len(round)
 	}
-	r := p.BuildReport(ctx, published, nil)
+	r := p.BuildReport(ctx, published, Section[Refused]{}, false)
 	var stored []string
-	for _, o := range r.Stored {
+	for _, o := range r.Stored.First {
 		stored = append(stored, fmt.Sprint(o.OrderID, " ", o.CustomerID, " ", o.Total, " ", o.Currency))
 	}
 	if got := strings.Join(stored, ", "); got != "o-1001 c-42 20.00 EUR, o-1002 c-7 1350 JPY, o-1003 c-9 0.500 BHD" {
 		t.Errorf("stored: %s", got)
 	}
-	if len(r.Duplicates) != 1 || r.Duplicates[0].OrderID != "o-1001" {
+	if r.Duplicates.N != 1 || r.Duplicates.First[0].OrderID != "o-1001" {
 		t.Errorf("duplicates: %+v", r.Duplicates)
 	}
 	var why []string
-	for _, d := range r.DeadLetters {
+	for _, d := range r.DeadLetters.First {
 		why = append(why, d.Why)
 	}
 	want := []string{
 		"rejected by the handler: body: is not JSON: it ends before the value is complete",
-		"rejected by the handler: currency: must be an ISO 4217 currency code such as EUR; items[0].quantity: must be > 0",
+		"rejected by the handler: currency: must be an ISO 4217 code: three upper-case letters such as EUR; items[0].quantity: must be > 0",
 		"rejected by the handler: total: must equal the sum of quantity × unitPrice over the items: 3.30",
 		// goaws delivers once more than maxReceiveCount before it moves a message.
 		"moved by SQS after 4 failed deliveries (maxReceiveCount 3); last outcome conflict: order o-1002 is already stored with another payload",
@@ -75,7 +75,7 @@ func TestDemo(t *testing.T) {
 		t.Errorf("lost %d", r.Lost())
 	}
 	var out bytes.Buffer
-	r.Write(&out, false)
+	r.Write(&out)
 	if !strings.Contains(out.String(), "Published 8 = refused 0 + stored 3 + duplicates 1 + dead-letter queue 4; lost 0") {
 		t.Errorf("report:\n%s", out.String())
 	}

@@ -11,17 +11,59 @@ type Outcome struct {
 	MessageID, OrderID, Outcome, Reason, Error string
 }
 
-// Recorder is a slog.Handler that keeps the handler's per-message outcome
-// lines, for the report, and passes every record on.
-type Recorder struct {
-	next slog.Handler
-	mu   *sync.Mutex
-	outs *[]Outcome
+// Section is one part of the report: how many entries it has, and the first
+// of them (all of them when kept so), so that a run's memory does not grow
+// with the number of orders.
+type Section[T any] struct {
+	N     int
+	First []T
 }
 
-// NewRecorder records and passes records to next.
+// add counts v, and keeps it while fewer than keep are kept (keep < 0: all).
+func (s *Section[T]) add(v T, keep int) {
+	s.N++
+	if keep < 0 || len(s.First) < keep {
+		s.First = append(s.First, v)
+	}
+}
+
+// Recorder is a slog.Handler that keeps what the report needs of the
+// handler's per-message outcome lines, and passes every record on: the
+// duplicates (their count and the first of them), and the last outcome of
+// each message that is still on a queue (a conflict or a failure, which
+// may yet be stored or be moved to the DLQ). A message that leaves the
+// queue is forgotten, so memory grows with the messages in flight or moved
+// to the DLQ, not with all of them.
+type Recorder struct {
+	next slog.Handler
+	st   *recorded
+}
+
+type recorded struct {
+	mu         sync.Mutex
+	keep       int
+	duplicates Section[Outcome]
+	pending    map[string]Pending
+}
+
+// Pending is a message the handler left on the queue: its last outcome,
+// and how many deliveries it has had since it was last acknowledged.
+type Pending struct {
+	Last       Outcome
+	Deliveries int
+}
+
+// NewRecorder records and passes records to next. It keeps ReportLines
+// duplicates unless KeepAll says otherwise.
 func NewRecorder(next slog.Handler) *Recorder {
-	return &Recorder{next: next, mu: &sync.Mutex{}, outs: &[]Outcome{}}
+	return &Recorder{next: next, st: &recorded{keep: ReportLines, pending: map[string]Pending{}}}
+}
+
+// KeepAll keeps every duplicate, for a report that lists them all.
+func (r *Recorder) KeepAll() {
+	r.st.mu.Lock()
+	r.st.keep = -1
+	r.st.mu.Unlock()
 }
 
 func (r *Recorder) Enabled(ctx context.Context, l slog.Level) bool { return true }
@@ -44,9 +86,19 @@ func (r *Recorder) Handle(ctx context.Context, rec slog.Record) error {
 		return true
 	})
 	if o.Outcome != "" {
-		r.mu.Lock()
-		*r.outs = append(*r.outs, o)
-		r.mu.Unlock()
+		st := r.st
+		st.mu.Lock()
+		switch o.Outcome {
+		case "conflict", "failed":
+			p := st.pending[o.MessageID]
+			st.pending[o.MessageID] = Pending{Last: o, Deliveries: p.Deliveries + 1}
+		default:
+			delete(st.pending, o.MessageID)
+		}
+		if o.Outcome == "duplicate" {
+			st.duplicates.add(o, st.keep)
+		}
+		st.mu.Unlock()
 	}
 	if r.next.Enabled(ctx, rec.Level) {
 		return r.next.Handle(ctx, rec)
@@ -55,16 +107,27 @@ func (r *Recorder) Handle(ctx context.Context, rec slog.Record) error {
 }
 
 func (r *Recorder) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &Recorder{next: r.next.WithAttrs(attrs), mu: r.mu, outs: r.outs}
+	return &Recorder{next: r.next.WithAttrs(attrs), st: r.st}
 }
 
 func (r *Recorder) WithGroup(name string) slog.Handler {
-	return &Recorder{next: r.next.WithGroup(name), mu: r.mu, outs: r.outs}
+	return &Recorder{next: r.next.WithGroup(name), st: r.st}
 }
 
-// Outcomes are the recorded outcomes, in the order they happened.
-func (r *Recorder) Outcomes() []Outcome {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Outcome(nil), *r.outs...)
+// Duplicates are the duplicates recorded so far.
+func (r *Recorder) Duplicates() Section[Outcome] {
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	d := r.st.duplicates
+	d.First = append([]Outcome(nil), d.First...)
+	return d
+}
+
+// Pending is the message's last outcome when the handler left it on the
+// queue.
+func (r *Recorder) Pending(messageID string) (Pending, bool) {
+	r.st.mu.Lock()
+	defer r.st.mu.Unlock()
+	p, ok := r.st.pending[messageID]
+	return p, ok
 }

@@ -45,53 +45,18 @@ func TestLocalCommand(t *testing.T) {
 	}
 }
 
-// served is `orderpipe local --serve` running in another process (goaws
-// runs once a process), and the operator commands run against it.
-type served struct {
-	sqsEndpoint, dbEndpoint string
-	cmd                     func(args ...string) (int, string)
-}
-
-func serveLocal(t *testing.T) served {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "orderpipe")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/orderpipe")
-	build.Dir = testenv.ModuleRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	serve := exec.Command(bin, "local", "--serve")
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
-	endpoints := map[string]string{}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && !strings.HasPrefix(sc.Text(), "serving") {
-		k, v, _ := strings.Cut(sc.Text(), ":")
-		endpoints[k] = strings.TrimSpace(v)
-	}
-	s := served{sqsEndpoint: endpoints["SNS and SQS"], dbEndpoint: endpoints["DynamoDB"]}
-	if s.sqsEndpoint == "" || s.dbEndpoint == "" {
-		t.Fatalf("endpoints %v", endpoints)
-	}
-	s.cmd = func(args ...string) (int, string) {
+// The operator commands against `orderpipe local --serve` in another
+// process (goaws runs once a process).
+func TestOperatorCommands(t *testing.T) {
+	sqsEndpoint, dbEndpoint := serveLocal(t)
+	target := []string{"--endpoint", sqsEndpoint}
+	cmd := func(args ...string) (int, string) {
 		var out, errOut bytes.Buffer
-		code := run(context.Background(), append(args, "--endpoint", s.sqsEndpoint), &out, &errOut)
+		code := run(context.Background(), append(args, target...), &out, &errOut)
 		t.Logf("orderpipe %s → %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
 		return code, out.String()
 	}
-	return s
-}
 
-// The operator commands against `orderpipe local --serve`.
-func TestOperatorCommands(t *testing.T) {
-	s := serveLocal(t)
-	dbEndpoint, cmd := s.dbEndpoint, s.cmd
 	if code, out := cmd("smoke", "--dynamodb-endpoint", dbEndpoint, "--timeout", "30s"); code != cmdutil.ExitOK || !strings.Contains(out, "dead-letter queue grew: false") {
 		t.Fatalf("smoke: %d %s", code, out)
 	}
@@ -139,12 +104,7 @@ func TestOperatorCommands(t *testing.T) {
 // no order; every valid order is stored; every line is accounted for.
 func TestLocalOrdersFile(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "orderpipe")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/orderpipe")
-	build.Dir = testenv.ModuleRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildOrderpipe(t)
 	var lines []string
 	for i := range 7 {
 		lines = append(lines, fmt.Sprintf(`{"orderId":"f-%d","customerId":"c","items":[{"sku":"A","quantity":1,"unitPrice":"1.5"}],"currency":"EUR","total":"1.50"}`, i))
@@ -180,6 +140,44 @@ func TestLocalOrdersFile(t *testing.T) {
 	}
 }
 
+// buildOrderpipe builds the command into a temporary directory.
+func buildOrderpipe(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "orderpipe")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/orderpipe")
+	build.Dir = testenv.ModuleRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serveLocal runs `orderpipe local --serve` in another process (goaws runs
+// once a process) until the test ends, and returns its endpoints.
+func serveLocal(t *testing.T) (sqsEndpoint, dbEndpoint string) {
+	t.Helper()
+	serve := exec.Command(buildOrderpipe(t), "local", "--serve")
+	stdout, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { serve.Process.Kill(); serve.Wait() })
+	endpoints := map[string]string{}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "serving") {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		endpoints[k] = strings.TrimSpace(v)
+	}
+	sqsEndpoint, dbEndpoint = endpoints["SNS and SQS"], endpoints["DynamoDB"]
+	if sqsEndpoint == "" || dbEndpoint == "" {
+		t.Fatalf("endpoints %v", endpoints)
+	}
+	return sqsEndpoint, dbEndpoint
+}
+
 // What SNS could not deliver, put in the subscription's dead-letter queue
 // as SNS puts it (goaws cannot fail a delivery, so the test does what SNS
 // would): `dlq list` shows it, `dlq redrive` moves it to the order queue in
@@ -187,10 +185,16 @@ func TestLocalOrdersFile(t *testing.T) {
 // handler stores each order exactly as published. Both forms SNS may leave
 // there are covered: the envelope of an SQS subscription and a raw message.
 func TestRedriveUndeliveredNotifications(t *testing.T) {
-	s := serveLocal(t)
+	sqsEndpoint, dbEndpoint := serveLocal(t)
+	cmd := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append(args, "--endpoint", sqsEndpoint), &out, &errOut)
+		t.Logf("orderpipe %s → %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
+		return code, out.String()
+	}
 	ctx := context.Background()
 	names := spec.Namer{Project: "orderpipe", Stack: local.StackName}
-	q := awslocal.SQSClient(s.sqsEndpoint)
+	q := awslocal.SQSClient(sqsEndpoint)
 	url := func(logical string) string {
 		out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Name(spec.SQS, logical))})
 		if err != nil {
@@ -221,16 +225,16 @@ func TestRedriveUndeliveredNotifications(t *testing.T) {
 	}
 
 	var listed []struct{ MessageID, Body, Queue string }
-	if code, out := s.cmd("dlq", "list"); code != cmdutil.ExitOK || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 ||
+	if code, out := cmd("dlq", "list"); code != cmdutil.ExitOK || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 ||
 		listed[0].Queue != spec.SubscriptionDLQName || listed[1].Queue != spec.SubscriptionDLQName {
 		t.Fatalf("dlq list: %d %s", code, out)
 	}
-	code, out := s.cmd("dlq", "redrive")
+	code, out := cmd("dlq", "redrive")
 	if code != cmdutil.ExitOK || strings.Count(out, "(not delivered by SNS)") != 2 {
 		t.Fatalf("dlq redrive: %d %s", code, out)
 	}
 
-	db := awslocal.DynamoDBClient(s.dbEndpoint)
+	db := awslocal.DynamoDBClient(dbEndpoint)
 	table := names.Name(spec.DynamoDB, spec.TableName)
 	for id, order := range orders {
 		var item map[string]dbtypes.AttributeValue

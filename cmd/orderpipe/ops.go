@@ -144,28 +144,30 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 				<-ctx.Done()
 				return nil
 			}
-			rounds := local.DemoOrders()
-			if ordersFile != "" {
-				orders, err := readLines(ordersFile)
-				if err != nil {
-					return err
-				}
-				rounds = [][]string{orders}
+			if verbose {
+				p.Outcomes.KeepAll()
 			}
 			published := 0
-			var refused []local.Refused
-			for _, round := range rounds {
-				r, err := p.Publish(ctx, round, stdout, drainTimeout)
-				refused = append(refused, r...)
-				published += len(round)
-				if err != nil {
-					// The report still says where everything went.
-					fmt.Fprintln(stderr, "orderpipe local:", err)
-					break
+			var refused local.Section[local.Refused]
+			if ordersFile != "" {
+				published, refused, err = feedFile(ctx, p, ordersFile, stdout, drainTimeout, verbose)
+			} else {
+				for _, round := range local.DemoOrders() {
+					var r []local.Refused
+					r, err = p.Publish(ctx, round, stdout, drainTimeout)
+					refused.N, refused.First = refused.N+len(r), append(refused.First, r...)
+					published += len(round)
+					if err != nil {
+						break
+					}
 				}
 			}
-			report := p.BuildReport(ctx, published, refused)
-			report.Write(stdout, verbose)
+			if err != nil {
+				// The report still says where everything went.
+				fmt.Fprintln(stderr, "orderpipe local:", err)
+			}
+			report := p.BuildReport(ctx, published, refused, verbose)
+			report.Write(stdout)
 			if report.Lost() != 0 || len(report.Unread) > 0 {
 				return local.ErrLost
 			}
@@ -178,6 +180,16 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	c.Flags().BoolVar(&verbose, "verbose", false, "list every order in the report, not only the first of each section")
 	c.Flags().DurationVar(&drainTimeout, "timeout", 2*time.Minute, "how long to wait for the queue to drain after each round")
 	return c
+}
+
+// feedFile feeds the orders of the file at path to the local pipeline.
+func feedFile(ctx context.Context, p *local.Pipeline, path string, w io.Writer, timeout time.Duration, all bool) (int, local.Section[local.Refused], error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, local.Section[local.Refused]{}, err
+	}
+	defer f.Close()
+	return p.Feed(ctx, f, w, timeout, all)
 }
 
 func readLines(path string) ([]string, error) {

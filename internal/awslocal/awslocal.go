@@ -24,8 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/schemas"
-	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 	"github.com/sirupsen/logrus"
 	"github.com/truora/minidyn/server"
 )
@@ -53,14 +51,10 @@ func DynamoDBClient(endpoint string) *dynamodb.Client {
 	})
 }
 
-// SQSClient is an SQS client for goaws at endpoint. goaws speaks only the
-// query protocol; the protocol must be set in an option function, since the
-// client overwrites it in its Options.
+// SQSClient is an SQS client for the local SQS at endpoint, on the SDK's
+// default protocol (JSON), as against AWS.
 func SQSClient(endpoint string) *sqs.Client {
-	return sqs.NewFromConfig(Config(), func(o *sqs.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.Protocol = awsquery.New(schemas.AmazonSQS)
-	})
+	return sqs.NewFromConfig(Config(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
 // SNSClient is an SNS client for goaws at endpoint.
@@ -94,7 +88,8 @@ func StartSQS(tick time.Duration) (*SQS, error) {
 	app.CurrentEnvironment.AccountID = AccountID
 	app.CurrentEnvironment.Region = Region
 	app.CurrentEnvironment.QueueAttributeDefaults = app.EnvQueueAttributes{VisibilityTimeout: 30, MaximumMessageSize: 262144}
-	// What goaws's servertest does, with refuseInvalid in front.
+	// What goaws's servertest does, with refuseInvalid and the JSON
+	// protocol in front.
 	app.CurrentEnvironment.Host = "127.0.0.1"
 	app.CurrentEnvironment.Port = strconv.Itoa(port)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
@@ -102,7 +97,7 @@ func StartSQS(tick time.Duration) (*SQS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start goaws: %w", err)
 	}
-	srv := &http.Server{Handler: refuseInvalid(router.New()), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newSQSJSON(refuseInvalid(router.New())), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	s := &SQS{Endpoint: "http://" + addr, srv: srv, quit: make(chan struct{})}
 	go gosqs.PeriodicTasks(tick, s.quit)

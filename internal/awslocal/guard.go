@@ -42,7 +42,7 @@ func refuseInvalid(next http.Handler) http.Handler {
 			}
 			for _, v := range values {
 				if code, msg := checkMessage(v); code != "" {
-					writeError(w, code, msg)
+					writeQueryError(w, code, msg)
 					return
 				}
 			}
@@ -74,24 +74,33 @@ func checkMessage(s string) (code, msg string) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			return "InvalidMessageContents", fmt.Sprintf("Invalid binary character: the message is not valid UTF-8 at byte %d", i)
+			return "InvalidMessageContents", notUTF8("message", i)
 		}
 		if !sqsChar(r) {
-			return "InvalidMessageContents", fmt.Sprintf("Invalid binary character '#x%X' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF", r)
+			return "InvalidMessageContents", disallowedChar(r)
 		}
 		i += size
 	}
 	return "", ""
 }
 
+// notUTF8 and disallowedChar are SQS's messages for InvalidMessageContents.
+func notUTF8(what string, at int) string {
+	return fmt.Sprintf("Invalid binary character: the %s is not valid UTF-8 at byte %d", what, at)
+}
+
+func disallowedChar(r rune) string {
+	return fmt.Sprintf("Invalid binary character '#x%X' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF", r)
+}
+
 func sqsChar(r rune) bool {
 	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
-func writeError(w http.ResponseWriter, code, msg string) {
+func writeQueryError(w http.ResponseWriter, code, msg string) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(http.StatusBadRequest)
 	var esc strings.Builder
 	xml.EscapeText(&esc, []byte(msg))
-	fmt.Fprintf(w, `<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message><Detail/></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`, code, esc.String())
+	fmt.Fprintf(w, `<?xml version="1.0"?><ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message><Detail/></Error><RequestId>%s</RequestId></ErrorResponse>`, code, esc.String(), requestID)
 }

@@ -7,20 +7,28 @@ package enginetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/orderpipe/orderpipe/internal/fakeaws"
+	"github.com/orderpipe/orderpipe/internal/proctest"
 	"github.com/orderpipe/orderpipe/internal/testenv"
 )
+
+// ProcessGrace is how long after a test's other cleanups the processes it
+// started may take to end: a policy pack notices its engine is gone within
+// seconds.
+const ProcessGrace = 15 * time.Second
 
 // Harness is one test's engine.
 type Harness struct {
@@ -30,6 +38,8 @@ type Harness struct {
 	Pack     string // the built policy pack executable
 	Home     string // PULUMI_HOME
 	Module   string // the orderpipe module
+
+	marker string // in the environment of every process the test starts through EnvVars
 }
 
 var (
@@ -39,9 +49,13 @@ var (
 )
 
 // New starts the stand-in provider and finds the CLI; without the CLI the
-// test fails in CI and is skipped elsewhere.
+// test fails in CI and is skipped elsewhere. The test fails when a process
+// it started (a Pulumi CLI, a policy pack) still runs 15 s after its other
+// cleanups: a killed CLI's pack must end by itself.
 func New(t *testing.T) *Harness {
 	t.Helper()
+	marker := fmt.Sprintf("ORDERPIPE_TEST_PROCESSES=%s-%d", strings.ReplaceAll(t.Name(), "/", "."), time.Now().UnixNano())
+	proctest.Check(t, ProcessGrace, marker)
 	cli := testenv.Tool(t, "ORDERPIPE_PULUMI", "bin/pulumi-cli/bin/pulumi", "tools/install")
 	root := filepath.Dir(filepath.Dir(cli))
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
@@ -58,7 +72,7 @@ func New(t *testing.T) *Harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Stop)
-	return &Harness{Pulumi: cmd, Root: root, Provider: p, Pack: packPath, Home: t.TempDir(), Module: module}
+	return &Harness{Pulumi: cmd, Root: root, Provider: p, Pack: packPath, Home: t.TempDir(), Module: module, marker: marker}
 }
 
 func buildPack(module string) (string, error) {
@@ -91,11 +105,13 @@ func awsVersion(t *testing.T, module string) string {
 // EnvVars make the engine use the stand-in provider and nothing from the
 // network.
 func (h *Harness) EnvVars() map[string]string {
+	key, value, _ := strings.Cut(h.marker, "=")
 	return map[string]string{
 		"PULUMI_DEBUG_PROVIDERS":                      h.Provider.DebugProviders(),
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 		"PULUMI_CONFIG_PASSPHRASE":                    "test",
 		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+		key:                                           value,
 	}
 }
 

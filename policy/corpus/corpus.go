@@ -196,9 +196,9 @@ var programs = []Program{
 			PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")}))
 		return nil
 	}, nil},
-	{"AWSLambdaBasicExecutionRole written out", func(ctx *pulumi.Context) error {
+	{"the logs grant on the function's log group", func(ctx *pulumi.Context) error {
 		worker(ctx, 30, 180)
-		rolePolicy(ctx, "Logs", `{"Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`)
+		rolePolicy(ctx, "Logs", `{"Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/team-dev-worker:*"}]}`)
 		return nil
 	}, nil},
 	{"X-Ray on *", func(ctx *pulumi.Context) error {
@@ -470,6 +470,15 @@ var programs = []Program{
 		mapping(ctx, "RefundsMapping", b.Arn, fn.Arn, false)
 		return nil
 	}, []string{"lambda-sqs-partial-batch RefundsMapping"}},
+	// The logs actions take log-group and log-stream ARNs (Service
+	// Authorization Reference), so on "*" they grant every log group: an
+	// every-resource grant written out, though attaching
+	// AWSLambdaBasicExecutionRole, which grants no whole service, passes.
+	{"AWSLambdaBasicExecutionRole written out", func(ctx *pulumi.Context) error {
+		worker(ctx, 30, 180)
+		rolePolicy(ctx, "Logs", `{"Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`)
+		return nil
+	}, []string{"iam-least-privilege Logs"}},
 	{"a wildcard ARN beside exact ones", func(ctx *pulumi.Context) error {
 		q, _ := worker(ctx, 30, 180)
 		must(iam.NewRolePolicy(ctx, "Mixed", &iam.RolePolicyArgs{Role: pulumi.String("team-dev-worker"),

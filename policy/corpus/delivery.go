@@ -55,7 +55,7 @@ func alarmTo(ctx *pulumi.Context, name string, dlq *sqs.Queue, topic *sns.Topic)
 		Dimensions: pulumi.StringMap{"QueueName": dlq.Name}, AlarmActions: pulumi.Array{topic.Arn}}))
 }
 
-func streamMapping(ctx *pulumi.Context, name, source string, args *lambda.EventSourceMappingArgs) {
+func onStream(ctx *pulumi.Context, name, source string, args *lambda.EventSourceMappingArgs) {
 	fn := function(ctx, "Consumer", 30)
 	args.EventSourceArn, args.FunctionName, args.StartingPosition = pulumi.String(source), fn.Arn, pulumi.String("LATEST")
 	must(lambda.NewEventSourceMapping(ctx, name, args))
@@ -192,21 +192,21 @@ var delivery = []Program{
 		return nil
 	}, nil},
 	{"a Kinesis mapping with the default retries and nowhere for failures", func(ctx *pulumi.Context) error {
-		streamMapping(ctx, "Clicks", kinesisStream, &lambda.EventSourceMappingArgs{})
+		onStream(ctx, "Clicks", kinesisStream, &lambda.EventSourceMappingArgs{})
 		return nil
 	}, nil},
 	{"a DynamoDB stream mapping with retries -1 and nowhere for failures", func(ctx *pulumi.Context) error {
-		streamMapping(ctx, "OrderChanges", tableStream, &lambda.EventSourceMappingArgs{MaximumRetryAttempts: pulumi.Int(-1)})
+		onStream(ctx, "OrderChanges", tableStream, &lambda.EventSourceMappingArgs{MaximumRetryAttempts: pulumi.Int(-1)})
 		return nil
 	}, nil},
 	{"a Kinesis mapping with an on-failure queue", func(ctx *pulumi.Context) error {
 		failed := queue(ctx, "ClicksFailed", &sqs.QueueArgs{MessageRetentionSeconds: pulumi.Int(1209600)})
-		streamMapping(ctx, "Clicks", kinesisStream, &lambda.EventSourceMappingArgs{BisectBatchOnFunctionError: pulumi.Bool(true),
+		onStream(ctx, "Clicks", kinesisStream, &lambda.EventSourceMappingArgs{BisectBatchOnFunctionError: pulumi.Bool(true),
 			DestinationConfig: lambda.EventSourceMappingDestinationConfigArgs{OnFailure: lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: failed.Arn}}})
 		return nil
 	}, nil},
 	{"a DynamoDB stream mapping with bounded retries", func(ctx *pulumi.Context) error {
-		streamMapping(ctx, "OrderChanges", tableStream, &lambda.EventSourceMappingArgs{MaximumRetryAttempts: pulumi.Int(3)})
+		onStream(ctx, "OrderChanges", tableStream, &lambda.EventSourceMappingArgs{MaximumRetryAttempts: pulumi.Int(3)})
 		return nil
 	}, nil},
 }

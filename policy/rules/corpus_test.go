@@ -15,11 +15,12 @@ import (
 	"github.com/orderpipe/orderpipe/stack/stacktest"
 )
 
-// corpusResources runs a program under mocks, as after an update.
-func corpusResources(t *testing.T, program pulumi.RunFunc) []policyx.AnalyzerResource {
+// corpusResources runs a program under mocks, as after an update, as the
+// stack of the name.
+func corpusResources(t *testing.T, stack string, program pulumi.RunFunc) []policyx.AnalyzerResource {
 	t.Helper()
-	mocks := &stacktest.Mocks{Project: "team", Stack: "dev"}
-	if err := pulumi.RunErr(program, pulumi.WithMocks("team", "dev", mocks)); err != nil {
+	mocks := &providerMocks{&stacktest.Mocks{Project: "team", Stack: stack}}
+	if err := pulumi.RunErr(program, pulumi.WithMocks("team", stack, mocks)); err != nil {
 		t.Fatal(err)
 	}
 	var out []policyx.AnalyzerResource
@@ -107,31 +108,37 @@ func TestCorpus(t *testing.T) {
 		t.Errorf("the corpus holds %d programs; keep at least 60", len(programs))
 	}
 	for _, c := range programs {
-		t.Run(c.Name, func(t *testing.T) {
-			known := corpusResources(t, c.Run)
-			want := append([]string(nil), c.Want...)
-			sort.Strings(want)
-			got := mandatory(analyze(t, known, nil))
-			if strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("after an update:\n got %q\nwant %q", got, want)
-			}
+		t.Run(c.Name, func(t *testing.T) { checkProgram(t, c, "dev") })
+	}
+}
 
-			// A first preview gives no verdict the update would not, and
-			// every verdict it cannot give yet is deferred, not passed.
-			reports := analyze(t, firstPreview(known), nil)
-			early := mandatory(reports)
-			deferred := strings.Join(only(reports, "preview-unknowns"), "\n")
-			for _, v := range early {
-				if !slices.Contains(want, v) {
-					t.Errorf("first preview: %s, which the update does not say", v)
-				}
-			}
-			for _, v := range want {
-				policy, _, _ := strings.Cut(v, " ")
-				if !slices.Contains(early, v) && !strings.Contains(deferred, policy+":") {
-					t.Errorf("first preview: %s neither said nor deferred (deferred: %s)", v, deferred)
-				}
-			}
-		})
+// checkProgram runs the program as after an update and as a first preview
+// as the stack of the name, and compares the pack's mandatory verdicts with
+// the program's.
+func checkProgram(t *testing.T, c corpus.Program, stack string) {
+	t.Helper()
+	known := corpusResources(t, stack, c.Run)
+	want := append([]string(nil), c.Want...)
+	sort.Strings(want)
+	got := mandatory(analyzeStack(t, stack, known, nil))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after an update:\n got %q\nwant %q", got, want)
+	}
+
+	// A first preview gives no verdict the update would not, and every
+	// verdict it cannot give yet is deferred, not passed.
+	reports := analyzeStack(t, stack, firstPreview(known), nil)
+	early := mandatory(reports)
+	deferred := strings.Join(only(reports, "preview-unknowns"), "\n")
+	for _, v := range early {
+		if !slices.Contains(want, v) {
+			t.Errorf("first preview: %s, which the update does not say", v)
+		}
+	}
+	for _, v := range want {
+		policy, _, _ := strings.Cut(v, " ")
+		if !slices.Contains(early, v) && !strings.Contains(deferred, policy+":") {
+			t.Errorf("first preview: %s neither said nor deferred (deferred: %s)", v, deferred)
+		}
 	}
 }

@@ -97,18 +97,6 @@ func (g graph) subscriptionDLQ(sub policyx.AnalyzerResource) (*policyx.AnalyzerR
 	return g.dlqOf(rd)
 }
 
-// subscriptionDLQs are the queues of the stack that SNS subscriptions
-// redrive to: dead-letter queues too, fed by SNS rather than by SQS.
-func (g graph) subscriptionDLQs() map[string]bool {
-	out := map[string]bool{}
-	for _, sub := range g.ofType(typeTopicSubscribe) {
-		if q, _ := g.subscriptionDLQ(sub); q != nil {
-			out[q.URN] = true
-		}
-	}
-	return out
-}
-
 // publisher is a kind of resource through which an AWS service publishes
 // to a topic, and the properties that name the topic.
 type publisher struct {

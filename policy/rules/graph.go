@@ -239,3 +239,56 @@ func functionName(ref string) string {
 	}
 	return parts[0]
 }
+
+// failureDestinations are the properties through which AWS sends failures
+// to a queue other than by an SQS redrive: an SNS subscription's redrive
+// policy, a function's dead-letter queue, an asynchronous invocation's and
+// a stream mapping's onFailure destination, an EventBridge target's
+// dead-letter queue. The first key holds the engine's dependencies.
+var failureDestinations = []struct {
+	typ  string
+	path []string
+	json bool // the value is a JSON document with a deadLetterTargetArn
+}{
+	{typeTopicSubscribe, []string{"redrivePolicy"}, true},
+	{typeFunction, []string{"deadLetterConfig", "targetArn"}, false},
+	{"aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", []string{"destinationConfig", "onFailure", "destination"}, false},
+	{typeMapping, []string{"destinationConfig", "onFailure", "destinationArn"}, false},
+	{"aws:cloudwatch/eventTarget:EventTarget", []string{"deadLetterConfig", "arn"}, false},
+}
+
+// failureQueues are the queues of the stack that receive failures from
+// something other than an SQS redrive. decided is false while a
+// destination is unknown and no dependency tells which queue it is.
+func (g graph) failureQueues() (queues map[string]bool, decided bool) {
+	queues, decided = map[string]bool{}, true
+	all := g.ofType(typeQueue)
+	for _, d := range failureDestinations {
+		for _, r := range g.ofType(d.typ) {
+			if dep := slices.IndexFunc(all, func(q policyx.AnalyzerResource) bool {
+				return slices.Contains(r.PropertyDependencies[d.path[0]], q.URN)
+			}); dep >= 0 {
+				queues[all[dep].URN] = true
+				continue
+			}
+			arn, ok := prop(r, d.path...).str()
+			if d.json && ok && arn != "" {
+				var doc redriveDoc
+				arn = ""
+				if _, known, _ := prop(r, d.path...).jsonDoc(&doc); known {
+					arn = doc.DeadLetterTargetArn
+				}
+			}
+			if !ok {
+				decided = false
+				continue
+			}
+			if q, ok := g.match(arn, all, "arn"); !ok {
+				decided = false
+			} else if q != nil {
+				queues[q.URN] = true
+			}
+		}
+	}
+	return queues, decided
+}

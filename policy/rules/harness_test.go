@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/orderpipe/orderpipe/policy/iamdata"
 )
 
 // unknown marks a value that only apply will know.
@@ -40,7 +43,22 @@ func urnName(urn string) string {
 // policy, in the pack's order. It returns what was reported, sorted.
 func analyze(t *testing.T, resources []policyx.AnalyzerResource, config map[string]map[string]any) []string {
 	t.Helper()
-	p := &Pack{Project: "orderpipe", Stack: "dev", settings: DefaultSettings()}
+	return analyzeStack(t, "dev", resources, config)
+}
+
+// analyzeStack is analyze for the stack of the name.
+func analyzeStack(t *testing.T, stack string, resources []policyx.AnalyzerResource, config map[string]map[string]any) []string {
+	t.Helper()
+	return analyzeWith(t, NewPackWith("orderpipe", stack, embeddedIAM), resources, config)
+}
+
+// embeddedIAM is the pack's IAM data, loaded once for all tests; a test
+// that changes the data loads a copy of its own.
+var embeddedIAM = sync.OnceValues(iamdata.Load)
+
+// analyzeWith runs the pack p.
+func analyzeWith(t *testing.T, p *Pack, resources []policyx.AnalyzerResource, config map[string]map[string]any) []string {
+	t.Helper()
 	var out []string
 	ctx := context.Background()
 	policies := p.Policies()

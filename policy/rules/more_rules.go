@@ -31,7 +31,8 @@ func (p *Pack) secureTransport() policyx.Policy {
 }
 
 // redriveEverywhere is serverless-rules' "SQS queue has a DLQ" for every
-// queue, not only those that feed a Lambda. Advisory: a queue another team
+// queue, not only those that feed a Lambda, and not those AWS sends
+// failures to: every kind of dead-letter queue. Advisory: a queue another team
 // consumes may handle its failures in its consumer.
 func (p *Pack) redriveEverywhere() policyx.Policy {
 	const name = "sqs-redrive-everywhere"
@@ -39,7 +40,7 @@ func (p *Pack) redriveEverywhere() policyx.Policy {
 		"Every SQS queue that is not a dead-letter queue has a redrive policy.",
 		policyx.EnforcementLevelAdvisory,
 		func(g graph, m policyx.PolicyManager) {
-			skip := g.subscriptionDLQs() // SNS's dead-letter queues
+			skip, decided := g.failureQueues()
 			for _, pair := range g.deadLetterPairs(p, name) {
 				skip[pair.dlq.URN] = true
 			}
@@ -54,30 +55,39 @@ func (p *Pack) redriveEverywhere() policyx.Policy {
 				switch {
 				case !ok:
 					p.note(name, q, "whether it has a redrive policy is unknown until apply")
+				case !rd.exists && !decided:
+					p.note(name, q, "whether it is a dead-letter queue of a subscription, function or mapping is unknown until apply")
 				case !rd.exists:
-					m.ReportViolation(fmt.Sprintf("%s has no redrive policy and is no queue's dead-letter queue; set redrivePolicy with a deadLetterTargetArn", q.Name), q.URN)
+					m.ReportViolation(fmt.Sprintf("%s has no redrive policy and is no dead-letter queue (of a queue, SNS subscription, function or event source mapping); set redrivePolicy with a deadLetterTargetArn", q.Name), q.URN)
 				}
 			}
 		})
 }
 
 // keyRotation is Pulumi AWSGuard's and Checkov's CKV_AWS_7. Mandatory:
-// rotation of a symmetric key costs nothing and breaks nothing.
+// rotation of a key that can rotate costs nothing and breaks nothing. AWS
+// rotates only symmetric encryption keys whose key material it generated
+// and holds: not asymmetric or HMAC keys, not keys in a custom key store
+// (CloudHSM or external), and not imported material (aws:kms/externalKey,
+// another type).
 func (p *Pack) keyRotation() policyx.Policy {
 	const name = "kms-key-rotation"
 	return p.resourcePolicy(name,
-		"Symmetric KMS keys rotate their key material (enableKeyRotation).",
+		"KMS keys that can rotate (symmetric, AWS-generated material, not in a custom key store) rotate (enableKeyRotation).",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
 			if r.Type != "aws:kms/key:Key" {
 				return
 			}
 			spec, sok := prop(r, "customerMasterKeySpec").str()
+			store, cok := prop(r, "customKeyStoreId").str()
+			xks, xok := prop(r, "xksKeyId").str()
 			on, ok := prop(r, "enableKeyRotation").boolean()
 			switch {
-			case !sok || !ok:
-				p.note(name, r, "its key spec or rotation is unknown until apply")
-			case spec != "" && spec != "SYMMETRIC_DEFAULT":
+			case sok && spec != "" && spec != "SYMMETRIC_DEFAULT", cok && store != "", xok && xks != "":
+				// cannot rotate, whatever else is unknown
+			case !sok || !ok || !cok || !xok:
+				p.note(name, r, "its key spec, key store or rotation is unknown until apply")
 			case !on:
 				m.ReportViolation(fmt.Sprintf("%s does not rotate its key material; set enableKeyRotation: true", r.Name), "")
 			}

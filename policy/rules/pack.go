@@ -18,6 +18,8 @@ import (
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/orderpipe/orderpipe/policy/iamdata"
 )
 
 // PackName and PackVersion identify the pack to the engine.
@@ -46,6 +48,10 @@ func DefaultSettings() Settings {
 type Pack struct {
 	Project, Stack string
 
+	// iam is AWS's authorization data the IAM rules reason from, loaded on
+	// first use: a stack without IAM does not pay for it.
+	iam func() (*iamdata.Data, error)
+
 	mu       sync.Mutex
 	settings Settings
 	notes    []string
@@ -53,8 +59,13 @@ type Pack struct {
 
 // NewPack is the policy pack for the stack of ctx, for policyx.Main.
 func NewPack(ctx *pulumi.Context) (policyx.PolicyPack, error) {
-	p := &Pack{Project: ctx.Project(), Stack: ctx.Stack(), settings: DefaultSettings()}
+	p := NewPackWith(ctx.Project(), ctx.Stack(), sync.OnceValues(iamdata.Load))
 	return policyx.NewPolicyPack(PackName, semver.MustParse(PackVersion), policyx.EnforcementLevelMandatory, p.Policies())
+}
+
+// NewPackWith is the pack for a stack, with the IAM data it reasons from.
+func NewPackWith(project, stack string, iam func() (*iamdata.Data, error)) *Pack {
+	return &Pack{Project: project, Stack: stack, iam: iam, settings: DefaultSettings()}
 }
 
 // Policies are the pack's policies, each with its enforcement level set:
@@ -83,6 +94,18 @@ func (p *Pack) Policies() []policyx.Policy {
 		// Last: it reports what the others could not decide.
 		p.previewUnknowns(),
 	}
+}
+
+// iamData is the pack's IAM data; a Pack made without NewPackWith loads the
+// embedded data once.
+func (p *Pack) iamData() (*iamdata.Data, error) {
+	p.mu.Lock()
+	if p.iam == nil {
+		p.iam = sync.OnceValues(iamdata.Load)
+	}
+	load := p.iam
+	p.mu.Unlock()
+	return load()
 }
 
 func (p *Pack) current() Settings {

@@ -58,7 +58,7 @@ func TestOrderpipeProgram(t *testing.T) {
 		}, []string{
 			"sqs-queue-has-dlq [OrderQueue] OrderQueue feeds the event source mapping OrderQueueMapping but has no redrive policy; set redrivePolicy with a deadLetterTargetArn, or add an aws:sqs/redrivePolicy:RedrivePolicy for it",
 			// No longer a dead-letter queue, the DLQ is a queue without one.
-			"sqs-redrive-everywhere [OrderQueueDLQ] OrderQueueDLQ has no redrive policy and is no queue's dead-letter queue; set redrivePolicy with a deadLetterTargetArn",
+			"sqs-redrive-everywhere [OrderQueueDLQ] OrderQueueDLQ has no redrive policy and is no dead-letter queue (of a queue, SNS subscription, function or event source mapping); set redrivePolicy with a deadLetterTargetArn",
 		}},
 	}
 	for _, tt := range tests {

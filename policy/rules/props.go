@@ -9,25 +9,28 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/orderpipe/orderpipe/policy/iamdata"
 )
 
 // AWS resource types the rules look at.
 const (
-	typeQueue          = "aws:sqs/queue:Queue"
-	typeRedrivePolicy  = "aws:sqs/redrivePolicy:RedrivePolicy"
-	typeQueuePolicy    = "aws:sqs/queuePolicy:QueuePolicy"
-	typeTopic          = "aws:sns/topic:Topic"
-	typeTable          = "aws:dynamodb/table:Table"
-	typeFunction       = "aws:lambda/function:Function"
-	typeMapping        = "aws:lambda/eventSourceMapping:EventSourceMapping"
-	typeAlias          = "aws:lambda/alias:Alias"
-	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
-	typeMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	typeRole           = "aws:iam/role:Role"
-	typeRolePolicy     = "aws:iam/rolePolicy:RolePolicy"
-	typeIAMPolicy      = "aws:iam/policy:Policy"
-	typeDashboard      = "aws:cloudwatch/dashboard:Dashboard"
-	typeTopicSubscribe = "aws:sns/topicSubscription:TopicSubscription"
+	typeQueue            = "aws:sqs/queue:Queue"
+	typeRedrivePolicy    = "aws:sqs/redrivePolicy:RedrivePolicy"
+	typeQueuePolicy      = "aws:sqs/queuePolicy:QueuePolicy"
+	typeTopic            = "aws:sns/topic:Topic"
+	typeTable            = "aws:dynamodb/table:Table"
+	typeFunction         = "aws:lambda/function:Function"
+	typeMapping          = "aws:lambda/eventSourceMapping:EventSourceMapping"
+	typeAlias            = "aws:lambda/alias:Alias"
+	typeLogGroup         = "aws:cloudwatch/logGroup:LogGroup"
+	typeMetricAlarm      = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	typeRole             = "aws:iam/role:Role"
+	typeRolePolicy       = "aws:iam/rolePolicy:RolePolicy"
+	typeIAMPolicy        = "aws:iam/policy:Policy"
+	typeDashboard        = "aws:cloudwatch/dashboard:Dashboard"
+	typeTopicSubscribe   = "aws:sns/topicSubscription:TopicSubscription"
+	typePolicyAttachment = "aws:iam/policyAttachment:PolicyAttachment"
 )
 
 // AWS's defaults, used when a property is not set.
@@ -171,14 +174,15 @@ func (o *oneOrMany) UnmarshalJSON(b []byte) error {
 
 // iamStatement is one statement of an IAM policy document.
 type iamStatement struct {
-	Sid         string                     `json:"Sid"`
-	Effect      string                     `json:"Effect"`
-	Principal   json.RawMessage            `json:"Principal"`
-	Action      oneOrMany                  `json:"Action"`
-	NotAction   oneOrMany                  `json:"NotAction"`
-	Resource    oneOrMany                  `json:"Resource"`
-	NotResource oneOrMany                  `json:"NotResource"`
-	Condition   map[string]json.RawMessage `json:"Condition"`
+	Sid          string                     `json:"Sid"`
+	Effect       string                     `json:"Effect"`
+	Principal    json.RawMessage            `json:"Principal"`
+	NotPrincipal json.RawMessage            `json:"NotPrincipal"`
+	Action       oneOrMany                  `json:"Action"`
+	NotAction    oneOrMany                  `json:"NotAction"`
+	Resource     oneOrMany                  `json:"Resource"`
+	NotResource  oneOrMany                  `json:"NotResource"`
+	Condition    map[string]json.RawMessage `json:"Condition"`
 }
 
 // iamDocument is an IAM policy document; Statement is an object or a list.
@@ -260,16 +264,64 @@ func (s iamStatement) public() bool {
 	return json.Unmarshal(s.Principal, &p) == nil && slices.Contains(p.AWS, "*")
 }
 
-// scopingKeys are the condition keys that confine a statement to known
-// callers or sources.
+// scopingKeys are the condition keys that can confine a statement to known
+// callers or sources, when their values do.
 var scopingKeys = []string{"aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:principalorgid", "aws:principalaccount",
-	"aws:principalarn", "aws:sourcevpce", "aws:sourcevpc", "aws:principalorgpaths"}
+	"aws:principalarn", "aws:sourcevpce", "aws:sourcevpc", "aws:principalorgpaths", "aws:sourceorgid", "aws:sourceorgpaths"}
 
-func (s iamStatement) scoped() bool {
-	for _, k := range s.conditionKeys() {
-		if slices.Contains(scopingKeys, k) {
-			return true
+// confined reports whether a condition confines the statement's callers: an
+// operator that requires a scoping key to match (not a negation, not
+// …IfExists, which passes callers without the key, not ForAllValues, which
+// passes them too) with values that each name one account, organisation,
+// ARN, VPC or endpoint. aws:SourceArn "arn:aws:sns:*:*:*", any topic of any
+// account, confines no one.
+func (s iamStatement) confined(d *iamdata.Data) bool {
+	for op, block := range s.Condition {
+		lop := strings.ToLower(op)
+		if strings.Contains(lop, "not") || strings.HasSuffix(lop, "ifexists") || lop == "null" || strings.HasPrefix(lop, "forallvalues:") {
+			continue
 		}
+		var kv map[string]json.RawMessage
+		if json.Unmarshal(block, &kv) != nil {
+			continue
+		}
+		for k, raw := range kv {
+			key := strings.ToLower(k)
+			if !slices.Contains(scopingKeys, key) {
+				continue
+			}
+			var values oneOrMany
+			if json.Unmarshal(raw, &values) != nil || len(values) == 0 {
+				continue
+			}
+			if !slices.ContainsFunc(values, func(v string) bool { return !confines(d, key, v) }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// confines reports whether one value of a scoping key names something
+// specific: without wildcards, or, for an ARN, with its account named or a
+// resource whose name is unique across accounts (an S3 bucket's, by AWS's
+// data), or, for an organisation path, its organisation named.
+func confines(d *iamdata.Data, key, v string) bool {
+	wild := func(s string) bool { return strings.ContainsAny(s, "*?") }
+	switch {
+	case v == "":
+		return false
+	case !wild(v):
+		return true
+	case key == "aws:sourcearn" || key == "aws:principalarn":
+		parts := strings.SplitN(v, ":", 6)
+		if len(parts) < 6 {
+			return false
+		}
+		return !wild(parts[4]) && parts[4] != "" || d.NamesGlobally(v)
+	case key == "aws:principalorgpaths" || key == "aws:sourceorgpaths":
+		org, _, _ := strings.Cut(v, "/")
+		return !wild(org)
 	}
 	return false
 }

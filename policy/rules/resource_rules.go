@@ -61,161 +61,48 @@ func (p *Pack) encryptionAtRest() policyx.Policy {
 func (p *Pack) pointInTimeRecovery() policyx.Policy {
 	const name = "dynamodb-pitr"
 	return p.resourcePolicy(name,
-		"DynamoDB tables have point-in-time recovery on.",
+		"DynamoDB tables, and each replica of a global table, have point-in-time recovery on.",
 		policyx.EnforcementLevelMandatory, nil,
 		func(r policyx.AnalyzerResource, _ map[string]any, m policyx.PolicyManager) {
-			if r.Type != typeTable {
-				return
-			}
-			on, ok := prop(r, "pointInTimeRecovery", "enabled").boolean()
-			switch {
-			case !ok:
-				p.note(name, r, "pointInTimeRecovery is unknown until apply")
-			case !on:
-				m.ReportViolation(fmt.Sprintf("%s has point-in-time recovery off; set pointInTimeRecovery.enabled: true", r.Name), "")
-			}
-		})
-}
-
-// policyDocuments are the IAM policy documents a resource holds, by where.
-func policyDocuments(r policyx.AnalyzerResource) (docs map[string]val) {
-	docs = map[string]val{}
-	switch r.Type {
-	case typeRolePolicy, typeIAMPolicy, "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy":
-		docs["policy"] = prop(r, "policy")
-	case typeRole:
-		inline := prop(r, "inlinePolicies")
-		if inline.unknown() {
-			docs["inlinePolicies"] = inline
-			return docs
-		}
-		if !inline.v.IsArray() {
-			return docs
-		}
-		for i, e := range inline.v.AsArray().AsSlice() {
-			if e.IsMap() {
-				docs[fmt.Sprintf("inlinePolicies[%d]", i)] = val{e.AsMap().Get("policy")}
-			}
-		}
-	}
-	return docs
-}
-
-// withoutResourceLevel are actions that "*" may be given: those AWS documents
-// with no resource-level permissions, where "*" is the only resource a policy
-// can name, and the grant of AWS's own AWSLambdaBasicExecutionRole, which
-// passes when attached and so passes written out too.
-var withoutResourceLevel = []string{
-	"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
-	"xray:GetSamplingStatisticSummaries", "cloudwatch:PutMetricData", "sts:GetCallerIdentity",
-	"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-}
-
-// wildcardResource reports whether an ARN names every resource of a kind:
-// "*", or an ARN whose resource part is "*", "*:*" or "<type>/*", such as
-// arn:aws:sqs:*:*:* or arn:aws:dynamodb:eu-west-1:1:table/*.
-func wildcardResource(res string) bool {
-	if res == "*" {
-		return true
-	}
-	parts := strings.SplitN(res, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" {
-		return false
-	}
-	rest := parts[5]
-	_, afterType, typed := strings.Cut(rest, "/")
-	return rest == "*" || rest == "*:*" || typed && afterType == "*" && !strings.Contains(rest, ":")
-}
-
-// broadManaged reports whether a policy ARN is one of AWS's managed policies
-// that grant a whole service or more: AdministratorAccess, PowerUserAccess,
-// IAMFullAccess and every …FullAccess.
-func broadManaged(arn string) bool {
-	name, ok := strings.CutPrefix(arn[strings.Index(arn, ":iam::")+1:], "iam::aws:policy/")
-	if !ok || !strings.HasPrefix(arn, "arn:") {
-		return false
-	}
-	name = name[strings.LastIndex(name, "/")+1:]
-	return name == "AdministratorAccess" || name == "PowerUserAccess" || strings.HasSuffix(name, "FullAccess")
-}
-
-// attachedPolicies are the managed policy ARNs a resource attaches.
-func attachedPolicies(r policyx.AnalyzerResource) (arns []string, known bool) {
-	switch r.Type {
-	case typeRole:
-		return prop(r, "managedPolicyArns").strings()
-	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-		"aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment":
-		arn, ok := prop(r, "policyArn").str()
-		if arn == "" {
-			return nil, ok
-		}
-		return []string{arn}, ok
-	}
-	return nil, true
-}
-
-func allWithoutResourceLevel(actions []string) bool {
-	for _, a := range actions {
-		if !slices.Contains(withoutResourceLevel, a) {
-			return false
-		}
-	}
-	return len(actions) > 0
-}
-
-func (p *Pack) leastPrivilege() policyx.Policy {
-	const name = "iam-least-privilege"
-	return p.resourcePolicy(name,
-		"IAM policies grant exact actions on exact resources, and no AWS-managed policy grants a whole service.",
-		policyx.EnforcementLevelMandatory,
-		&policyx.ConfigSchema{Properties: map[string]map[string]any{
-			"allowedActions":   {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{}, "description": "wildcard actions that are allowed anyway, written exactly as in the policy"},
-			"allowedResources": {"type": "array", "items": map[string]any{"type": "string"}, "default": []any{}, "description": "wildcard resources that are allowed anyway, written exactly as in the policy"},
-		}},
-		func(r policyx.AnalyzerResource, config map[string]any, m policyx.PolicyManager) {
-			allowedActions, _ := config["allowedActions"].([]any)
-			allowedResources, _ := config["allowedResources"].([]any)
-			arns, known := attachedPolicies(r)
-			if !known {
-				p.note(name, r, "the policies it attaches are unknown until apply")
-			}
-			for _, arn := range arns {
-				if broadManaged(arn) && !slices.Contains(toStrings(allowedActions), arn) {
-					m.ReportViolation(fmt.Sprintf("%s attaches %s, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs", r.Name, arn), "")
-				}
-			}
-			for where, doc := range policyDocuments(r) {
-				var d iamDocument
-				present, known, err := doc.jsonDoc(&d)
+			switch r.Type {
+			case typeTable:
+				on, ok := prop(r, "pointInTimeRecovery", "enabled").boolean()
 				switch {
-				case !known:
-					p.note(name, r, "its %s is unknown until apply", where)
-					continue
-				case !present:
-					continue
-				case err != nil:
-					m.ReportViolation(fmt.Sprintf("%s %s cannot be read as an IAM policy document: %v", r.Name, where, jsonProblem(err)), "")
-					continue
+				case !ok:
+					p.note(name, r, "pointInTimeRecovery is unknown until apply")
+				case !on:
+					m.ReportViolation(fmt.Sprintf("%s has point-in-time recovery off; set pointInTimeRecovery.enabled: true", r.Name), "")
 				}
-				for i, st := range d.Statement {
-					if st.Effect != "Allow" {
+				// PITR is a setting of each replica: the table's covers
+				// only its own region.
+				replicas := prop(r, "replicas")
+				if replicas.unknown() && !replicas.v.IsArray() {
+					p.note(name, r, "its replicas are unknown until apply")
+					return
+				}
+				if !replicas.v.IsArray() {
+					return
+				}
+				for i, e := range replicas.v.AsArray().AsSlice() {
+					if !e.IsMap() {
 						continue
 					}
-					sid := st.label(i)
-					for _, a := range st.Action {
-						if (a == "*" || strings.HasSuffix(a, ":*")) && !slices.Contains(toStrings(allowedActions), a) {
-							m.ReportViolation(fmt.Sprintf("%s %s statement %s allows the action %q; list the exact actions it needs", r.Name, where, sid, a), "")
-						}
+					region, _ := val{e.AsMap().Get("regionName")}.str()
+					on, ok := val{e.AsMap().Get("pointInTimeRecovery")}.boolean()
+					switch {
+					case !ok:
+						p.note(name, r, "replicas[%d]'s pointInTimeRecovery is unknown until apply", i)
+					case !on:
+						m.ReportViolation(fmt.Sprintf("%s replica in %s (replicas[%d]) has point-in-time recovery off; set its pointInTimeRecovery: true", r.Name, region, i), "")
 					}
-					for _, res := range st.Resource {
-						if wildcardResource(res) && !slices.Contains(toStrings(allowedResources), res) && !allWithoutResourceLevel(st.Action) {
-							m.ReportViolation(fmt.Sprintf("%s %s statement %s allows the resource %q; name the exact ARNs", r.Name, where, sid, res), "")
-						}
-					}
-					if len(st.NotAction) > 0 || len(st.NotResource) > 0 {
-						m.ReportViolation(fmt.Sprintf("%s %s statement %s allows with NotAction or NotResource, which grants everything else; list what it allows", r.Name, where, sid), "")
-					}
+				}
+			case "aws:dynamodb/tableReplica:TableReplica":
+				on, ok := prop(r, "pointInTimeRecovery").boolean()
+				switch {
+				case !ok:
+					p.note(name, r, "pointInTimeRecovery is unknown until apply")
+				case !on:
+					m.ReportViolation(fmt.Sprintf("%s has point-in-time recovery off; set pointInTimeRecovery: true", r.Name), "")
 				}
 			}
 		})
@@ -262,10 +149,25 @@ func (p *Pack) noPublicPolicy() policyx.Policy {
 			if !ok {
 				return
 			}
+			data, err := p.iamData()
+			if err != nil {
+				m.ReportViolation(fmt.Sprintf("%s not checked: %v", r.Name, err), "")
+				return
+			}
 			for i, st := range d.Statement {
-				if st.Effect == "Allow" && st.public() && !st.scoped() {
-					m.ReportViolation(fmt.Sprintf("%s policy statement %s allows everyone (Principal \"*\") %v with no condition on who calls; name the principals or add a condition such as aws:SourceArn", r.Name, st.label(i), []string(st.Action)), "")
+				if st.Effect != "Allow" || st.confined(data) {
+					continue
 				}
+				who := ""
+				switch {
+				case st.public():
+					who = "everyone (Principal \"*\")"
+				case len(st.NotPrincipal) > 0:
+					who = "everyone but its NotPrincipal"
+				default:
+					continue
+				}
+				m.ReportViolation(fmt.Sprintf("%s policy statement %s allows %s %v with no condition that confines who calls to an account, organisation or ARN; name the principals, or add a condition such as aws:SourceArn with the topic's ARN or aws:SourceAccount", r.Name, st.label(i), who, []string(st.Action)), "")
 			}
 		})
 }

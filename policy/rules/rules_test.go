@@ -291,11 +291,10 @@ func TestPolicies(t *testing.T) {
 		// iam-least-privilege
 		{"wildcards", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": map[string]any{
-				"Sid": "TooMuch", "Effect": "Allow", "Action": []string{"sqs:*", "dynamodb:GetItem", "*"}, "Resource": "*"}})
+				"Sid": "TooMuch", "Effect": "Allow", "Action": []string{"sqs:*", "dynamodb:GetItem", "*"}, "Resource": "arn:aws:sqs:eu-west-1:1:orders"}})
 		}, nil, []string{
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "*"; list the exact actions it needs`,
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "sqs:*"; list the exact actions it needs`,
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the resource "*"; name the exact ARNs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "*", actions of every service; list the exact actions it needs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement TooMuch allows the action "sqs:*", every action of sqs; list the exact actions it needs`,
 		}},
 		{"allowed exceptions", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
@@ -308,7 +307,7 @@ func TestPolicies(t *testing.T) {
 		{"inline policy on a role", "iam-least-privilege", func(f fixture) {
 			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-Role", "inlinePolicies": []any{
 				map[string]any{"name": "p", "policy": jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}})}}}}
-		}, nil, []string{`iam-least-privilege [Role] Role inlinePolicies[0] statement #0 allows the resource "*"; name the exact ARNs`}},
+		}, nil, []string{`iam-least-privilege [Role] Role inlinePolicies[0] statement #0 allows the resource "*" for s3:GetObject, which AWS's authorization data gives resource types; name the exact ARNs ("*" is for actions without any, such as xray:PutTraceSegments)`}},
 		{"X-Ray's writes on *, which have no resource-level permissions", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Sid": "WriteTraces", "Effect": "Allow", "Action": []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "Resource": "*"}}})
@@ -316,33 +315,40 @@ func TestPolicies(t *testing.T) {
 		{"X-Ray beside an action that has resource-level permissions", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Sid": "Mixed", "Effect": "Allow", "Action": []string{"xray:PutTraceSegments", "sqs:SendMessage"}, "Resource": "*"}}})
-		}, nil, []string{`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Mixed allows the resource "*"; name the exact ARNs`}},
+		}, nil, []string{`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Mixed allows the resource "*" for sqs:SendMessage, which AWS's authorization data gives resource types; name the exact ARNs ("*" is for actions without any, such as xray:PutTraceSegments)`}},
 		{"a broad AWS-managed policy on the role", "iam-least-privilege", func(f fixture) {
 			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": "orderpipe-dev-eu-west-1-Role",
 				"managedPolicyArns": []string{"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", "arn:aws:iam::aws:policy/AdministratorAccess"}}}
-		}, nil, []string{"iam-least-privilege [Role] Role attaches arn:aws:iam::aws:policy/AdministratorAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs"}},
+		}, nil, []string{"iam-least-privilege [Role] Role attaches arn:aws:iam::aws:policy/AdministratorAccess, which grants every action of every service on every resource; attach a policy of the exact actions and ARNs it needs"}},
 		{"a FullAccess policy attached", "iam-least-privilege", func(f fixture) {
 			f["Attach"] = &resourceSpec{typ: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", props: map[string]any{"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonSQSFullAccess"}}
 			f["UserAttach"] = &resourceSpec{typ: "aws:iam/userPolicyAttachment:UserPolicyAttachment", props: map[string]any{"user": "u", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}}
 		}, nil, []string{
-			"iam-least-privilege [Attach] Attach attaches arn:aws:iam::aws:policy/AmazonSQSFullAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs",
-			"iam-least-privilege [UserAttach] UserAttach attaches arn:aws:iam::aws:policy/PowerUserAccess, which grants a whole service or more; attach a policy of the exact actions and ARNs it needs",
+			"iam-least-privilege [Attach] Attach attaches arn:aws:iam::aws:policy/AmazonSQSFullAccess, which grants every action of sqs on every resource; attach a policy of the exact actions and ARNs it needs",
+			"iam-least-privilege [UserAttach] UserAttach attaches arn:aws:iam::aws:policy/PowerUserAccess, which grants every action but iam:*, organizations:*, account:*; attach a policy of the exact actions and ARNs it needs",
 		}},
 		{"every-resource ARNs", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Sid": "Wide", "Effect": "Allow", "Action": []string{"sqs:SendMessage", "dynamodb:PutItem"},
 				"Resource": []string{"arn:aws:sqs:*:*:*", "arn:aws:dynamodb:eu-west-1:1:table/*", "arn:aws:sqs:eu-west-1:1:orders"}}}})
 		}, nil, []string{
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:dynamodb:eu-west-1:1:table/*"; name the exact ARNs`,
-			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:sqs:*:*:*"; name the exact ARNs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:dynamodb:eu-west-1:1:table/*", which is every dynamodb table; name the exact ARNs`,
+			`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement Wide allows the resource "arn:aws:sqs:*:*:*", which is every sqs queue; name the exact ARNs`,
 		}},
 		{"a user's inline policy", "iam-least-privilege", func(f fixture) {
 			f["Ops"] = &resourceSpec{typ: "aws:iam/userPolicy:UserPolicy", props: map[string]any{"user": "ops", "policy": jsonString(map[string]any{
 				"Statement": []any{map[string]any{"Effect": "Allow", "Action": "sqs:*", "Resource": queueArn}}})}}
-		}, nil, []string{`iam-least-privilege [Ops] Ops policy statement #0 allows the action "sqs:*"; list the exact actions it needs`}},
-		{"AWSLambdaBasicExecutionRole written out, as attached", "iam-least-privilege", func(f fixture) {
+		}, nil, []string{`iam-least-privilege [Ops] Ops policy statement #0 allows the action "sqs:*", every action of sqs; list the exact actions it needs`}},
+		// The logs actions take log-group and log-stream ARNs (the Service
+		// Authorization Reference), so "*" for them is every log group.
+		{"AWSLambdaBasicExecutionRole's grant written out on *", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
 				"Effect": "Allow", "Action": []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": "*"}}})
+		}, nil, []string{`iam-least-privilege [ProcessOrderLambdaRolePolicy] ProcessOrderLambdaRolePolicy policy statement #0 allows the resource "*" for logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents, which AWS's authorization data gives resource types; name the exact ARNs ("*" is for actions without any, such as xray:PutTraceSegments)`}},
+		{"the logs grant on the function's log group", "iam-least-privilege", func(f fixture) {
+			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+				"Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orderpipe-dev-ProcessOrderLambda:*"}}})
 		}, nil, nil},
 		{"deny may use wildcards", "iam-least-privilege", func(f fixture) {
 			f["ProcessOrderLambdaRolePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Deny", "Action": "*", "Resource": "*"}}})
@@ -369,11 +375,11 @@ func TestPolicies(t *testing.T) {
 		{"queue open to everyone", "sqs-sns-no-public-policy", func(f fixture) {
 			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Sid": "Open", "Effect": "Allow",
 				"Principal": "*", "Action": "sqs:SendMessage", "Resource": queueArn}}})
-		}, nil, []string{`sqs-sns-no-public-policy [OrderQueuePolicy] OrderQueuePolicy policy statement Open allows everyone (Principal "*") [sqs:SendMessage] with no condition on who calls; name the principals or add a condition such as aws:SourceArn`}},
+		}, nil, []string{`sqs-sns-no-public-policy [OrderQueuePolicy] OrderQueuePolicy policy statement Open allows everyone (Principal "*") [sqs:SendMessage] with no condition that confines who calls to an account, organisation or ARN; name the principals, or add a condition such as aws:SourceArn with the topic's ARN or aws:SourceAccount`}},
 		{"topic open to every AWS account", "sqs-sns-no-public-policy", func(f fixture) {
 			f["OrderTopic"].props["policy"] = jsonString(map[string]any{"Statement": map[string]any{"Effect": "Allow",
 				"Principal": map[string]any{"AWS": "*"}, "Action": []string{"sns:Publish", "sns:Subscribe"}, "Resource": topicArn}})
-		}, nil, []string{`sqs-sns-no-public-policy [OrderTopic] OrderTopic policy statement #0 allows everyone (Principal "*") [sns:Publish sns:Subscribe] with no condition on who calls; name the principals or add a condition such as aws:SourceArn`}},
+		}, nil, []string{`sqs-sns-no-public-policy [OrderTopic] OrderTopic policy statement #0 allows everyone (Principal "*") [sns:Publish sns:Subscribe] with no condition that confines who calls to an account, organisation or ARN; name the principals, or add a condition such as aws:SourceArn with the topic's ARN or aws:SourceAccount`}},
 		{"everyone, confined to the organisation", "sqs-sns-no-public-policy", func(f fixture) {
 			f["OrderQueuePolicy"].props["policy"] = jsonString(map[string]any{"Statement": []any{map[string]any{"Effect": "Allow",
 				"Principal": "*", "Action": "sqs:SendMessage", "Resource": queueArn,
@@ -390,7 +396,7 @@ func TestPolicies(t *testing.T) {
 		// sqs-redrive-everywhere
 		{"a queue no Lambda reads, without a DLQ", "sqs-redrive-everywhere", func(f fixture) {
 			f["Audit"] = &resourceSpec{typ: typeQueue, props: map[string]any{"name": "orderpipe-dev-Audit"}}
-		}, nil, []string{"sqs-redrive-everywhere [Audit] Audit has no redrive policy and is no queue's dead-letter queue; set redrivePolicy with a deadLetterTargetArn"}},
+		}, nil, []string{"sqs-redrive-everywhere [Audit] Audit has no redrive policy and is no dead-letter queue (of a queue, SNS subscription, function or event source mapping); set redrivePolicy with a deadLetterTargetArn"}},
 
 		// kms-key-rotation
 		{"a key that does not rotate", "kms-key-rotation", func(f fixture) {
@@ -398,6 +404,44 @@ func TestPolicies(t *testing.T) {
 			f["Signing"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"}}
 			f["Rotating"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"enableKeyRotation": true}}
 		}, nil, []string{"kms-key-rotation [Key] Key does not rotate its key material; set enableKeyRotation: true"}},
+
+		// AWS rotates only symmetric keys with AWS_KMS material outside a
+		// custom key store (KMS Developer Guide, "Rotate AWS KMS keys").
+		{"keys that cannot rotate", "kms-key-rotation", func(f fixture) {
+			f["Hsm"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customKeyStoreId": "cks-1234567890abcdef0"}}
+			f["Xks"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customKeyStoreId": "cks-abc", "xksKeyId": "key-1"}}
+			f["Hmac"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customerMasterKeySpec": "HMAC_256", "keyUsage": "GENERATE_VERIFY_MAC"}}
+		}, nil, nil},
+		{"a key store known, the rest not", "preview-unknowns", func(f fixture) {
+			f["Hsm"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customKeyStoreId": "cks-1", "enableKeyRotation": unknown}}
+			f["Plain"] = &resourceSpec{typ: "aws:kms/key:Key", props: map[string]any{"customKeyStoreId": unknown}}
+		}, nil, []string{"preview-unknowns [] kms-key-rotation: Plain not checked: its key spec, key store or rotation is unknown until apply"}},
+
+		// dynamodb-pitr, per replica (DynamoDB Developer Guide: PITR is
+		// enabled on each replica of a global table).
+		{"a replica without PITR", "dynamodb-pitr", func(f fixture) {
+			f["Orders"].props["replicas"] = []any{map[string]any{"regionName": "eu-central-1", "pointInTimeRecovery": true}, map[string]any{"regionName": "us-east-1"}}
+		}, nil, []string{"dynamodb-pitr [Orders] Orders replica in us-east-1 (replicas[1]) has point-in-time recovery off; set its pointInTimeRecovery: true"}},
+		{"a TableReplica without PITR", "dynamodb-pitr", func(f fixture) {
+			f["Replica"] = &resourceSpec{typ: "aws:dynamodb/tableReplica:TableReplica", props: map[string]any{"globalTableArn": "arn:aws:dynamodb:eu-west-1:1:table/t"}}
+		}, nil, []string{"dynamodb-pitr [Replica] Replica has point-in-time recovery off; set pointInTimeRecovery: true"}},
+
+		// sqs-redrive-everywhere: every kind of DLQ
+		{"DLQs of a subscription, a function, an async invoke and a stream", "sqs-redrive-everywhere", func(f fixture) {
+			for _, q := range []string{"SubDlq", "FnDlq", "AsyncDlq", "StreamDlq"} {
+				f[q] = &resourceSpec{typ: typeQueue, props: map[string]any{"name": "orderpipe-dev-" + q, "arn": "arn:aws:sqs:eu-west-1:1:" + q}}
+			}
+			f["Sub"] = &resourceSpec{typ: typeTopicSubscribe, props: map[string]any{"redrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:eu-west-1:1:SubDlq"}`}}
+			f["ProcessOrderLambda"].props["deadLetterConfig"] = map[string]any{"targetArn": "arn:aws:sqs:eu-west-1:1:FnDlq"}
+			f["Async"] = &resourceSpec{typ: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", props: map[string]any{
+				"destinationConfig": map[string]any{"onFailure": map[string]any{"destination": unknown}}}, deps: map[string][]string{"destinationConfig": {typeQueue + " AsyncDlq"}}}
+			f["Stream"] = &resourceSpec{typ: typeMapping, props: map[string]any{"eventSourceArn": "arn:aws:kinesis:eu-west-1:1:stream/s",
+				"destinationConfig": map[string]any{"onFailure": map[string]any{"destinationArn": "arn:aws:sqs:eu-west-1:1:StreamDlq"}}}}
+		}, nil, nil},
+		{"a destination unknown in preview defers the verdict", "preview-unknowns", func(f fixture) {
+			f["Audit"] = &resourceSpec{typ: typeQueue, props: map[string]any{"name": "orderpipe-dev-Audit"}}
+			f["Sub"] = &resourceSpec{typ: typeTopicSubscribe, props: map[string]any{"redrivePolicy": unknown}}
+		}, nil, []string{"preview-unknowns [] sqs-redrive-everywhere: Audit not checked: whether it is a dead-letter queue of a subscription, function or mapping is unknown until apply"}},
 
 		// lambda-tracing
 		{"a function that does not trace", "lambda-tracing", func(f fixture) { delete(f["ProcessOrderLambda"].props, "tracingConfig") }, nil,
@@ -435,6 +479,18 @@ func TestPolicies(t *testing.T) {
 		}, nil, nil},
 		{"a shortened name", "stack-scoped-names", func(f fixture) {
 			f["ProcessOrderLambda"].props["name"] = "orderpipe-dev-feature-with-a-ve-ProcessOrderLambda-53b32fc7"
+		}, nil, nil},
+
+		{"the stack's name in another case", "stack-scoped-names", func(f fixture) {
+			f["Orders"].props["name"] = "orderpipe-DEV-Orders"
+		}, nil, nil},
+		{"a namePrefix is no explicit name", "stack-scoped-names", func(f fixture) {
+			f["Orders"].props["name"] = "orders-20261130015501234500000001"
+			f["Orders"].props["namePrefix"] = "orders-"
+			f["Role"] = &resourceSpec{typ: typeRole, props: map[string]any{"name": unknown, "namePrefix": "worker-"}}
+		}, nil, nil},
+		{"a PolicyAttachment's name is the provider's label", "stack-scoped-names", func(f fixture) {
+			f["Attach"] = &resourceSpec{typ: typePolicyAttachment, props: map[string]any{"name": "attach-logs", "policyArn": "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"}}
 		}, nil, nil},
 
 		// lambda-log-retention

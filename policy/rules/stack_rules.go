@@ -204,7 +204,9 @@ func (p *Pack) stackScopedNames() policyx.Policy {
 		func(g graph, m policyx.PolicyManager) {
 			exceptions := p.current().NameExceptions
 			scope := p.Project + "-" + p.Stack
-			stackWord := regexp.MustCompile(`(^|[-_./:])` + regexp.QuoteMeta(p.Stack) + `($|[-_./:])`)
+			// A word of its own, in any case: stack Prod names its queues
+			// billing-prod-jobs.
+			stackWord := regexp.MustCompile(`(?i)(^|[-_./:])` + regexp.QuoteMeta(p.Stack) + `($|[-_./:])`)
 			functionNames := map[string]bool{}
 			for _, fn := range g.ofType(typeFunction) {
 				if n, ok := prop(fn, "name").str(); ok && n != "" {
@@ -218,6 +220,11 @@ func (p *Pack) stackScopedNames() policyx.Policy {
 					key = "dashboardName"
 				case typeRolePolicy, typeTopicSubscribe, stack.PipelineType, typeAlias, "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy":
 					continue // named within their parent, or not at all
+				case typePolicyAttachment, "aws:iam/groupMembership:GroupMembership":
+					continue // a label in the provider's state, no name in AWS
+				}
+				if prefix, ok := prop(r, "namePrefix").str(); ok && prefix != "" {
+					continue // AWS's name is the prefix and a unique suffix: it never collides
 				}
 				if slices.Contains(exceptions, r.Name) || slices.Contains(exceptions, r.Type) || !strings.HasPrefix(r.Type, "aws:") {
 					continue

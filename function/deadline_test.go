@@ -1,0 +1,194 @@
+package function
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orderpipe/orderpipe/internal/awslocal"
+)
+
+// hungStore hangs, ignoring its context, on the order ids in hang until the
+// test ends; every other order it stores.
+type hungStore struct {
+	*memStore
+	hang    map[string]bool
+	release chan struct{}
+}
+
+func (s hungStore) Put(ctx context.Context, o Order, id string, at time.Time) (Outcome, error) {
+	if s.hang[o.OrderID] {
+		<-s.release
+		return Failed, fmt.Errorf("released")
+	}
+	return s.memStore.Put(ctx, o, id, at)
+}
+
+// hungDLQ hangs, ignoring its context, on every message until the test ends.
+type hungDLQ struct{ release chan struct{} }
+
+func (d hungDLQ) Reject(context.Context, events.SQSMessage, string, time.Time) error {
+	<-d.release
+	return fmt.Errorf("released")
+}
+
+// hungBatch is the issue's batch of 10: eight orders, o-0 to o-7, one
+// order (o-hang) for the store to hang on, and one poison message for the
+// DLQ to hang on.
+func hungBatch() []events.SQSMessage {
+	var recs []events.SQSMessage
+	for i := range 8 {
+		recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: withID(fmt.Sprint("o-", i))})
+	}
+	return append(recs, events.SQSMessage{MessageId: "m-hung-store", Body: withID("o-hang")},
+		events.SQSMessage{MessageId: "m-hung-dlq", Body: `{"orderId":`})
+}
+
+// A store and a DLQ that hang, even ignoring the context, cost their own
+// records only: the others are acknowledged on the first delivery, and
+// Handle answers before Lambda's deadline.
+func TestDeadlineWithHungStoreAndDLQ(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	store := hungStore{newMemStore(), map[string]bool{"o-hang": true}, release}
+	h := &Handler{Store: store, DeadLetters: hungDLQ{release}, Log: discardLog()}
+
+	recs := hungBatch()
+
+	deadline := time.Now().Add(time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: recs})
+	returned := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !returned.Before(deadline) {
+		t.Errorf("Handle returned %v after the deadline", returned.Sub(deadline))
+	}
+	if got := failures(resp); got != "m-hung-store,m-hung-dlq" {
+		t.Errorf("batch item failures %s, want the two hung records only", got)
+	}
+	for i := range 8 {
+		if store.puts[fmt.Sprint("o-", i)] != 1 {
+			t.Errorf("o-%d not stored", i)
+		}
+	}
+}
+
+// The wait for a free slot honours the context: with every slot held by a
+// hung call, Handle still answers in time, with the rest as failures.
+func TestDeadlineWhileWaitingForASlot(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	store := hungStore{newMemStore(), map[string]bool{"o-hang": true}, release}
+	h := &Handler{Store: store, DeadLetters: &memDLQ{}, Log: discardLog(), Concurrency: 1}
+	deadline := time.Now().Add(500 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "m-hung", Body: withID("o-hang")}, {MessageId: "m1", Body: withID("o-1")}, {MessageId: "m2", Body: withID("o-2")},
+	}})
+	if err != nil || !time.Now().Before(deadline) {
+		t.Fatalf("returned %v after the deadline, %v", time.Since(deadline), err)
+	}
+	if got := failures(resp); got != "m-hung,m1,m2" {
+		t.Errorf("batch item failures %s, want all three", got)
+	}
+}
+
+func TestDeadlineMargin(t *testing.T) {
+	for left, want := range map[time.Duration]time.Duration{
+		500 * time.Millisecond: 100 * time.Millisecond, time.Second: 100 * time.Millisecond,
+		3 * time.Second: 300 * time.Millisecond, 30 * time.Second: time.Second, 15 * time.Minute: time.Second,
+	} {
+		if got := deadlineMargin(left); got != want {
+			t.Errorf("margin for %v: %v, want %v", left, got, want)
+		}
+	}
+}
+
+// hangingProxy forwards to endpoint, except that a request whose body holds
+// any of hang gets no answer until the client gives up or the test ends.
+func hangingProxy(t *testing.T, endpoint string, hang ...string) string {
+	t.Helper()
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		for _, h := range hang {
+			if bytes.Contains(body, []byte(h)) {
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+				return
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	return srv.URL
+}
+
+// The issue's case with the real SDK clients: a batch of 10, one order
+// whose DynamoDB calls hang and one poison message whose send to the DLQ
+// hangs, a 3 s deadline. The eight others are stored and acknowledged on
+// the first delivery, and Handle answers before the deadline.
+func TestDeadlineIntegration(t *testing.T) {
+	mini, err := awslocal.StartDynamoDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mini.Close() })
+	table := "orders-deadline"
+	createTable(t, dynamoClient(mini.Endpoint), table)
+	goaws := sqsServer(t)
+	dlqURL := createQueue(t, awslocal.SQSClient(goaws.Endpoint), "deadline-dlq")
+	h := &Handler{
+		Store:       DynamoStore{Client: dynamoClient(hangingProxy(t, mini.Endpoint, `{"S":"o-hang"}`)), Table: table},
+		DeadLetters: SQSDeadLetters{Client: awslocal.SQSClient(hangingProxy(t, goaws.Endpoint, "Action=SendMessage")), QueueURL: dlqURL},
+		Log:         discardLog(),
+	}
+	recs := hungBatch()
+
+	deadline := time.Now().Add(3 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: recs})
+	returned := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !returned.Before(deadline) {
+		t.Errorf("Handle returned %v after the deadline", returned.Sub(deadline))
+	}
+	t.Logf("Handle returned %v before the deadline", deadline.Sub(returned))
+	if got := failures(resp); got != "m-hung-store,m-hung-dlq" {
+		t.Errorf("batch item failures %s, want the two hung records only", got)
+	}
+	db := dynamoClient(mini.Endpoint)
+	for i := range 8 {
+		if getOrder(t, db, table, fmt.Sprint("o-", i)) == nil {
+			t.Errorf("o-%d not stored", i)
+		}
+	}
+	if getOrder(t, db, table, "o-hang") != nil {
+		t.Error("the hung order was stored")
+	}
+}

@@ -1,0 +1,172 @@
+package function
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// The cases follow RFC 3339 section 5.6's ABNF and the ranges of section
+// 5.7, rule by rule, not the examples of any issue.
+func TestCreatedAtRFC3339(t *testing.T) {
+	valid := map[string]string{ // as written → the instant it names
+		"1985-04-12T23:20:50.52Z":           "1985-04-12T23:20:50.52Z", // RFC 3339's own examples (5.8)
+		"1996-12-19T16:39:57-08:00":         "1996-12-20T00:39:57Z",
+		"1990-12-31T23:59:60Z":              "1990-12-31T23:59:60Z",
+		"1990-12-31T15:59:60-08:00":         "1990-12-31T23:59:60Z",
+		"1937-01-01T12:00:27.87+00:20":      "1937-01-01T11:40:27.87Z",
+		"2026-11-26t14:37:00z":              "2026-11-26T14:37:00Z", // "t" and "z" in lower case (5.6 NOTE)
+		"2026-11-26T14:37:00.000Z":          "2026-11-26T14:37:00Z", // time-secfrac = "." 1*DIGIT
+		"2026-11-26T14:37:00.1Z":            "2026-11-26T14:37:00.1Z",
+		"2026-11-26T14:37:00.123456789123Z": "2026-11-26T14:37:00.123456789123Z", // any number of digits, none lost
+		"2026-11-26T14:37:00+00:00":         "2026-11-26T14:37:00Z",
+		"2026-11-26T14:37:00-00:00":         "2026-11-26T14:37:00Z", // unknown local offset (4.3): the same instant
+		"2026-11-26T23:59:59+23:59":         "2026-11-26T00:00:59Z", // time-numoffset hour 00-23, minute 00-59
+		"2026-11-26T00:00:00-23:59":         "2026-11-26T23:59:00Z",
+		"2024-02-29T00:00:00Z":              "2024-02-29T00:00:00Z", // a leap year (Appendix C)
+		"2000-02-29T00:00:00Z":              "2000-02-29T00:00:00Z", // divisible by 400
+		"0000-01-01T00:00:00Z":              "0000-01-01T00:00:00Z", // date-fullyear = 4DIGIT
+		"9999-12-31T23:59:59.9Z":            "9999-12-31T23:59:59.9Z",
+		"2016-12-31T23:59:60.5Z":            "2016-12-31T23:59:60.5Z",
+		"2017-01-01T00:59:60+01:00":         "2016-12-31T23:59:60Z",
+	}
+	for s, want := range valid {
+		got, rule := rfc3339Instant(s)
+		if rule != "" || got != want {
+			t.Errorf("%s: %q %q; want %s", s, got, rule, want)
+		}
+		if _, err := ParseOrder(order(`createdAt="` + s + `"`)); err != nil {
+			t.Errorf("order with createdAt %s refused: %v", s, err)
+		}
+	}
+	invalid := []string{
+		"2026-11-26T14:37:00", "2026-11-26", "14:37:00Z", "2026-11-26T14:37Z", // parts missing
+		"2026-11-26 14:37:00Z", "2026-11-26_14:37:00Z", // only "T" or "t" separates
+		"26-11-26T14:37:00Z", "+2026-11-26T14:37:00Z", "12026-11-26T14:37:00Z", // 4DIGIT year
+		"2026-1-26T14:37:00Z", "2026-11-6T14:37:00Z", "2026-11-26T4:37:00Z", "2026-11-26T14:7:00Z", "2026-11-26T14:37:0Z", // 2DIGIT each
+		"2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-11-00T00:00:00Z", "2026-11-31T00:00:00Z", "2026-02-29T00:00:00Z",
+		"1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+		"2026-11-26T24:00:00Z", "2026-11-26T14:60:00Z", "2026-11-26T14:37:61Z",
+		"2026-11-26T14:37:60Z", "2026-11-30T23:59:60+01:00", "2026-11-26T23:59:60Z", // a leap second ends a UTC month
+		"2026-11-26T14:37:00.Z", "2026-11-26T14:37:00,5Z", "2026-11-26T14:37:00.5.5Z", // secfrac
+		"2026-11-26T14:37:00+24:00", "2026-11-26T14:37:00-24:00", "2026-11-26T14:37:00+01:60", // offset ranges
+		"2026-11-26T14:37:00+0100", "2026-11-26T14:37:00+01", "2026-11-26T14:37:00+1:00", "2026-11-26T14:37:00 Z", "2026-11-26T14:37:00UTC",
+		"2026-11-26T14:37:00Zjunk", "2026-11-26T14:37:00ZZ", " 2026-11-26T14:37:00Z", "2026-11-26T14:37:00Z ",
+		"２０２６-11-26T14:37:00Z", "2026-11-26T14:37:00\u00a0Z", "2026−11−26T14:37:00Z", // non-ASCII digits and signs
+	}
+	for _, s := range invalid {
+		if got, rule := rfc3339Instant(s); rule == "" {
+			t.Errorf("%q accepted as %s", s, got)
+		}
+		_, err := ParseOrder(order(`createdAt=` + quote(s)))
+		var ve ValidationError
+		if !errors.As(err, &ve) || len(ve) != 1 || ve[0].Field != "createdAt" || !strings.HasPrefix(ve[0].Rule, createdAtRule) {
+			t.Errorf("order with createdAt %q: %v; want createdAt refused, naming RFC 3339", s, err)
+		}
+	}
+}
+
+// The currency is checked against ISO 4217 List One: its minor units, its
+// recent codes; withdrawn codes and codes with no minor unit are refused.
+func TestCurrencyISO4217(t *testing.T) {
+	orderIn := func(code, price string) string {
+		return `{"orderId":"o","customerId":"c","items":[{"sku":"A","quantity":1,"unitPrice":"` + price + `"}],"currency":"` + code + `","total":"` + price + `"}`
+	}
+	accepted := map[string]string{
+		"IQD": "1.250", "AFN": "1.25", "ALL": "1.25", "RSD": "1.25", "LBP": "1.25", "IRR": "1.25", "MMK": "1.25", "YER": "1.25",
+		"LAK": "1.25", "MGA": "1.25", "SOS": "1.25", "SYP": "1.25", "KPW": "1.25",
+		"MRU": "1.25", "VES": "1.25", "SLE": "1.25", "ZWG": "1.25", "VED": "1.25", "STN": "1.25", "UYW": "1.2500",
+		"JPY": "125", "KWD": "1.250", "XOF": "125",
+	}
+	for code, price := range accepted {
+		if _, err := ParseOrder(orderIn(code, price)); err != nil {
+			t.Errorf("%s %s refused: %v", price, code, err)
+		}
+	}
+	refused := map[string]string{ // code → what the reason says
+		"DEM": "not a current ISO 4217 currency code", "FRF": "not a current", "HRK": "not a current", "VEF": "not a current",
+		"MRO": "not a current", "LTL": "not a current", "BYR": "not a current", "ZWL": "not a current", "XEU": "not a current",
+		"XTS": "no minor unit", "XXX": "no minor unit", "XAU": "no minor unit", "XAG": "no minor unit", "XPT": "no minor unit",
+		"XPD": "no minor unit", "XDR": "no minor unit", "XBA": "no minor unit", "XSU": "no minor unit", "XUA": "no minor unit",
+		"CLF": "funds code", "BOV": "funds code", "CHE": "funds code", "CHW": "funds code", "COU": "funds code",
+		"MXV": "funds code", "USN": "funds code", "UYI": "funds code",
+		"usd": "three upper-case letters", "US": "three upper-case letters", "US$": "three upper-case letters",
+	}
+	for code, want := range refused {
+		_, err := ParseOrder(orderIn(code, "1"))
+		var ve ValidationError
+		if !errors.As(err, &ve) || ve[0].Field != "currency" || !strings.Contains(ve[0].Rule, want) {
+			t.Errorf("%s: %v; want currency refused with %q", code, err, want)
+		}
+	}
+	// One decimal more than ISO's minor unit is refused, naming the rule.
+	for code, price := range map[string]string{"IQD": "1.2501", "JPY": "1.5", "EUR": "1.001", "UYW": "1.00001", "BHD": "0.0001"} {
+		_, err := ParseOrder(orderIn(code, price))
+		if err == nil || !strings.Contains(err.Error(), "decimal places for "+code) {
+			t.Errorf("%s %s: %v; want the decimal places named", price, code, err)
+		}
+	}
+}
+
+func TestNoncharactersRefused(t *testing.T) {
+	for _, body := range []string{
+		order(`customerId="c-\uFFFE"`), order(`customerId="c-\uffff"`), order(`customerId="c-` + "\uFFFF" + `"`),
+		order(`items=[{"sku":"A\uFFFE","quantity":2,"unitPrice":"9.99"},{"sku":"B","quantity":1,"unitPrice":"0.02"}]`),
+	} {
+		_, err := ParseOrder(body)
+		if err == nil || !strings.Contains(err.Error(), "U+FFFE or U+FFFF") {
+			t.Errorf("%s: %v; want the noncharacter refused", body, err)
+		}
+	}
+	// Other characters SQS carries are kept: U+FFFD, a pair beyond the BMP.
+	if _, err := ParseOrder(order(`customerId="c-\uFFFD-\ud83d\ude00"`)); err != nil {
+		t.Error(err)
+	}
+}
+
+// A reason, and so the log line that carries it, stays small however many
+// problems the body has: CloudWatch Logs takes events of at most 256 KB.
+func TestReasonsAreBounded(t *testing.T) {
+	many := `{"orderId":"o","customerId":"c","currency":"EUR","total":"1","items":[` + strings.TrimSuffix(strings.Repeat(`{},`, 20000), ",") + `]}`
+	longName := order(`"` + strings.Repeat("x", 60000) + `"=1`)
+	for name, body := range map[string]string{"20,000 empty items": many, "a 60 KB field name": longName} {
+		_, err := ParseOrder(body)
+		if err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+		reason := err.Error()
+		if len(reason) > 8<<10 {
+			t.Errorf("%s: reason of %d bytes", name, len(reason))
+		}
+		var ve ValidationError
+		errors.As(err, &ve)
+		if len(ve) > maxProblems && !strings.HasSuffix(reason, "more problems") {
+			t.Errorf("%s: %d problems, reason %q does not count the rest", name, len(ve), reason[len(reason)-80:])
+		}
+	}
+}
+
+// The handler's log line for such a body stays small too, and so does the
+// reason the DLQ gets.
+func TestLogLinesAreBounded(t *testing.T) {
+	var logs bytes.Buffer
+	dlq := &memDLQ{}
+	h := &Handler{Store: newMemStore(), DeadLetters: dlq, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	many := `{"orderId":"o","customerId":"c","currency":"EUR","total":"1","items":[` + strings.TrimSuffix(strings.Repeat(`{},`, 20000), ",") + `]}`
+	if _, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: many}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if len(line) > 16<<10 {
+			t.Errorf("a log line of %d bytes", len(line))
+		}
+	}
+	if r := dlq.messages["m1"]; len(r) > 8<<10 || !strings.Contains(r, "more problems") {
+		t.Errorf("DLQ reason of %d bytes: %.200s", len(r), r)
+	}
+}

@@ -1,0 +1,44 @@
+package local
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+)
+
+// The recorder keeps counts, the first duplicates and the messages still on
+// a queue: a message that leaves the queue is forgotten, so its memory does
+// not grow with the orders of a run.
+func TestRecorderKeepsABoundedReport(t *testing.T) {
+	r := NewRecorder(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(r)
+	for i := range 1000 {
+		log.Info("order duplicate", "messageId", fmt.Sprint("d", i), "orderId", "o", "outcome", "duplicate")
+		log.Info("order stored", "messageId", fmt.Sprint("s", i), "orderId", "o", "outcome", "stored")
+	}
+	// A failure that is later stored, and a conflict that stays.
+	log.Error("order failed", "messageId", "f", "outcome", "failed", "error", "throttled")
+	log.Info("order stored", "messageId", "f", "outcome", "stored")
+	for range 4 {
+		log.Error("order conflict", "messageId", "c", "outcome", "conflict", "error", "another payload")
+	}
+	d := r.Duplicates()
+	if d.N != 1000 || len(d.First) != ReportLines {
+		t.Errorf("duplicates: %d counted, %d kept; want 1000 and %d", d.N, len(d.First), ReportLines)
+	}
+	if _, ok := r.Pending("f"); ok {
+		t.Error("a message stored after a failure is still pending")
+	}
+	if p, ok := r.Pending("c"); !ok || p.Deliveries != 4 || p.Last.Error != "another payload" {
+		t.Errorf("conflict: %+v, %v", p, ok)
+	}
+	if n := len(r.st.pending); n != 1 {
+		t.Errorf("%d messages remembered, want the one still on the queue", n)
+	}
+	r.KeepAll()
+	log.Info("order duplicate", "messageId", "dx", "outcome", "duplicate")
+	if d := r.Duplicates(); d.N != 1001 || len(d.First) != ReportLines+1 {
+		t.Errorf("after KeepAll: %d counted, %d kept", d.N, len(d.First))
+	}
+}
