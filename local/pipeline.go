@@ -7,6 +7,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,10 @@ type Pipeline struct {
 	DLQURL, DLQArn          string
 	Table                   string
 	SQSEndpoint, DBEndpoint string
+
+	// SubscriptionDLQURL is the subscription's dead-letter queue. goaws
+	// never puts anything in it: it cannot fail a delivery.
+	SubscriptionDLQURL, SubscriptionDLQArn string
 
 	SQS *sqs.Client
 	SNS *sns.Client
@@ -118,14 +123,25 @@ func (p *Pipeline) create(ctx context.Context, names spec.Namer) error {
 	}); err != nil {
 		return err
 	}
+	if p.SubscriptionDLQURL, p.SubscriptionDLQArn, err = p.createQueue(ctx, names.Name(spec.SQS, spec.SubscriptionDLQName), map[string]string{
+		"MessageRetentionPeriod": strconv.Itoa(spec.SubscriptionDLQRetention),
+	}); err != nil {
+		return err
+	}
 	topic, err := p.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(names.Name(spec.SNS, spec.TopicName))})
 	if err != nil {
 		return fmt.Errorf("create topic: %w", err)
 	}
 	p.TopicArn = aws.ToString(topic.TopicArn)
+	// goaws ignores RedrivePolicy (it never fails a delivery); AWS would
+	// take it as the stack sets it.
+	subRedrive, err := json.Marshal(map[string]string{"deadLetterTargetArn": p.SubscriptionDLQArn})
+	if err != nil {
+		return err
+	}
 	if _, err := p.SNS.Subscribe(ctx, &sns.SubscribeInput{
 		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(p.QueueArn),
-		Attributes: map[string]string{"RawMessageDelivery": strconv.FormatBool(cfg.RawMessageDelivery)},
+		Attributes: map[string]string{"RawMessageDelivery": strconv.FormatBool(cfg.RawMessageDelivery), "RedrivePolicy": string(subRedrive)},
 	}); err != nil {
 		return fmt.Errorf("subscribe the queue: %w", err)
 	}

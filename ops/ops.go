@@ -90,7 +90,11 @@ type DeadLetter struct {
 	// Altered: the body did not come back as it was sent (its MD5 differs),
 	// so Body is not the message; redrive leaves such a message where it is.
 	Altered bool `json:"altered,omitempty"`
+	// Queue names the dead-letter queue the message is in (set by the
+	// caller, which knows which queue it listed).
+	Queue   string `json:"queue,omitempty"`
 	receipt string
+	attrs   map[string]types.MessageAttributeValue
 }
 
 // Moved reports whether SQS moved the message after maxReceiveCount, rather
@@ -130,7 +134,7 @@ func receiveAll(ctx context.Context, q Queue, queueURL string) ([]DeadLetter, er
 			all = append(all, DeadLetter{
 				MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), ReceiveCount: n,
 				Reason: attr(function.AttrReason), OriginalMessageID: attr(function.AttrOriginalMessageID), RejectedAt: attr(function.AttrRejectedAt),
-				Altered: !Intact(m), receipt: aws.ToString(m.ReceiptHandle),
+				Altered: !Intact(m), receipt: aws.ToString(m.ReceiptHandle), attrs: m.MessageAttributes,
 			})
 		}
 	}
@@ -157,6 +161,27 @@ func ListDLQ(ctx context.Context, q Queue, dlqURL string) ([]DeadLetter, error) 
 // With dryRun it only lists them. The message attributes the handler added
 // are dropped: the message goes back as it first came.
 func Redrive(ctx context.Context, q Queue, dlqURL, queueURL string, dryRun bool) ([]DeadLetter, error) {
+	return redrive(ctx, q, dlqURL, queueURL, dryRun, func(d DeadLetter) (*sqs.SendMessageInput, error) {
+		return &sqs.SendMessageInput{MessageBody: aws.String(d.Body)}, nil
+	})
+}
+
+// RedriveNotifications moves every message of the subscription's
+// dead-letter queue, where SNS put what it could not deliver, to the order
+// queue, as Redrive does (send, then delete), in the form the subscription
+// would have delivered it: raw (the published message, its message
+// attributes as SQS message attributes) or the SNS envelope as SNS wrote
+// it. SQS's message-move tasks do not take a queue SNS feeds (SQS API
+// reference, StartMessageMoveTask), so this is the only way.
+func RedriveNotifications(ctx context.Context, q Queue, dlqURL, queueURL string, raw, dryRun bool) ([]DeadLetter, error) {
+	return redrive(ctx, q, dlqURL, queueURL, dryRun, func(d DeadLetter) (*sqs.SendMessageInput, error) {
+		return Delivered(d.Body, d.attrs, raw)
+	})
+}
+
+// redrive sends each message of the DLQ to the queue as form makes it,
+// then deletes it from the DLQ.
+func redrive(ctx context.Context, q Queue, dlqURL, queueURL string, dryRun bool, form func(DeadLetter) (*sqs.SendMessageInput, error)) ([]DeadLetter, error) {
 	if dryRun {
 		return ListDLQ(ctx, q, dlqURL)
 	}
@@ -165,14 +190,20 @@ func Redrive(ctx context.Context, q Queue, dlqURL, queueURL string, dryRun bool)
 		return nil, err
 	}
 	var moved []DeadLetter
-	var altered []error
+	var left []error
 	for _, d := range all {
 		if d.Altered {
 			// Sending the body as read would send something else.
-			altered = append(altered, fmt.Errorf("redrive %s: its body came back altered (MD5 differs); it stays in the dead-letter queue", d.MessageID))
+			left = append(left, fmt.Errorf("redrive %s: its body came back altered (MD5 differs); it stays in the dead-letter queue", d.MessageID))
 			continue
 		}
-		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(d.Body)}); err != nil {
+		in, err := form(d)
+		if err != nil {
+			left = append(left, fmt.Errorf("redrive %s: %w; it stays in the dead-letter queue", d.MessageID, err))
+			continue
+		}
+		in.QueueUrl = aws.String(queueURL)
+		if _, err := q.SendMessage(ctx, in); err != nil {
 			return moved, fmt.Errorf("redrive %s: send: %w (it stays in the dead-letter queue)", d.MessageID, err)
 		}
 		if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(dlqURL), ReceiptHandle: aws.String(d.receipt)}); err != nil {
@@ -180,7 +211,7 @@ func Redrive(ctx context.Context, q Queue, dlqURL, queueURL string, dryRun bool)
 		}
 		moved = append(moved, d)
 	}
-	return moved, errors.Join(altered...)
+	return moved, errors.Join(left...)
 }
 
 // Table is the part of the DynamoDB client the smoke test uses.
@@ -191,9 +222,13 @@ type Table interface {
 // Target is a running pipeline: its topic, table and queues, and clients.
 type Target struct {
 	TopicArn, Table, QueueURL, DLQURL string
-	SNS                               Publisher
-	SQS                               Queue
-	DB                                Table
+	// SubscriptionDLQURL is the subscription's dead-letter queue; "" for a
+	// stack deployed before it had one.
+	SubscriptionDLQURL string
+	SNS                Publisher
+	Subscriptions      Subscriptions
+	SQS                Queue
+	DB                 Table
 }
 
 // SmokeResult is the timing of each hop of the smoke test.

@@ -65,7 +65,8 @@ func TestPackExecutable(t *testing.T) {
 	}
 	sort.Strings(policies)
 	want := "dlq-alarm=advisory dynamodb-pitr=mandatory encryption-at-rest=mandatory iam-least-privilege=mandatory kms-key-rotation=mandatory lambda-log-retention=advisory " +
-		"lambda-sqs-partial-batch=mandatory lambda-tracing=advisory pack-settings=advisory preview-unknowns=advisory sqs-dlq-retention=mandatory sqs-max-receive-count=advisory " +
+		"lambda-sqs-partial-batch=mandatory lambda-stream-on-failure=advisory lambda-tracing=advisory pack-settings=advisory preview-unknowns=advisory " +
+		"sns-aws-managed-key-service-publisher=mandatory sns-sqs-aws-managed-key=mandatory sns-subscription-redrive=advisory sqs-dlq-retention=mandatory sqs-max-receive-count=advisory " +
 		"sqs-queue-has-dlq=mandatory sqs-redrive-everywhere=advisory sqs-sns-no-public-policy=mandatory sqs-sns-queue-policy-scoped=mandatory sqs-sns-secure-transport=advisory " +
 		"sqs-visibility-timeout-ratio=mandatory stack-scoped-names=mandatory"
 	if got := strings.Join(policies, " "); info.GetName() != "orderpipe" || got != want {

@@ -165,3 +165,17 @@ const (
 	OutputAlarmTopicArn = "alarmTopicArn"
 	OutputDashboardName = "dashboardName"
 )
+
+// What SNS could not deliver to OrderQueue: the subscription's dead-letter
+// queue, its alarms (its depth; the topic's failed deliveries; those SNS
+// could not even put in the queue, which are lost), its stack output, and
+// how long it keeps a message (SQS's maximum, 14 days, for the operator to
+// redrive it).
+const (
+	SubscriptionDLQName      = "OrderQueueSubscriptionDLQ"
+	SubscriptionDLQAlarmName = "SubscriptionDLQNotEmpty"
+	DeliveryFailedAlarmName  = "NotificationsFailed"
+	RedriveFailedAlarmName   = "NotificationsFailedToRedriveToDlq"
+	OutputSubscriptionDLQURL = "subscriptionDlqUrl"
+	SubscriptionDLQRetention = 14 * 24 * 60 * 60 // seconds
+)

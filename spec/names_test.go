@@ -12,6 +12,7 @@ var services = []Service{Lambda, SQS, SNS, DynamoDB, CloudWatch, IAMRole}
 var logicalNames = []string{
 	TableName, TopicName, QueueName, DLQName, FunctionName, RoleName, AlarmTopicName,
 	DashboardName, DLQAlarmName, ErrorsAlarmName, QueueAgeAlarmName,
+	SubscriptionDLQName, SubscriptionDLQAlarmName, DeliveryFailedAlarmName, RedriveFailedAlarmName,
 }
 
 // validFor reports whether name obeys the service's rules on its own.
@@ -43,6 +44,7 @@ func TestName(t *testing.T) {
 		{dev, SNS, TopicName, "orderpipe-dev-OrderTopic"},
 		{dev, SQS, QueueName, "orderpipe-dev-OrderQueue"},
 		{dev, SQS, DLQName, "orderpipe-dev-OrderQueueDLQ"},
+		{dev, SQS, SubscriptionDLQName, "orderpipe-dev-OrderQueueSubscriptionDLQ"},
 		{dev, DynamoDB, TableName, "orderpipe-dev-Orders"},
 		{dev, Lambda, FunctionName, "orderpipe-dev-ProcessOrderLambda"},
 		{dev, IAMRole, RoleName, "orderpipe-dev-ProcessOrderLambdaRole"},

@@ -96,7 +96,7 @@ func TestQueuesTakeWhatSNSDelivers(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	for _, q := range []string{"OrderQueue", "OrderQueueDLQ"} {
+	for _, q := range []string{"OrderQueue", "OrderQueueDLQ", "OrderQueueSubscriptionDLQ"} {
 		equal(t, q+" maxMessageSize", input(r.get(t, tQueue, q), "maxMessageSize"), function.MaxMessageBytes)
 	}
 }
@@ -109,16 +109,23 @@ var documentedDimensions = map[string][]string{
 	"AWS/SQS ApproximateNumberOfMessagesVisible":    {"QueueName"},
 	"AWS/SQS ApproximateNumberOfMessagesNotVisible": {"QueueName"},
 	"AWS/SQS ApproximateAgeOfOldestMessage":         {"QueueName"},
-	"AWS/Lambda Invocations":                        {"FunctionName", "FunctionName,Resource", "FunctionName,ExecutedVersion"},
-	"AWS/Lambda Errors":                             {"FunctionName", "FunctionName,Resource", "FunctionName,ExecutedVersion"},
-	"AWS/Lambda Throttles":                          {"FunctionName", "FunctionName,Resource", "FunctionName,ExecutedVersion"},
-	"AWS/Lambda Duration":                           {"FunctionName", "FunctionName,Resource", "FunctionName,ExecutedVersion"},
-	"AWS/DynamoDB ConsumedWriteCapacityUnits":       {"TableName", "TableName,GlobalSecondaryIndexName"},
-	"AWS/DynamoDB ConsumedReadCapacityUnits":        {"TableName", "TableName,GlobalSecondaryIndexName"},
-	"AWS/DynamoDB WriteThrottleEvents":              {"TableName", "TableName,GlobalSecondaryIndexName"},
-	"AWS/DynamoDB ReadThrottleEvents":               {"TableName", "TableName,GlobalSecondaryIndexName"},
-	"AWS/DynamoDB ThrottledRequests":                {"TableName,Operation", "TableName,GlobalSecondaryIndexName,Operation"},
-	"AWS/DynamoDB SuccessfulRequestLatency":         {"TableName,Operation"},
+	// SNS publishes a topic's delivery metrics per TopicName (SNS developer
+	// guide, "Monitoring Amazon SNS topics using CloudWatch").
+	"AWS/SNS NumberOfMessagesPublished":                 {"TopicName"},
+	"AWS/SNS NumberOfNotificationsDelivered":            {"TopicName"},
+	"AWS/SNS NumberOfNotificationsFailed":               {"TopicName"},
+	"AWS/SNS NumberOfNotificationsRedrivenToDlq":        {"TopicName"},
+	"AWS/SNS NumberOfNotificationsFailedToRedriveToDlq": {"TopicName"},
+	"AWS/Lambda Invocations":                            {"FunctionName", "FunctionName,Resource", "FunctionName,ExecutedVersion"},
+	"AWS/Lambda Errors":                                 {"FunctionName", "FunctionName,Resource", "FunctionName,ExecutedVersion"},
+	"AWS/Lambda Throttles":                              {"FunctionName", "FunctionName,Resource", "FunctionName,ExecutedVersion"},
+	"AWS/Lambda Duration":                               {"FunctionName", "FunctionName,Resource", "FunctionName,ExecutedVersion"},
+	"AWS/DynamoDB ConsumedWriteCapacityUnits":           {"TableName", "TableName,GlobalSecondaryIndexName"},
+	"AWS/DynamoDB ConsumedReadCapacityUnits":            {"TableName", "TableName,GlobalSecondaryIndexName"},
+	"AWS/DynamoDB WriteThrottleEvents":                  {"TableName", "TableName,GlobalSecondaryIndexName"},
+	"AWS/DynamoDB ReadThrottleEvents":                   {"TableName", "TableName,GlobalSecondaryIndexName"},
+	"AWS/DynamoDB ThrottledRequests":                    {"TableName,Operation", "TableName,GlobalSecondaryIndexName,Operation"},
+	"AWS/DynamoDB SuccessfulRequestLatency":             {"TableName,Operation"},
 }
 
 func TestEveryMetricExists(t *testing.T) {

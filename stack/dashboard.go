@@ -44,10 +44,16 @@ func metric(namespace, name, dimension, value, stat string) []any {
 	return []any{namespace, name, dimension, value, map[string]string{"stat": stat}}
 }
 
-// dashboardBody lays out what an operator opens first: is the queue keeping
-// up, is anything in the DLQ, is the function healthy, is the table taking
-// writes.
-func dashboardBody(region, queueName, dlqName, fnName, tableName string) (string, error) {
+// dashboardNames are the physical names of what the dashboard shows.
+type dashboardNames struct {
+	queue, dlq, subscriptionDLQ, topic, function, table string
+}
+
+// dashboardBody lays out what an operator opens first: does SNS deliver
+// every order, is the queue keeping up, is anything in either DLQ, is the
+// function healthy, is the table taking writes.
+func dashboardBody(region string, n dashboardNames) (string, error) {
+	queueName, dlqName, fnName, tableName := n.queue, n.dlq, n.function, n.table
 	panels := []struct {
 		title   string
 		metrics [][]any
@@ -61,6 +67,18 @@ func dashboardBody(region, queueName, dlqName, fnName, tableName string) (string
 		}},
 		{"OrderQueueDLQ depth", [][]any{
 			metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlqName, "Maximum"),
+		}},
+		// Every published order is delivered, or redriven to the
+		// subscription's DLQ; one that failed to redrive is lost.
+		{"OrderTopic deliveries to OrderQueue", [][]any{
+			metric("AWS/SNS", "NumberOfMessagesPublished", "TopicName", n.topic, "Sum"),
+			metric("AWS/SNS", "NumberOfNotificationsDelivered", "TopicName", n.topic, "Sum"),
+			metric("AWS/SNS", "NumberOfNotificationsFailed", "TopicName", n.topic, "Sum"),
+			metric("AWS/SNS", "NumberOfNotificationsRedrivenToDlq", "TopicName", n.topic, "Sum"),
+			metric("AWS/SNS", "NumberOfNotificationsFailedToRedriveToDlq", "TopicName", n.topic, "Sum"),
+		}},
+		{"OrderQueueSubscriptionDLQ depth (undelivered by SNS)", [][]any{
+			metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", n.subscriptionDLQ, "Maximum"),
 		}},
 		{"ProcessOrderLambda invocations and errors", [][]any{
 			metric("AWS/Lambda", "Invocations", "FunctionName", fnName, "Sum"),

@@ -39,15 +39,18 @@ type PipelineArgs struct {
 type Pipeline struct {
 	pulumi.ResourceState
 
-	TopicArn      pulumi.StringOutput
-	QueueURL      pulumi.StringOutput
-	QueueArn      pulumi.StringOutput
-	DLQURL        pulumi.StringOutput
-	DLQArn        pulumi.StringOutput
-	TableName     pulumi.StringOutput
-	FunctionName  pulumi.StringOutput
-	AlarmTopicArn pulumi.StringOutput
-	DashboardName pulumi.StringOutput
+	TopicArn pulumi.StringOutput
+	QueueURL pulumi.StringOutput
+	QueueArn pulumi.StringOutput
+	DLQURL   pulumi.StringOutput
+	DLQArn   pulumi.StringOutput
+	// SubscriptionDLQURL is the queue of what SNS could not deliver to
+	// OrderQueue.
+	SubscriptionDLQURL pulumi.StringOutput
+	TableName          pulumi.StringOutput
+	FunctionName       pulumi.StringOutput
+	AlarmTopicArn      pulumi.StringOutput
+	DashboardName      pulumi.StringOutput
 }
 
 // NewPipeline declares every resource of the pipeline as children of one
@@ -89,13 +92,14 @@ func NewPipeline(ctx *pulumi.Context, name string, args PipelineArgs, opts ...pu
 // smoke test and ephemeral environments read back.
 func (p *Pipeline) Outputs() map[string]pulumi.StringOutput {
 	return map[string]pulumi.StringOutput{
-		spec.OutputTopicArn:      p.TopicArn,
-		spec.OutputQueueURL:      p.QueueURL,
-		spec.OutputDLQURL:        p.DLQURL,
-		spec.OutputTableName:     p.TableName,
-		spec.OutputFunctionName:  p.FunctionName,
-		spec.OutputAlarmTopicArn: p.AlarmTopicArn,
-		spec.OutputDashboardName: p.DashboardName,
+		spec.OutputTopicArn:           p.TopicArn,
+		spec.OutputQueueURL:           p.QueueURL,
+		spec.OutputDLQURL:             p.DLQURL,
+		spec.OutputSubscriptionDLQURL: p.SubscriptionDLQURL,
+		spec.OutputTableName:          p.TableName,
+		spec.OutputFunctionName:       p.FunctionName,
+		spec.OutputAlarmTopicArn:      p.AlarmTopicArn,
+		spec.OutputDashboardName:      p.DashboardName,
 	}
 }
 
@@ -215,14 +219,23 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		return wrap(spec.QueueName+"Policy", err)
 	}
 
-	// The subscription waits for the queue policy: SNS confirms an SQS
-	// subscription by delivering to it.
+	subDLQ, subDLQPolicy, err := b.subscriptionDLQ(account, partition, topic.Arn)
+	if err != nil {
+		return err
+	}
+
+	// The subscription waits for both queue policies: SNS confirms an SQS
+	// subscription by delivering to it, and a delivery it cannot redrive
+	// to its dead-letter queue is lost.
 	if _, err := sns.NewTopicSubscription(ctx, spec.QueueName+"Subscription", &sns.TopicSubscriptionArgs{
 		Topic:              topic.Arn,
 		Protocol:           pulumi.String("sqs"),
 		Endpoint:           queue.Arn,
 		RawMessageDelivery: pulumi.Bool(cfg.RawMessageDelivery),
-	}, b.opts(pulumi.DependsOn([]pulumi.Resource{queuePolicy}))...); err != nil {
+		RedrivePolicy: subDLQ.Arn.ApplyT(func(arn string) (string, error) {
+			return marshal(subscriptionRedrivePolicy{DeadLetterTargetArn: arn})
+		}).(pulumi.StringOutput),
+	}, b.opts(pulumi.DependsOn([]pulumi.Resource{queuePolicy, subDLQPolicy}))...); err != nil {
 		return wrap(spec.QueueName+"Subscription", err)
 	}
 
@@ -305,13 +318,14 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 	if err != nil {
 		return err
 	}
-	if err := b.alarms(alarmTopic.Arn, queue.Name, dlq.Name, fn.Name); err != nil {
+	if err := b.alarms(alarmTopic.Arn, watched{queue: queue.Name, dlq: dlq.Name, subscriptionDLQ: subDLQ.Name, topic: topic.Name, function: fn.Name}); err != nil {
 		return err
 	}
 	dashboard, err := cloudwatch.NewDashboard(ctx, spec.DashboardName, &cloudwatch.DashboardArgs{
 		DashboardName: globalName(spec.CloudWatch, spec.DashboardName),
-		DashboardBody: pulumi.All(region.Name(), queue.Name, dlq.Name, fn.Name, table.Name).ApplyT(func(a []any) (string, error) {
-			return dashboardBody(a[0].(string), a[1].(string), a[2].(string), a[3].(string), a[4].(string))
+		DashboardBody: pulumi.All(region.Name(), queue.Name, dlq.Name, subDLQ.Name, topic.Name, fn.Name, table.Name).ApplyT(func(a []any) (string, error) {
+			return dashboardBody(a[0].(string), dashboardNames{queue: a[1].(string), dlq: a[2].(string), subscriptionDLQ: a[3].(string),
+				topic: a[4].(string), function: a[5].(string), table: a[6].(string)})
 		}).(pulumi.StringOutput),
 	}, b.opts()...)
 	if err != nil {
@@ -320,6 +334,7 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 
 	p.TopicArn, p.QueueURL, p.QueueArn = topic.Arn, queue.Url, queue.Arn
 	p.DLQURL, p.DLQArn, p.TableName = dlq.Url, dlq.Arn, table.Name
+	p.SubscriptionDLQURL = subDLQ.Url
 	p.FunctionName, p.AlarmTopicArn, p.DashboardName = fn.Name, alarmTopic.Arn, dashboard.DashboardName
 	return nil
 }
@@ -361,9 +376,16 @@ func (b builder) alarmTopic(account aws.GetCallerIdentityResultOutput, partition
 	return topic, nil
 }
 
-// alarms declares the three alarms an operator of the pipeline must hear
-// about: a message in the DLQ, a function error, and a backlog that ages.
-func (b builder) alarms(topicArn, queueName, dlqName, fnName pulumi.StringOutput) error {
+// watched are the names of what the alarms watch.
+type watched struct {
+	queue, dlq, subscriptionDLQ, topic, function pulumi.StringOutput
+}
+
+// alarms declares the alarms an operator of the pipeline must hear about: a
+// message in either dead-letter queue, a delivery SNS gave up on (and one it
+// could not even put in the subscription's dead-letter queue, which is
+// lost), a function error, and a backlog that ages.
+func (b builder) alarms(topicArn pulumi.StringOutput, w watched) error {
 	actions := pulumi.Array{topicArn}
 	specs := []struct {
 		logical, description, namespace, metric, statistic, comparison string
@@ -373,13 +395,22 @@ func (b builder) alarms(topicArn, queueName, dlqName, fnName pulumi.StringOutput
 	}{
 		{spec.DLQAlarmName, "A message reached the dead-letter queue: an order was rejected or failed every retry.",
 			"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "GreaterThanOrEqualToThreshold",
-			pulumi.StringMap{"QueueName": dlqName}, 1, 1},
+			pulumi.StringMap{"QueueName": w.dlq}, 1, 1},
+		{spec.SubscriptionDLQAlarmName, "SNS could not deliver an order to OrderQueue and put it in the subscription's dead-letter queue: redrive it with `orderpipe dlq redrive` once the cause is fixed.",
+			"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "GreaterThanOrEqualToThreshold",
+			pulumi.StringMap{"QueueName": w.subscriptionDLQ}, 1, 1},
+		{spec.DeliveryFailedAlarmName, "SNS gave up delivering a notification of OrderTopic (the queue's policy or key refused it, or it is gone).",
+			"AWS/SNS", "NumberOfNotificationsFailed", "Sum", "GreaterThanOrEqualToThreshold",
+			pulumi.StringMap{"TopicName": w.topic}, 1, 1},
+		{spec.RedriveFailedAlarmName, "SNS could not put an undeliverable notification of OrderTopic in the subscription's dead-letter queue: that order is lost.",
+			"AWS/SNS", "NumberOfNotificationsFailedToRedriveToDlq", "Sum", "GreaterThanOrEqualToThreshold",
+			pulumi.StringMap{"TopicName": w.topic}, 1, 1},
 		{spec.ErrorsAlarmName, "ProcessOrderLambda failed a whole invocation.",
 			"AWS/Lambda", "Errors", "Sum", "GreaterThanOrEqualToThreshold",
-			pulumi.StringMap{"FunctionName": fnName}, 1, 1},
+			pulumi.StringMap{"FunctionName": w.function}, 1, 1},
 		{spec.QueueAgeAlarmName, fmt.Sprintf("The oldest order has waited more than %ds in the queue: the function falls behind or keeps failing.", b.cfg.QueueAgeAlarm),
 			"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "GreaterThanThreshold",
-			pulumi.StringMap{"QueueName": queueName}, float64(b.cfg.QueueAgeAlarm), 3},
+			pulumi.StringMap{"QueueName": w.queue}, float64(b.cfg.QueueAgeAlarm), 3},
 	}
 	for _, s := range specs {
 		if _, err := cloudwatch.NewMetricAlarm(b.ctx, s.logical, &cloudwatch.MetricAlarmArgs{
@@ -450,6 +481,32 @@ func queueSendPolicy(queueArn, topicArn string) PolicyDocument {
 // administers it through IAM, and CloudWatch from this account may encrypt
 // notifications with it.
 func alarmKeyPolicy(accountID, partition string) PolicyDocument {
+	return keyPolicy(accountID, partition, Statement{
+		Sid:       "CloudWatchAlarmsPublish",
+		Principal: map[string]string{"Service": "cloudwatch.amazonaws.com"},
+		Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": accountID}},
+	})
+}
+
+// subscriptionDLQKeyPolicy is the key policy of the subscription DLQ's key:
+// the account administers it through IAM (operators read the queue with
+// their IAM permissions), and SNS may encrypt with it only for the order
+// topic. SNS cannot use SQS's AWS managed key, whose policy nobody can
+// change.
+func subscriptionDLQKeyPolicy(accountID, partition, topicArn string) PolicyDocument {
+	return keyPolicy(accountID, partition, Statement{
+		Sid:       "OrderTopicRedrives",
+		Principal: map[string]string{"Service": "sns.amazonaws.com"},
+		Condition: map[string]map[string]string{"ArnEquals": {"aws:SourceArn": topicArn}},
+	})
+}
+
+// keyPolicy lets the account administer a key through IAM and lets one
+// service (principal and condition from user) encrypt with it.
+func keyPolicy(accountID, partition string, user Statement) PolicyDocument {
+	user.Effect = "Allow"
+	user.Action = []string{"kms:Decrypt", "kms:GenerateDataKey*"}
+	user.Resource = []string{"*"}
 	return policy(
 		Statement{
 			Sid:       "AccountAdministers",
@@ -458,13 +515,55 @@ func alarmKeyPolicy(accountID, partition string) PolicyDocument {
 			Action:    []string{"kms:*"},
 			Resource:  []string{"*"},
 		},
-		Statement{
-			Sid:       "CloudWatchAlarmsPublish",
-			Effect:    "Allow",
-			Principal: map[string]string{"Service": "cloudwatch.amazonaws.com"},
-			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
-			Resource:  []string{"*"},
-			Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": accountID}},
-		},
+		user,
 	)
+}
+
+// subscriptionRedrivePolicy is an SNS subscription's RedrivePolicy.
+type subscriptionRedrivePolicy struct {
+	DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+}
+
+// subscriptionDLQ declares the queue SNS puts what it cannot deliver to
+// OrderQueue in (a delivery its policy or key refuses, or one that fails
+// every retry): without it SNS drops the message. Encrypted with a key of
+// its own, as SNS requires of an encrypted subscription DLQ; only the order
+// topic may send to it. It returns the queue and its policy, which the
+// subscription waits for.
+func (b builder) subscriptionDLQ(account aws.GetCallerIdentityResultOutput, partition aws.GetPartitionResultOutput, topicArn pulumi.StringOutput) (*sqs.Queue, *sqs.QueuePolicy, error) {
+	ctx, logical := b.ctx, spec.SubscriptionDLQName
+	key, err := kms.NewKey(ctx, logical+"Key", &kms.KeyArgs{
+		Description:          pulumi.String("Encrypts " + b.names.Name(spec.SQS, logical)),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(7),
+		Policy: pulumi.All(account.AccountId(), partition.Partition(), topicArn).ApplyT(func(a []any) string {
+			return subscriptionDLQKeyPolicy(a[0].(string), a[1].(string), a[2].(string)).String()
+		}).(pulumi.StringOutput),
+		Tags: b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return nil, nil, wrap(logical+"Key", err)
+	}
+	// SNS delivers at most 256 KiB, so the queue takes that; it keeps what
+	// it holds as long as SQS can, for the operator to redrive.
+	queue, err := sqs.NewQueue(ctx, logical, &sqs.QueueArgs{
+		Name:                    b.name(spec.SQS, logical),
+		MaxMessageSize:          pulumi.Int(function.MaxMessageBytes),
+		MessageRetentionSeconds: pulumi.Int(spec.SubscriptionDLQRetention),
+		KmsMasterKeyId:          key.Arn,
+		Tags:                    b.tags,
+	}, b.opts()...)
+	if err != nil {
+		return nil, nil, wrap(logical, err)
+	}
+	qp, err := sqs.NewQueuePolicy(ctx, logical+"Policy", &sqs.QueuePolicyArgs{
+		QueueUrl: queue.Url,
+		Policy: pulumi.All(queue.Arn, topicArn).ApplyT(func(a []any) string {
+			return queueSendPolicy(a[0].(string), a[1].(string)).String()
+		}).(pulumi.StringOutput),
+	}, b.opts()...)
+	if err != nil {
+		return nil, nil, wrap(logical+"Policy", err)
+	}
+	return queue, qp, nil
 }

@@ -175,9 +175,45 @@ func TestDefaultStack(t *testing.T) {
 		Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
 	}})
 
+	// What SNS cannot deliver goes to a queue of its own: encrypted with a
+	// key SNS may use for this topic only (SNS cannot use alias/aws/sqs),
+	// kept 14 days, and open to this topic only.
+	subDLQ := r.get(t, tQueue, "OrderQueueSubscriptionDLQ")
+	subKey := r.get(t, tKey, "OrderQueueSubscriptionDLQKey")
+	equal(t, "subscription DLQ", map[string]any{"name": input(subDLQ, "name"), "retention": input(subDLQ, "messageRetentionSeconds"),
+		"key": input(subDLQ, "kmsMasterKeyId"), "sse-sqs": input(subDLQ, "sqsManagedSseEnabled"), "maxMessageSize": input(subDLQ, "maxMessageSize")},
+		map[string]any{"name": "orderpipe-dev-OrderQueueSubscriptionDLQ", "retention": 1209600, "key": output(subKey, "arn"), "sse-sqs": nil, "maxMessageSize": 262144})
+	equal(t, "subscription DLQ key rotation", input(subKey, "enableKeyRotation"), true)
+	var subKeyDoc stack.PolicyDocument
+	jsonInput(t, subKey, "policy", &subKeyDoc)
+	equal(t, "subscription DLQ key policy", subKeyDoc.Statement, []stack.Statement{{
+		Sid: "AccountAdministers", Effect: "Allow", Principal: map[string]string{"AWS": "arn:aws:iam::123456789012:root"},
+		Action: []string{"kms:*"}, Resource: []string{"*"},
+	}, {
+		Sid: "OrderTopicRedrives", Effect: "Allow", Principal: map[string]string{"Service": "sns.amazonaws.com"},
+		Action: []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: []string{"*"},
+		Condition: map[string]map[string]string{"ArnEquals": {"aws:SourceArn": output(topic, "arn")}},
+	}})
+	subQP := r.get(t, tQueuePolicy, "OrderQueueSubscriptionDLQPolicy")
+	equal(t, "subscription DLQ policy queue", input(subQP, "queueUrl"), output(subDLQ, "url"))
+	var subQDoc stack.PolicyDocument
+	jsonInput(t, subQP, "policy", &subQDoc)
+	equal(t, "subscription DLQ policy", subQDoc.Statement, []stack.Statement{{
+		Sid: "AllowOrderTopic", Effect: "Allow", Principal: map[string]string{"Service": "sns.amazonaws.com"},
+		Action: []string{"sqs:SendMessage"}, Resource: []string{output(subDLQ, "arn")},
+		Condition: map[string]map[string]string{"ArnEquals": {"aws:SourceArn": output(topic, "arn")}},
+	}, {
+		Sid: "DenyInsecureTransport", Effect: "Deny", Principal: map[string]string{"AWS": "*"},
+		Action: []string{"sqs:*"}, Resource: []string{output(subDLQ, "arn")},
+		Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
+	}})
+
 	sub := r.get(t, tSub, "OrderQueueSubscription")
 	equal(t, "subscription", map[string]any{"topic": input(sub, "topic"), "protocol": input(sub, "protocol"), "endpoint": input(sub, "endpoint"), "raw": input(sub, "rawMessageDelivery")},
 		map[string]any{"topic": output(topic, "arn"), "protocol": "sqs", "endpoint": output(queue, "arn"), "raw": true})
+	var subRedrive map[string]any
+	jsonInput(t, sub, "redrivePolicy", &subRedrive)
+	equal(t, "subscription redrive policy", subRedrive, map[string]any{"deadLetterTargetArn": output(subDLQ, "arn")})
 
 	logs := r.get(t, tLogGroup, "ProcessOrderLambdaLogs")
 	equal(t, "log group name", input(logs, "name"), "/aws/lambda/orderpipe-dev-ProcessOrderLambda")
@@ -233,9 +269,12 @@ func TestDefaultStack(t *testing.T) {
 	}
 
 	alarms := map[string][]any{
-		"DLQNotEmpty":      {"AWS/SQS", "ApproximateNumberOfMessagesVisible", map[string]any{"QueueName": "orderpipe-dev-OrderQueueDLQ"}, "GreaterThanOrEqualToThreshold", 1},
-		"FunctionErrors":   {"AWS/Lambda", "Errors", map[string]any{"FunctionName": "orderpipe-dev-ProcessOrderLambda"}, "GreaterThanOrEqualToThreshold", 1},
-		"OldestMessageAge": {"AWS/SQS", "ApproximateAgeOfOldestMessage", map[string]any{"QueueName": "orderpipe-dev-OrderQueue"}, "GreaterThanThreshold", 600},
+		"DLQNotEmpty":                       {"AWS/SQS", "ApproximateNumberOfMessagesVisible", map[string]any{"QueueName": "orderpipe-dev-OrderQueueDLQ"}, "GreaterThanOrEqualToThreshold", 1},
+		"FunctionErrors":                    {"AWS/Lambda", "Errors", map[string]any{"FunctionName": "orderpipe-dev-ProcessOrderLambda"}, "GreaterThanOrEqualToThreshold", 1},
+		"OldestMessageAge":                  {"AWS/SQS", "ApproximateAgeOfOldestMessage", map[string]any{"QueueName": "orderpipe-dev-OrderQueue"}, "GreaterThanThreshold", 600},
+		"SubscriptionDLQNotEmpty":           {"AWS/SQS", "ApproximateNumberOfMessagesVisible", map[string]any{"QueueName": "orderpipe-dev-OrderQueueSubscriptionDLQ"}, "GreaterThanOrEqualToThreshold", 1},
+		"NotificationsFailed":               {"AWS/SNS", "NumberOfNotificationsFailed", map[string]any{"TopicName": "orderpipe-dev-OrderTopic"}, "GreaterThanOrEqualToThreshold", 1},
+		"NotificationsFailedToRedriveToDlq": {"AWS/SNS", "NumberOfNotificationsFailedToRedriveToDlq", map[string]any{"TopicName": "orderpipe-dev-OrderTopic"}, "GreaterThanOrEqualToThreshold", 1},
 	}
 	for name, want := range alarms {
 		a := r.get(t, tAlarm, name)
@@ -267,6 +306,10 @@ func TestDefaultStack(t *testing.T) {
 		"AWS/SQS ApproximateNumberOfMessagesVisible orderpipe-dev-OrderQueue",
 		"AWS/SQS ApproximateAgeOfOldestMessage orderpipe-dev-OrderQueue",
 		"AWS/SQS ApproximateNumberOfMessagesVisible orderpipe-dev-OrderQueueDLQ",
+		"AWS/SQS ApproximateNumberOfMessagesVisible orderpipe-dev-OrderQueueSubscriptionDLQ",
+		"AWS/SNS NumberOfNotificationsFailed orderpipe-dev-OrderTopic",
+		"AWS/SNS NumberOfNotificationsRedrivenToDlq orderpipe-dev-OrderTopic",
+		"AWS/SNS NumberOfNotificationsFailedToRedriveToDlq orderpipe-dev-OrderTopic",
 		"AWS/Lambda Invocations orderpipe-dev-ProcessOrderLambda",
 		"AWS/Lambda Errors orderpipe-dev-ProcessOrderLambda",
 		"AWS/Lambda Duration orderpipe-dev-ProcessOrderLambda",
@@ -282,13 +325,14 @@ func TestDefaultStack(t *testing.T) {
 	}
 
 	equal(t, "outputs", r.outputs, map[string]string{
-		"topicArn":      output(topic, "arn"),
-		"queueUrl":      output(queue, "url"),
-		"dlqUrl":        output(dlq, "url"),
-		"tableName":     "orderpipe-dev-Orders",
-		"functionName":  "orderpipe-dev-ProcessOrderLambda",
-		"alarmTopicArn": output(alarmTopic, "arn"),
-		"dashboardName": "orderpipe-dev-eu-west-1-Overview",
+		"topicArn":           output(topic, "arn"),
+		"queueUrl":           output(queue, "url"),
+		"dlqUrl":             output(dlq, "url"),
+		"subscriptionDlqUrl": output(subDLQ, "url"),
+		"tableName":          "orderpipe-dev-Orders",
+		"functionName":       "orderpipe-dev-ProcessOrderLambda",
+		"alarmTopicArn":      output(alarmTopic, "arn"),
+		"dashboardName":      "orderpipe-dev-eu-west-1-Overview",
 	})
 }
 
@@ -349,6 +393,8 @@ func TestResourcesAndTags(t *testing.T) {
 	slices.Sort(got)
 	want := []string{
 		tAlarm + " DLQNotEmpty", tAlarm + " FunctionErrors", tAlarm + " OldestMessageAge",
+		tAlarm + " SubscriptionDLQNotEmpty", tAlarm + " NotificationsFailed", tAlarm + " NotificationsFailedToRedriveToDlq",
+		tQueue + " OrderQueueSubscriptionDLQ", tKey + " OrderQueueSubscriptionDLQKey", tQueuePolicy + " OrderQueueSubscriptionDLQPolicy",
 		tDashboard + " Overview", tLogGroup + " ProcessOrderLambdaLogs", tTable + " Orders",
 		tRole + " ProcessOrderLambdaRole", tRolePolicy + " ProcessOrderLambdaRolePolicy", tKey + " AlarmTopicKey",
 		tMapping + " OrderQueueMapping", tFunction + " ProcessOrderLambda",
@@ -376,6 +422,7 @@ func TestCreationOrder(t *testing.T) {
 		{tFunction, "ProcessOrderLambda", tRolePolicy, "ProcessOrderLambdaRolePolicy", "the function would start without its permissions"},
 		{tMapping, "OrderQueueMapping", tRolePolicy, "ProcessOrderLambdaRolePolicy", "the mapping checks the role's SQS permissions when it is created"},
 		{tSub, "OrderQueueSubscription", tQueuePolicy, "OrderQueuePolicy", "SNS could not deliver to the queue yet"},
+		{tSub, "OrderQueueSubscription", tQueuePolicy, "OrderQueueSubscriptionDLQPolicy", "SNS could not redrive a failed delivery yet: it would be lost"},
 		{tRedriveAll, "OrderQueueDLQRedriveAllow", tQueue, "OrderQueue", "it names the source queue's ARN"},
 	}
 	for _, tt := range tests {

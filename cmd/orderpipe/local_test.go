@@ -13,8 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/orderpipe/orderpipe/internal/awslocal"
 	"github.com/orderpipe/orderpipe/internal/cmdutil"
 	"github.com/orderpipe/orderpipe/internal/testenv"
+	"github.com/orderpipe/orderpipe/local"
+	"github.com/orderpipe/orderpipe/ops"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
 // `orderpipe local`, the README's first command, end to end.
@@ -167,4 +176,94 @@ func serveLocal(t *testing.T) (sqsEndpoint, dbEndpoint string) {
 		t.Fatalf("endpoints %v", endpoints)
 	}
 	return sqsEndpoint, dbEndpoint
+}
+
+// What SNS could not deliver, put in the subscription's dead-letter queue
+// as SNS puts it (goaws cannot fail a delivery, so the test does what SNS
+// would): `dlq list` shows it, `dlq redrive` moves it to the order queue in
+// the form the subscription delivers (raw, the local default), and the
+// handler stores each order exactly as published. Both forms SNS may leave
+// there are covered: the envelope of an SQS subscription and a raw message.
+func TestRedriveUndeliveredNotifications(t *testing.T) {
+	sqsEndpoint, dbEndpoint := serveLocal(t)
+	cmd := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append(args, "--endpoint", sqsEndpoint), &out, &errOut)
+		t.Logf("orderpipe %s → %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
+		return code, out.String()
+	}
+	ctx := context.Background()
+	names := spec.Namer{Project: "orderpipe", Stack: local.StackName}
+	q := awslocal.SQSClient(sqsEndpoint)
+	url := func(logical string) string {
+		out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Name(spec.SQS, logical))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.QueueUrl)
+	}
+	subDLQ := url(spec.SubscriptionDLQName)
+	orders := map[string]string{
+		"u-1": `{"orderId":"u-1","customerId":"c-5","items":[{"sku":"A-1","quantity":2,"unitPrice":"9.99"}],"currency":"EUR","total":"19.98"}`,
+		"u-2": `{"orderId":"u-2","customerId":"c-6","items":[{"sku":"TEA","quantity":1,"unitPrice":"450"}],"currency":"JPY","total":"450"}`,
+	}
+	topicArn := "arn:aws:sns:us-east-1:000000000000:" + names.Name(spec.SNS, spec.TopicName)
+	envelope, err := json.Marshal(map[string]any{
+		"Type": "Notification", "MessageId": "5b0fa2e1-7c52-5d3c-9b1e-0c5f2a9d1e11", "TopicArn": topicArn, "Message": orders["u-1"],
+		"Timestamp": "2026-11-30T01:00:00.000Z", "SignatureVersion": "1", "Signature": "EXAMPLE",
+		"SigningCertURL":    "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-example.pem",
+		"UnsubscribeURL":    "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+		"MessageAttributes": map[string]any{"source": map[string]string{"Type": "String", "Value": "web"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{string(envelope), orders["u-2"]} {
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(subDLQ), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var listed []struct{ MessageID, Body, Queue string }
+	if code, out := cmd("dlq", "list"); code != cmdutil.ExitOK || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 ||
+		listed[0].Queue != spec.SubscriptionDLQName || listed[1].Queue != spec.SubscriptionDLQName {
+		t.Fatalf("dlq list: %d %s", code, out)
+	}
+	code, out := cmd("dlq", "redrive")
+	if code != cmdutil.ExitOK || strings.Count(out, "(not delivered by SNS)") != 2 {
+		t.Fatalf("dlq redrive: %d %s", code, out)
+	}
+
+	db := awslocal.DynamoDBClient(dbEndpoint)
+	table := names.Name(spec.DynamoDB, spec.TableName)
+	for id, order := range orders {
+		var item map[string]dbtypes.AttributeValue
+		deadline := time.Now().Add(20 * time.Second)
+		for item == nil && time.Now().Before(deadline) {
+			got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+				Key: map[string]dbtypes.AttributeValue{"orderId": &dbtypes.AttributeValueMemberS{Value: id}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if item = got.Item; item == nil {
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+		if item == nil {
+			t.Errorf("order %s not stored after the redrive", id)
+			continue
+		}
+		var sent, stored map[string]any
+		json.Unmarshal([]byte(order), &sent)
+		json.Unmarshal([]byte(item["payload"].(*dbtypes.AttributeValueMemberS).Value), &stored)
+		if fmt.Sprint(sent) != fmt.Sprint(stored) {
+			t.Errorf("order %s stored as %v, published as %v", id, stored, sent)
+		}
+	}
+	if n, err := ops.Depth(ctx, q, subDLQ); err != nil || n != 0 {
+		t.Errorf("the subscription's dead-letter queue holds %d messages (%v) after the redrive", n, err)
+	}
+	if n, err := ops.Depth(ctx, q, url(spec.DLQName)); err != nil || n != 0 {
+		t.Errorf("OrderQueueDLQ holds %d messages (%v): the handler refused a redriven order", n, err)
+	}
 }

@@ -63,8 +63,10 @@ func (f *targetFlags) target(ctx context.Context, stderr io.Writer) (ops.Target,
 			return ops.Target{}, fmt.Errorf("AWS configuration: %w", err)
 		}
 		s := func(k string) string { v, _ := out[k].(string); return v }
+		topics := sns.NewFromConfig(cfg)
 		return ops.Target{TopicArn: s(spec.OutputTopicArn), Table: s(spec.OutputTableName), QueueURL: s(spec.OutputQueueURL), DLQURL: s(spec.OutputDLQURL),
-			SNS: sns.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), DB: dynamodb.NewFromConfig(cfg)}, nil
+			SubscriptionDLQURL: s(spec.OutputSubscriptionDLQURL),
+			SNS:                topics, Subscriptions: topics, SQS: sqs.NewFromConfig(cfg), DB: dynamodb.NewFromConfig(cfg)}, nil
 	}
 	return ops.Target{}, errors.New("name the pipeline with --stack NAME or --endpoint URL")
 }
@@ -73,7 +75,8 @@ func (f *targetFlags) target(ctx context.Context, stderr io.Writer) (ops.Target,
 // derives.
 func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, error) {
 	names := spec.Namer{Project: "orderpipe", Stack: local.StackName}
-	t := ops.Target{SNS: awslocal.SNSClient(endpoint), SQS: awslocal.SQSClient(endpoint), Table: names.Name(spec.DynamoDB, spec.TableName)}
+	notifications := awslocal.SNSClient(endpoint)
+	t := ops.Target{SNS: notifications, Subscriptions: notifications, SQS: awslocal.SQSClient(endpoint), Table: names.Name(spec.DynamoDB, spec.TableName)}
 	if dbEndpoint != "" {
 		t.DB = awslocal.DynamoDBClient(dbEndpoint)
 	}
@@ -81,7 +84,7 @@ func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, 
 	for _, n := range []struct {
 		logical string
 		url     *string
-	}{{spec.QueueName, &t.QueueURL}, {spec.DLQName, &t.DLQURL}} {
+	}{{spec.QueueName, &t.QueueURL}, {spec.DLQName, &t.DLQURL}, {spec.SubscriptionDLQName, &t.SubscriptionDLQURL}} {
 		out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Name(spec.SQS, n.logical))})
 		if err != nil {
 			return t, fmt.Errorf("queue %s at %s: %w", n.logical, endpoint, err)
@@ -245,17 +248,24 @@ func publishCommand(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func dlqCommand(stdout, stderr io.Writer) *cobra.Command {
-	dlq := &cobra.Command{Use: "dlq", Short: "Look into and redrive the dead-letter queue"}
+	dlq := &cobra.Command{Use: "dlq", Short: "Look into and redrive the dead-letter queues: OrderQueue's, and the subscription's (what SNS could not deliver)"}
 	var lf targetFlags
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List the dead-letter queue's messages and why they are there, without consuming them",
+		Short: "List both dead-letter queues' messages and why they are there, without consuming them",
 		RunE: func(c *cobra.Command, _ []string) error {
 			t, err := lf.target(c.Context(), stderr)
 			if err != nil {
 				return err
 			}
 			msgs, err := ops.ListDLQ(c.Context(), t.SQS, t.DLQURL)
+			msgs = inQueue(msgs, spec.DLQName)
+			if t.SubscriptionDLQURL != "" {
+				notes, nerr := ops.ListDLQ(c.Context(), t.SQS, t.SubscriptionDLQURL)
+				msgs, err = append(msgs, inQueue(notes, spec.SubscriptionDLQName)...), errors.Join(err, nerr)
+			} else {
+				fmt.Fprintln(stderr, "the stack has no subscription dead-letter queue (deployed before it had one): listed OrderQueue's only")
+			}
 			cmdutil.PrintJSON(stdout, msgs)
 			return err
 		},
@@ -265,39 +275,75 @@ func dlqCommand(stdout, stderr io.Writer) *cobra.Command {
 	var dryRun bool
 	redrive := &cobra.Command{
 		Use:   "redrive",
-		Short: "Move the dead-letter queue's messages back to the order queue (send, then delete)",
+		Short: "Move both dead-letter queues' messages to the order queue (send, then delete), each in the form the handler would have received",
 		RunE: func(c *cobra.Command, _ []string) error {
 			t, err := rf.target(c.Context(), stderr)
 			if err != nil {
 				return err
 			}
-			if m, ok := t.SQS.(ops.Mover); ok && !dryRun {
-				arn, err := ops.QueueArn(c.Context(), t.SQS, t.DLQURL)
-				if err != nil {
-					return err
-				}
-				n, err := ops.MoveTask(c.Context(), m, arn, 10*time.Minute)
-				if err == nil {
-					fmt.Fprintf(stdout, "moved %d messages with a message-move task\n", n)
-					return nil
-				}
-				fmt.Fprintf(stderr, "no message-move task (%v); moving the messages one by one\n", err)
-			}
-			moved, err := ops.Redrive(c.Context(), t.SQS, t.DLQURL, t.QueueURL, dryRun)
 			verb := "moved"
 			if dryRun {
 				verb = "would move"
 			}
-			for _, m := range moved {
-				fmt.Fprintln(stdout, verb, m.MessageID)
+			orderErr := redriveOrderDLQ(c.Context(), t, dryRun, verb, stdout, stderr)
+			if t.SubscriptionDLQURL == "" {
+				fmt.Fprintln(stderr, "the stack has no subscription dead-letter queue (deployed before it had one): redrove OrderQueue's only")
+				return orderErr
 			}
-			return err
+			return errors.Join(orderErr, redriveSubscriptionDLQ(c.Context(), t, dryRun, verb, stdout))
 		},
 	}
 	rf.register(redrive)
 	redrive.Flags().BoolVar(&dryRun, "dry-run", false, "list what would move, move nothing")
 	dlq.AddCommand(list, redrive)
 	return dlq
+}
+
+func inQueue(msgs []ops.DeadLetter, queue string) []ops.DeadLetter {
+	for i := range msgs {
+		msgs[i].Queue = queue
+	}
+	return msgs
+}
+
+// redriveOrderDLQ moves OrderQueueDLQ back to OrderQueue: with a
+// message-move task where SQS has them, else one by one.
+func redriveOrderDLQ(ctx context.Context, t ops.Target, dryRun bool, verb string, stdout, stderr io.Writer) error {
+	if m, ok := t.SQS.(ops.Mover); ok && !dryRun {
+		arn, err := ops.QueueArn(ctx, t.SQS, t.DLQURL)
+		if err != nil {
+			return err
+		}
+		n, err := ops.MoveTask(ctx, m, arn, 10*time.Minute)
+		if err == nil {
+			fmt.Fprintf(stdout, "moved %d messages with a message-move task\n", n)
+			return nil
+		}
+		fmt.Fprintf(stderr, "no message-move task (%v); moving the messages one by one\n", err)
+	}
+	moved, err := ops.Redrive(ctx, t.SQS, t.DLQURL, t.QueueURL, dryRun)
+	for _, m := range moved {
+		fmt.Fprintln(stdout, verb, m.MessageID)
+	}
+	return err
+}
+
+// redriveSubscriptionDLQ moves what SNS could not deliver to OrderQueue, in
+// the form the subscription delivers now (raw or envelope, as SNS says).
+func redriveSubscriptionDLQ(ctx context.Context, t ops.Target, dryRun bool, verb string, stdout io.Writer) error {
+	queueArn, err := ops.QueueArn(ctx, t.SQS, t.QueueURL)
+	if err != nil {
+		return err
+	}
+	raw, err := ops.RawDelivery(ctx, t.Subscriptions, t.TopicArn, queueArn)
+	if err != nil {
+		return fmt.Errorf("how the subscription delivers, to redrive its dead-letter queue in that form: %w", err)
+	}
+	moved, err := ops.RedriveNotifications(ctx, t.SQS, t.SubscriptionDLQURL, t.QueueURL, raw, dryRun)
+	for _, m := range moved {
+		fmt.Fprintln(stdout, verb, m.MessageID, "(not delivered by SNS)")
+	}
+	return err
 }
 
 func smokeCommand(stdout, stderr io.Writer) *cobra.Command {

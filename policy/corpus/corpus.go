@@ -106,7 +106,7 @@ type Program struct {
 }
 
 // Programs are the corpus.
-func Programs() []Program { return programs }
+func Programs() []Program { return append(append([]Program(nil), programs...), delivery...) }
 
 var programs = []Program{
 	// Shapes that are right.

@@ -90,6 +90,7 @@ func (p *Pack) Policies() []policyx.Policy {
 		p.stackScopedNames(),
 		p.logRetention(),
 		p.dlqAlarm(),
+		p.snsToManagedSQSKey(), p.serviceToManagedSNSKey(), p.subscriptionRedrive(), p.streamOnFailure(),
 		// Last: it reports what the others could not decide.
 		p.previewUnknowns(),
 	}

@@ -45,7 +45,7 @@ func (p *Pack) encryptionAtRest() policyx.Policy {
 			case typeTopic:
 				key, ok := prop(r, "kmsMasterKeyId").str()
 				encrypted, known = key != "", ok
-				fix = "set kmsMasterKeyId (alias/aws/sns, or a key of your own)"
+				fix = "set kmsMasterKeyId to a customer managed key whose policy admits every service that publishes to the topic"
 			default:
 				return
 			}

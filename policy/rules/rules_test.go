@@ -279,7 +279,7 @@ func TestPolicies(t *testing.T) {
 			f["OrderQueueDLQ"].props["kmsMasterKeyId"] = "alias/aws/sqs"
 		}, nil, nil},
 		{"plain topic", "encryption-at-rest", func(f fixture) { delete(f["OrderTopic"].props, "kmsMasterKeyId") }, nil,
-			[]string{"encryption-at-rest [OrderTopic] OrderTopic (aws:sns/topic:Topic) is not encrypted at rest; set kmsMasterKeyId (alias/aws/sns, or a key of your own)"}},
+			[]string{"encryption-at-rest [OrderTopic] OrderTopic (aws:sns/topic:Topic) is not encrypted at rest; set kmsMasterKeyId to a customer managed key whose policy admits every service that publishes to the topic"}},
 		{"table without serverSideEncryption: an AWS-owned key", "encryption-at-rest", func(f fixture) { delete(f["Orders"].props, "serverSideEncryption") }, nil, nil},
 		{"topic key unknown", "preview-unknowns", func(f fixture) { f["OrderTopic"].props["kmsMasterKeyId"] = unknown }, nil,
 			[]string{"preview-unknowns [] encryption-at-rest: OrderTopic not checked: its encryption settings are unknown until apply"}},
@@ -534,7 +534,7 @@ func TestEveryPolicyHasALevelAndADescription(t *testing.T) {
 		levels[pol.Name()] = pol.EnforcementLevel()
 	}
 	advisory := []string{"sqs-max-receive-count", "lambda-log-retention", "dlq-alarm", "pack-settings", "preview-unknowns",
-		"sqs-sns-secure-transport", "sqs-redrive-everywhere", "lambda-tracing"}
+		"sqs-sns-secure-transport", "sqs-redrive-everywhere", "lambda-tracing", "sns-subscription-redrive", "lambda-stream-on-failure"}
 	for name, level := range levels {
 		want := policyx.EnforcementLevelMandatory
 		if slices.Contains(advisory, name) {
@@ -544,7 +544,7 @@ func TestEveryPolicyHasALevelAndADescription(t *testing.T) {
 			t.Errorf("%s is %v, want %v", name, level, want)
 		}
 	}
-	if len(levels) != 19 {
-		t.Errorf("%d policies, want the 17 rules, pack-settings and preview-unknowns", len(levels))
+	if len(levels) != 23 {
+		t.Errorf("%d policies, want the 21 rules, pack-settings and preview-unknowns", len(levels))
 	}
 }
