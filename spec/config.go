@@ -37,6 +37,10 @@ const (
 // costs as much or more per order, and its latency is several times higher.
 const DefaultLambdaMemory = 512
 
+// managedPolicyARN matches the ARN of an IAM managed policy: a customer's
+// (12-digit account) or AWS's ("aws"), with an optional path.
+var managedPolicyARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::(\d{12}|aws):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
+
 // logRetentionDays are the values CloudWatch Logs accepts for a retention.
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
@@ -61,6 +65,11 @@ type Config struct {
 	RawMessageDelivery bool
 	DeletionProtection bool
 	Tracing            bool // active X-Ray tracing of the function
+	// PermissionsBoundary is the ARN of the managed policy set as the
+	// function role's permissions boundary ("" sets none): an account that
+	// lets a deployer create roles only under a boundary (ciiam's deploy
+	// role) refuses CreateRole without it.
+	PermissionsBoundary string
 }
 
 // VisibilityTimeout is the queue's visibility timeout: the override when one
@@ -151,24 +160,25 @@ func LoadConfig(stackName string, get Lookup, set []string) (Config, error) {
 		return get(key)
 	}}
 	c := Config{
-		LambdaTimeout:      p.intIn("lambdaTimeout", 30, 1, 900, "seconds"),
-		LambdaMemory:       p.intIn("lambdaMemory", DefaultLambdaMemory, 128, 10240, "MB"),
-		Architecture:       p.oneOf("architecture", "arm64", "arm64", "x86_64"),
-		BatchSize:          p.intIn("batchSize", 10, 1, 10000, "messages"),
-		BatchWindow:        p.intIn("batchWindow", 0, 0, 300, "seconds"),
-		MaxConcurrency:     p.intIn("maxConcurrency", 10, 2, 1000, "concurrent functions"),
-		MaxReceiveCount:    p.intIn("maxReceiveCount", 3, 1, 1000, "receives"),
-		VisibilityOverride: p.intIn("visibilityTimeout", 0, 0, maxVisibilityTimeout, "seconds (0 derives it)"),
-		QueueRetention:     p.intIn("queueRetention", 345600, minRetention, maxRetention, "seconds"),
-		DLQRetention:       p.intIn("dlqRetention", maxRetention, minRetention, maxRetention, "seconds"),
-		LogRetentionDays:   p.logRetention("logRetentionDays", 30),
-		LogLevel:           p.oneOf("logLevel", "info", "debug", "info", "warn", "error"),
-		HandlerConcurrency: p.intIn("handlerConcurrency", function.DefaultConcurrency, 1, function.MaxConcurrency, "records at once"),
-		QueueAgeAlarm:      p.intIn("queueAgeAlarm", 600, 60, maxRetention, "seconds"),
-		AlarmEmail:         p.email("alarmEmail"),
-		RawMessageDelivery: p.boolean("rawMessageDelivery", true),
-		DeletionProtection: p.boolean("deletionProtection", prodLike.MatchString(stackName)),
-		Tracing:            p.boolean("tracing", true),
+		LambdaTimeout:       p.intIn("lambdaTimeout", 30, 1, 900, "seconds"),
+		LambdaMemory:        p.intIn("lambdaMemory", DefaultLambdaMemory, 128, 10240, "MB"),
+		Architecture:        p.oneOf("architecture", "arm64", "arm64", "x86_64"),
+		BatchSize:           p.intIn("batchSize", 10, 1, 10000, "messages"),
+		BatchWindow:         p.intIn("batchWindow", 0, 0, 300, "seconds"),
+		MaxConcurrency:      p.intIn("maxConcurrency", 10, 2, 1000, "concurrent functions"),
+		MaxReceiveCount:     p.intIn("maxReceiveCount", 3, 1, 1000, "receives"),
+		VisibilityOverride:  p.intIn("visibilityTimeout", 0, 0, maxVisibilityTimeout, "seconds (0 derives it)"),
+		QueueRetention:      p.intIn("queueRetention", 345600, minRetention, maxRetention, "seconds"),
+		DLQRetention:        p.intIn("dlqRetention", maxRetention, minRetention, maxRetention, "seconds"),
+		LogRetentionDays:    p.logRetention("logRetentionDays", 30),
+		LogLevel:            p.oneOf("logLevel", "info", "debug", "info", "warn", "error"),
+		HandlerConcurrency:  p.intIn("handlerConcurrency", function.DefaultConcurrency, 1, function.MaxConcurrency, "records at once"),
+		QueueAgeAlarm:       p.intIn("queueAgeAlarm", 600, 60, maxRetention, "seconds"),
+		AlarmEmail:          p.email("alarmEmail"),
+		RawMessageDelivery:  p.boolean("rawMessageDelivery", true),
+		DeletionProtection:  p.boolean("deletionProtection", prodLike.MatchString(stackName)),
+		Tracing:             p.boolean("tracing", true),
+		PermissionsBoundary: p.policyARN("permissionsBoundary"),
 	}
 
 	if c.BatchSize > 10 && c.BatchWindow < 1 {
@@ -283,6 +293,19 @@ func (p *parser) logRetention(key string, def int) int {
 		return def
 	}
 	return n
+}
+
+// policyARN reads the ARN of an IAM managed policy, of any partition.
+func (p *parser) policyARN(key string) string {
+	s, ok := p.get(key)
+	if !ok || s == "" {
+		return ""
+	}
+	if !managedPolicyARN.MatchString(s) {
+		p.fail(key, s, "must be the ARN of an IAM managed policy, such as arn:aws:iam::123456789012:policy/orderpipe-ci-boundary")
+		return ""
+	}
+	return s
 }
 
 func (p *parser) email(key string) string {

@@ -34,6 +34,7 @@ func TestLoadConfigValues(t *testing.T) {
 		"orderpipe:dlqRetention": "604800", "orderpipe:logRetentionDays": "90", "orderpipe:logLevel": "debug",
 		"orderpipe:handlerConcurrency": "25", "orderpipe:queueAgeAlarm": "120", "orderpipe:alarmEmail": "ops@example.com",
 		"orderpipe:rawMessageDelivery": "false", "orderpipe:deletionProtection": "true", "orderpipe:tracing": "false",
+		"orderpipe:permissionsBoundary": "arn:aws:iam::123456789012:policy/ci/orderpipe-ci-boundary",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +44,7 @@ func TestLoadConfigValues(t *testing.T) {
 		MaxConcurrency: 50, MaxReceiveCount: 5, VisibilityOverride: 900, QueueRetention: 86400, DLQRetention: 604800,
 		LogRetentionDays: 90, LogLevel: "debug", HandlerConcurrency: 25, QueueAgeAlarm: 120, AlarmEmail: "ops@example.com",
 		RawMessageDelivery: false, DeletionProtection: true,
+		PermissionsBoundary: "arn:aws:iam::123456789012:policy/ci/orderpipe-ci-boundary",
 	}
 	if got != want {
 		t.Errorf("\n got %+v\nwant %+v", got, want)
@@ -123,6 +125,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"handler concurrency zero", map[string]string{"handlerConcurrency": "0"}, `orderpipe:handlerConcurrency="0": must be a whole number from 1 to 100 (records at once)`},
 		{"handler concurrency too high", map[string]string{"handlerConcurrency": "101"}, `orderpipe:handlerConcurrency="101": must be a whole number from 1 to 100 (records at once)`},
 		{"age alarm too low", map[string]string{"queueAgeAlarm": "59"}, `orderpipe:queueAgeAlarm="59": must be a whole number from 60 to 1209600 (seconds)`},
+		{"boundary not an ARN", map[string]string{"permissionsBoundary": "orderpipe-ci-boundary"}, `orderpipe:permissionsBoundary="orderpipe-ci-boundary": must be the ARN of an IAM managed policy, such as arn:aws:iam::123456789012:policy/orderpipe-ci-boundary`},
+		{"boundary a role", map[string]string{"permissionsBoundary": "arn:aws:iam::123456789012:role/x"}, `orderpipe:permissionsBoundary="arn:aws:iam::123456789012:role/x": must be the ARN of an IAM managed policy, such as arn:aws:iam::123456789012:policy/orderpipe-ci-boundary`},
 		{"email", map[string]string{"alarmEmail": "not-an-address"}, `orderpipe:alarmEmail="not-an-address": must be a plain e-mail address such as ops@example.com`},
 		{"email with a display name", map[string]string{"alarmEmail": "Ops <ops@example.com>"}, `orderpipe:alarmEmail="Ops <ops@example.com>": must be a plain e-mail address such as ops@example.com`},
 		{"raw delivery", map[string]string{"rawMessageDelivery": "yes"}, `orderpipe:rawMessageDelivery="yes": must be true or false`},

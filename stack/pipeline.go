@@ -251,11 +251,15 @@ func (b builder) build(p *Pipeline, code pulumi.Archive) error {
 		return wrap(spec.FunctionName+"Logs", err)
 	}
 
-	role, err := iam.NewRole(ctx, spec.RoleName, &iam.RoleArgs{
+	roleArgs := &iam.RoleArgs{
 		Name:             globalName(spec.IAMRole, spec.RoleName),
 		AssumeRolePolicy: pulumi.String(lambdaTrustPolicy().String()),
 		Tags:             b.tags,
-	}, b.opts()...)
+	}
+	if cfg.PermissionsBoundary != "" {
+		roleArgs.PermissionsBoundary = pulumi.String(cfg.PermissionsBoundary)
+	}
+	role, err := iam.NewRole(ctx, spec.RoleName, roleArgs, b.opts()...)
 	if err != nil {
 		return wrap(spec.RoleName, err)
 	}

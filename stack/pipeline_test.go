@@ -225,6 +225,7 @@ func TestDefaultStack(t *testing.T) {
 	equal(t, "role name", input(role, "name"), "orderpipe-dev-eu-west-1-ProcessOrderLambdaRole")
 	var trust stack.PolicyDocument
 	jsonInput(t, role, "assumeRolePolicy", &trust)
+	equal(t, "no permissions boundary unless configured", input(role, "permissionsBoundary"), nil)
 	equal(t, "trust policy", trust.Statement, []stack.Statement{{Effect: "Allow", Principal: map[string]string{"Service": "lambda.amazonaws.com"}, Action: []string{"sts:AssumeRole"}}})
 
 	fn := r.get(t, tFunction, "ProcessOrderLambda")
@@ -504,6 +505,7 @@ func TestConfigReachesResources(t *testing.T) {
 		"architecture": "x86_64", "lambdaMemory": "1024", "lambdaTimeout": "60", "maxReceiveCount": "5",
 		"batchSize": "50", "batchWindow": "10", "maxConcurrency": "20", "rawMessageDelivery": "false",
 		"logRetentionDays": "365", "logLevel": "warn", "handlerConcurrency": "4", "queueAgeAlarm": "900", "dlqRetention": "1000000", "queueRetention": "500000",
+		"permissionsBoundary": "arn:aws:iam::123456789012:policy/orderpipe-ci-boundary",
 	})
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -529,6 +531,7 @@ func TestConfigReachesResources(t *testing.T) {
 	equal(t, "raw delivery", input(r.get(t, tSub, "OrderQueueSubscription"), "rawMessageDelivery"), false)
 	equal(t, "log retention", input(r.get(t, tLogGroup, "ProcessOrderLambdaLogs"), "retentionInDays"), 365)
 	equal(t, "age alarm", input(r.get(t, tAlarm, "OldestMessageAge"), "threshold"), 900)
+	equal(t, "permissions boundary", input(r.get(t, tRole, "ProcessOrderLambdaRole"), "permissionsBoundary"), "arn:aws:iam::123456789012:policy/orderpipe-ci-boundary")
 }
 
 func TestInvalidConfigRegistersNothing(t *testing.T) {
