@@ -15,6 +15,7 @@ import (
 type Resource struct {
 	ARN  string
 	Tags map[string]string // as the Tagging API lists them; nil when found by name
+	Body string            // a dashboard's body, which names what it shows (dashboards take no tags)
 }
 
 // ErrNoName is returned by Find for a type whose resources have no name to
