@@ -186,13 +186,15 @@ func outputs(urnString string, inputs *structpb.Struct) (string, *structpb.Struc
 	return id, props, err
 }
 
-// Create creates the resource in the stand-in's cloud. As on AWS, a name
-// that a live resource of the type already has is refused where AWS refuses
-// it, and taken over where AWS's create is idempotent (queues, topics) or
-// overwrites (alarms, dashboards). A slow create's resource exists from its
-// start, untagged: the provider tags it as the create completes. When the
+// Create creates the resource in the stand-in's cloud with the tags of its
+// inputs, as AWS creates with tags in the create call (CreateTable,
+// CreateQueue, CreateFunction... take Tags): the resource exists, tagged,
+// from the moment its create starts. As on AWS, a name that a live resource
+// of the type already has is refused where AWS refuses it, and returns that
+// resource, unchanged and with its own tags, where AWS's create is
+// idempotent (queues, topics) or overwrites (alarms, dashboards). When the
 // engine goes away mid-create (the CLI was killed), the resource stays, and
-// stays untagged.
+// AWS finishes creating it.
 func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	if req.GetPreview() {
 		// As the real provider: what AWS assigns at create time (ids, ARNs,
@@ -210,13 +212,16 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	r := newCloudResource(urn, id, in, out)
-	if err := p.add(r); err != nil {
-		return nil, err
-	}
 	p.mu.Lock()
 	slow, isSlow := p.slow[string(urn.Type())]
 	p.mu.Unlock()
+	r := newCloudResource(urn, id, in, out)
+	if isSlow {
+		r.ready = time.Now().Add(slow.d)
+	}
+	if _, err := p.add(r); err != nil {
+		return nil, err
+	}
 	if isSlow {
 		if slow.started != nil {
 			slow.started <- string(urn)
@@ -228,7 +233,6 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 		}
 	}
 	p.creates.Add(1)
-	p.tag(r, in)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
 }
 
@@ -263,18 +267,25 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	r := p.live[resource.URN(req.GetUrn())]
 	p.mu.Unlock()
 	if r != nil {
-		p.tag(r, news)
+		p.retag(r, news)
 	}
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
-// Delete deletes the resource; one already gone (the janitor deleted it)
-// counts as deleted, as the real provider treats it.
+// Delete deletes the resource of the type with the id, as AWS knows it
+// (a queue or topic another stack's create returned is the same resource);
+// one already gone (the janitor deleted it) counts as deleted, as the real
+// provider treats it.
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	p.deletes.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.live, resource.URN(req.GetUrn()))
+	urn := resource.URN(req.GetUrn())
+	for u, r := range p.live {
+		if u == urn || r.typ == string(urn.Type()) && r.id == req.GetId() && r.id != "" {
+			delete(p.live, u)
+		}
+	}
 	return &emptypb.Empty{}, nil
 }
 

@@ -2,52 +2,93 @@ package fakeaws
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
+// creator creates resources through the provider as the engine does.
+type creator struct {
+	t *testing.T
+	p *Provider
+}
+
+func (c creator) urn(stack, typ, logical string) resource.URN {
+	return resource.NewURN(tokens.QName(stack), "orderpipe", "", tokens.Type(typ), logical)
+}
+
+// create creates a resource of typ named name in stack with the tags
+// {stack: stack}.
+func (c creator) create(ctx context.Context, stack, typ, logical, name string) (string, error) {
+	key := "name"
+	if typ == "aws:cloudwatch/dashboard:Dashboard" {
+		key = "dashboardName"
+	}
+	return c.createWith(ctx, c.urn(stack, typ, logical), map[string]any{key: name, "tags": map[string]any{"stack": stack}})
+}
+
+func (c creator) createWith(ctx context.Context, urn resource.URN, inputs map[string]any) (string, error) {
+	c.t.Helper()
+	props, err := marshal(resource.NewPropertyMapFromMap(inputs))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res, err := c.p.Create(ctx, &pulumirpc.CreateRequest{Urn: string(urn), Properties: props})
+	return res.GetId(), err
+}
+
 // Creates behave as AWS's do with a name a live resource has: refused for a
-// table, a role, a function; taken over for a queue or a topic. The Tagging
-// API stand-in lists tagged resources page by page, never an IAM role.
+// table, a role, a function; the existing resource, with its own tags, for
+// a queue, a topic, an alarm or a dashboard. The Tagging API stand-in lists
+// tagged resources page by page, never an IAM role.
 func TestCreatesAndTheTaggingAPI(t *testing.T) {
 	p := &Provider{}
+	c := creator{t, p}
 	ctx := context.Background()
-	create := func(stack, typ, logical, name string) error {
-		in := resource.NewPropertyMapFromMap(map[string]any{"name": name, "tags": map[string]any{"stack": stack}})
-		props, err := marshal(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		urn := resource.NewURN(tokens.QName(stack), "orderpipe", "", tokens.Type(typ), logical)
-		_, err = p.Create(ctx, &pulumirpc.CreateRequest{Urn: string(urn), Properties: props})
-		return err
-	}
-	for _, c := range []struct {
+	for _, tc := range []struct {
 		typ, refusal string
 	}{
 		{"aws:dynamodb/table:Table", "ResourceInUseException"},
 		{"aws:iam/role:Role", "EntityAlreadyExists"},
 		{"aws:lambda/function:Function", "ResourceConflictException"},
+		{"aws:cloudwatch/logGroup:LogGroup", "ResourceAlreadyExistsException"},
 		{"aws:sqs/queue:Queue", ""},
 		{"aws:sns/topic:Topic", ""},
+		{"aws:cloudwatch/metricAlarm:MetricAlarm", ""},
+		{"aws:cloudwatch/dashboard:Dashboard", ""},
 	} {
-		if err := create("a", c.typ, "X", "shared-name"); err != nil {
-			t.Fatalf("%s: %v", c.typ, err)
+		first, err := c.create(ctx, "a", tc.typ, "X", "shared-name")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.typ, err)
 		}
-		err := create("b", c.typ, "X", "shared-name")
+		second, err := c.create(ctx, "b", tc.typ, "X", "shared-name")
 		switch {
-		case c.refusal == "" && err != nil:
-			t.Errorf("%s: a second create of the name: %v, want it taken over", c.typ, err)
-		case c.refusal != "" && (err == nil || !strings.Contains(err.Error(), c.refusal)):
-			t.Errorf("%s: a second create of the name: %v, want %s", c.typ, err, c.refusal)
+		case tc.refusal == "" && (err != nil || second != first):
+			t.Errorf("%s: a second create of the name: %q, %v; want the first's %q", tc.typ, second, err, first)
+		case tc.refusal != "" && (err == nil || !strings.Contains(err.Error(), tc.refusal)):
+			t.Errorf("%s: a second create of the name: %v, want %s", tc.typ, err, tc.refusal)
+		}
+		r, found, err := p.Cloud().Find(ctx, tc.typ, "shared-name")
+		want := map[string]string{"stack": "a"} // the second create changed no tag
+		if tc.typ == "aws:cloudwatch/dashboard:Dashboard" {
+			want = nil
+		}
+		if err != nil || !found || !maps.Equal(r.Tags, want) || (want == nil) != (r.Tags == nil) {
+			t.Errorf("%s: found %v %+v (%v), want tags %v", tc.typ, found, r, err, want)
 		}
 	}
-	if live := len(p.Live()); live != 5 {
-		t.Errorf("%d live, want 5 (one of each type): %v", live, p.Live())
+	if live := len(p.Live()); live != 8 {
+		t.Errorf("%d live, want 8 (one of each type): %v", live, p.Live())
+	}
+	for _, urn := range p.Live() {
+		if !strings.HasPrefix(urn, "urn:pulumi:a::") {
+			t.Errorf("%s: live under another stack's URN; the resource is the first create's", urn)
+		}
 	}
 
 	cloud := p.Cloud()
@@ -68,14 +109,109 @@ func TestCreatesAndTheTaggingAPI(t *testing.T) {
 		}
 		token = next
 	}
-	// Table and function of stack a; the queue and topic are b's now; the
-	// role is not listed.
-	if len(arns) != 2 || cloud.Pages() != 1 || !strings.Contains(arns[0], ":table/") || !strings.Contains(arns[1], ":function:") {
-		t.Errorf("listed %v in %d pages", arns, cloud.Pages())
+	// Neither the role (not listed) nor the dashboard (no tags).
+	if len(arns) != 6 || cloud.Pages() != 2 {
+		t.Errorf("listed %v in %d pages, want 6 in 2", arns, cloud.Pages())
 	}
 	if r, found, err := cloud.Find(ctx, "aws:iam/role:Role", "shared-name"); err != nil || !found {
 		t.Fatalf("the role is not found by name: %v", err)
-	} else if err := cloud.Delete(ctx, r); err != nil || len(p.Live()) != 4 {
+	} else if err := cloud.Delete(ctx, r); err != nil || len(p.Live()) != 7 {
 		t.Errorf("delete of %s: %v; %d live", r.ARN, err, len(p.Live()))
+	}
+}
+
+// A resource is in the cloud with its tags from the moment its create
+// starts, as AWS creates with tags in the create call, and stays when the
+// create is cut short.
+func TestTaggedFromTheCreateCall(t *testing.T) {
+	for _, typ := range []string{"aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:sns/topic:Topic",
+		"aws:lambda/function:Function", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:iam/role:Role"} {
+		t.Run(typ, func(t *testing.T) {
+			p := &Provider{}
+			started := make(chan string, 1)
+			p.SlowCreates(typ, time.Minute, started)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				_, err := creator{t, p}.create(ctx, "pr-1", typ, "X", "pr-1-X")
+				done <- err
+			}()
+			<-started
+			r, found, err := p.Cloud().Find(context.Background(), typ, "pr-1-X")
+			if err != nil || !found || r.Tags["stack"] != "pr-1" {
+				t.Errorf("while its create runs: found %v %+v (%v), want it tagged stack=pr-1", found, r, err)
+			}
+			cancel()
+			if err := <-done; err == nil {
+				t.Error("the cut-short create succeeded")
+			}
+			if r, found, _ := p.Cloud().Find(context.Background(), typ, "pr-1-X"); !found || r.Tags["stack"] != "pr-1" {
+				t.Errorf("after its create was cut short: found %v %+v", found, r)
+			}
+		})
+	}
+}
+
+// Put puts another owner's resource of each named type in the cloud,
+// tagged or not; a create of its name then gets AWS's answer and the
+// resource keeps its owner's tags.
+func TestAnotherOwnersResources(t *testing.T) {
+	theirs := map[string]string{"orderpipe:owner": "someone-else", "stack": "pr-1"}
+	for _, typ := range []string{"aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:sns/topic:Topic",
+		"aws:lambda/function:Function", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard"} {
+		for _, tags := range []map[string]string{theirs, nil} {
+			p := &Provider{}
+			put, err := p.Put(typ, "pr-1-X", tags)
+			if err != nil {
+				t.Fatalf("%s: %v", typ, err)
+			}
+			want := tags
+			switch {
+			case typ == "aws:cloudwatch/dashboard:Dashboard":
+				want = nil
+			case tags == nil:
+				want = map[string]string{}
+			}
+			if put.ARN == "" || !maps.Equal(put.Tags, want) || (put.Tags == nil) != (want == nil) {
+				t.Errorf("%s %v: put %+v", typ, tags, put)
+			}
+			_, createErr := creator{t, p}.create(context.Background(), "pr-1", typ, "X", "pr-1-X")
+			r, found, err := p.Cloud().Find(context.Background(), typ, "pr-1-X")
+			if err != nil || !found || r.ARN != put.ARN || !maps.Equal(r.Tags, want) {
+				t.Errorf("%s %v: after our create (%v): found %v %+v (%v), want %+v", typ, tags, createErr, found, r, err, put)
+			}
+			if live := p.Live(); len(live) != 1 || !strings.HasPrefix(live[0], "urn:pulumi:other-owner::") {
+				t.Errorf("%s %v: live %v, want only the other owner's", typ, tags, live)
+			}
+		}
+	}
+	if _, err := (&Provider{}).Put("aws:kms/key:Key", "k", nil); err == nil {
+		t.Error("put a key by name; keys have no name")
+	}
+}
+
+// Lambda allows one mapping of an event source to a function.
+func TestOneMappingPerQueueAndFunction(t *testing.T) {
+	p := &Provider{}
+	c := creator{t, p}
+	ctx := context.Background()
+	mapping := func(stack, queue, fn string) error {
+		_, err := c.createWith(ctx, c.urn(stack, mappingType, "M"), map[string]any{
+			"eventSourceArn": "arn:aws:sqs:eu-west-1:123456789012:" + queue,
+			"functionName":   "arn:aws:lambda:eu-west-1:123456789012:function:" + fn,
+			"tags":           map[string]any{"stack": stack},
+		})
+		return err
+	}
+	if err := mapping("a", "q", "f"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		queue, fn string
+		ok        bool
+	}{{"q", "f", false}, {"q", "g", true}, {"r", "f", true}} {
+		if err := mapping("b-"+tc.queue+tc.fn, tc.queue, tc.fn); (err == nil) != tc.ok || !tc.ok && !strings.Contains(err.Error(), "ResourceConflictException") {
+			t.Errorf("a mapping of %s to %s beside one of q to f: %v", tc.queue, tc.fn, err)
+		}
 	}
 }

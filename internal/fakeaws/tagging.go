@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 
 	"github.com/orderpipe/orderpipe/internal/account"
 )
@@ -20,11 +22,22 @@ type cloudResource struct {
 	typ, name string // the pulumi-aws type token and the physical name
 	id, arn   string
 	owner     string            // what it is part of (a queue's policy, a topic's subscription, a role's policy): deleted with it
-	tags      map[string]string // nil until the create has tagged it
+	tags      map[string]string // as the create call gave them; nil for a type that takes none
+	in        resource.PropertyMap
+	ready     time.Time // still being created (CREATING, Creating) until then
+	gone      time.Time // being deleted (DELETING, Deleting) until then; zero while not deleted
+}
+
+// untagged are the types whose create takes no tags.
+var untagged = map[string]bool{
+	"aws:cloudwatch/dashboard:Dashboard": true, "aws:sns/topicSubscription:TopicSubscription": true,
+	"aws:sqs/queuePolicy:QueuePolicy": true, "aws:iam/rolePolicy:RolePolicy": true,
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": true, "aws:lambda/permission:Permission": true,
+	"aws:lambda/alias:Alias": true, "aws:sns/topicPolicy:TopicPolicy": true,
 }
 
 func newCloudResource(urn resource.URN, id string, in, out resource.PropertyMap) *cloudResource {
-	r := &cloudResource{urn: urn, typ: string(urn.Type()), name: physicalName(out), id: id}
+	r := &cloudResource{urn: urn, typ: string(urn.Type()), name: physicalName(out), id: id, in: in, tags: tagsOf(string(urn.Type()), in)}
 	for _, k := range []resource.PropertyKey{"arn", "dashboardArn"} {
 		if v, ok := out[k]; ok && v.IsString() {
 			r.arn = v.StringValue()
@@ -38,14 +51,33 @@ func newCloudResource(urn resource.URN, id string, in, out resource.PropertyMap)
 	return r
 }
 
+// tagsOf are the tags a create of typ with inputs in gives its resource:
+// empty, not nil, when a type that takes tags is given none.
+func tagsOf(typ string, in resource.PropertyMap) map[string]string {
+	if untagged[typ] {
+		return nil
+	}
+	tags := map[string]string{}
+	if v, ok := in["tags"]; ok && v.IsObject() {
+		for k, t := range v.ObjectValue() {
+			if t.IsString() {
+				tags[string(k)] = t.StringValue()
+			}
+		}
+	}
+	return tags
+}
+
 // named are the types whose resources have a physical name, with AWS's
 // answer to a create of a name that is taken: refused (ResourceInUseException,
 // EntityAlreadyExists, ResourceConflictException,
-// ResourceAlreadyExistsException), or "" where the create is idempotent
-// (queues, topics) or overwrites (alarms, dashboards) and takes the name
-// over.
+// ResourceAlreadyExistsException), or "" where the create returns the
+// existing resource (CreateQueue, CreateTopic) or overwrites it
+// (PutMetricAlarm, PutDashboard). Either way the resource stays what it was,
+// with its tags: CreateQueue and CreateTopic return the existing one, and
+// PutMetricAlarm ignores the tags of a call that updates an alarm.
 var named = map[string]string{
-	"aws:dynamodb/table:Table":               "ResourceInUseException: Table already exists",
+	"aws:dynamodb/table:Table":               "ResourceInUseException: Table already exists: %[1]s",
 	"aws:iam/role:Role":                      "EntityAlreadyExists: Role with name %[1]s already exists",
 	"aws:iam/policy:Policy":                  "EntityAlreadyExists: A policy called %[1]s already exists",
 	"aws:lambda/function:Function":           "ResourceConflictException: Function already exist: %[1]s",
@@ -56,39 +88,116 @@ var named = map[string]string{
 	"aws:cloudwatch/dashboard:Dashboard":     "",
 }
 
-// add makes r live, as AWS's create does, or refuses it as AWS does.
-func (p *Provider) add(r *cloudResource) error {
+// deleting is AWS's answer to a create of a name whose resource is still
+// being deleted, for the types whose deletes take a while.
+var deleting = map[string]string{
+	"aws:dynamodb/table:Table": "ResourceInUseException: Table already exists: %[1]s",
+	"aws:sqs/queue:Queue":      "QueueDeletedRecently: You must wait 60 seconds after deleting a queue before you can create another with the same name (%[1]s)",
+}
+
+const mappingType = "aws:lambda/eventSourceMapping:EventSourceMapping"
+
+// reap forgets the resources whose deletion has ended. p.mu is held.
+func (p *Provider) reap(now time.Time) {
+	for urn, r := range p.live {
+		if !r.gone.IsZero() && !now.Before(r.gone) {
+			delete(p.live, urn)
+		}
+	}
+}
+
+// add makes r live, as AWS's create does, or refuses it as AWS does. It
+// returns the resource the create gave: r, or the live one of the name that
+// a queue's, topic's, alarm's or dashboard's create returns or overwrites.
+func (p *Provider) add(r *cloudResource) (*cloudResource, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.live == nil {
 		p.live = map[resource.URN]*cloudResource{}
 	}
-	for urn, other := range p.live {
+	p.reap(time.Now())
+	for _, other := range p.live {
+		if r.typ == mappingType && other.typ == mappingType && sameMapping(r.in, other.in) {
+			return nil, fmt.Errorf("creating %s: ResourceConflictException: An event source mapping with event source (%s) and function (%s) already exists; its UUID is %s",
+				r.urn.Name(), str(r.in, "eventSourceArn"), str(r.in, "functionName"), other.id)
+		}
 		if other.typ != r.typ || other.name == "" || other.name != r.name {
 			continue
 		}
-		if msg := named[r.typ]; msg != "" {
-			return fmt.Errorf("creating %s (%s): "+msg, r.urn.Name(), r.name)
+		if msg, ok := deleting[r.typ]; ok && !other.gone.IsZero() {
+			return nil, fmt.Errorf("creating %s: "+msg, r.urn.Name(), r.name)
 		}
-		delete(p.live, urn) // the same resource, now r's
+		if msg := named[r.typ]; msg != "" {
+			return nil, fmt.Errorf("creating %s: "+msg, r.urn.Name(), r.name)
+		}
+		other.in = r.in // the same resource, as the create returns or overwrites it
+		return other, nil
 	}
 	p.live[r.urn] = r
-	return nil
+	return r, nil
 }
 
-// tag gives r the tags of its inputs.
-func (p *Provider) tag(r *cloudResource, in resource.PropertyMap) {
-	tags := map[string]string{}
-	if v, ok := in["tags"]; ok && v.IsObject() {
-		for k, t := range v.ObjectValue() {
-			if t.IsString() {
-				tags[string(k)] = t.StringValue()
-			}
+// sameMapping says whether two mappings' inputs connect the same event
+// source to the same function, which Lambda allows once.
+func sameMapping(a, b resource.PropertyMap) bool {
+	fn := func(m resource.PropertyMap) string {
+		f := str(m, "functionName")
+		if i := strings.LastIndex(f, ":function:"); i >= 0 {
+			f = f[i+len(":function:"):]
 		}
+		return f
 	}
+	return str(a, "eventSourceArn") != "" && str(a, "eventSourceArn") == str(b, "eventSourceArn") && fn(a) == fn(b)
+}
+
+func str(m resource.PropertyMap, k resource.PropertyKey) string {
+	if v, ok := m[k]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+// retag gives r the tags of its new inputs, as an update's TagResource does.
+func (p *Provider) retag(r *cloudResource, in resource.PropertyMap) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r.tags = tags
+	r.tags = tagsOf(r.typ, in)
+	r.in = in
+}
+
+// Put puts a resource of typ with this physical name and tags in the
+// stand-in's cloud, as another owner (another team, another backend,
+// someone by hand) would create it: known to no stack of the test, under the
+// URN urn:pulumi:other-owner::other::<typ>::<name>. Nil tags make it
+// untagged; a dashboard takes none. A name that is taken gets AWS's answer:
+// an error, or the resource that holds it.
+func (p *Provider) Put(typ, name string, tags map[string]string) (account.Resource, error) {
+	if _, ok := named[typ]; !ok {
+		return account.Resource{}, fmt.Errorf("fakeaws: no named resources of type %s", typ)
+	}
+	key := resource.PropertyKey("name")
+	if typ == "aws:cloudwatch/dashboard:Dashboard" {
+		key = "dashboardName"
+	}
+	in := resource.PropertyMap{key: resource.NewStringProperty(name)}
+	if tags != nil {
+		in["tags"] = resource.NewPropertyValue(tagsMap(tags))
+	}
+	urn := resource.NewURN(tokens.QName("other-owner"), "other", "", tokens.Type(typ), name)
+	id, out := Outputs(typ, name, in)
+	r, err := p.add(newCloudResource(urn, id, in, out))
+	if err != nil {
+		return account.Resource{}, err
+	}
+	return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags)}, nil
+}
+
+func tagsMap(tags map[string]string) map[string]any {
+	m := map[string]any{}
+	for k, v := range tags {
+		m[k] = v
+	}
+	return m
 }
 
 // listedByTags are the types whose resources the Resource Groups Tagging API
@@ -96,7 +205,7 @@ func (p *Provider) tag(r *cloudResource, in resource.PropertyMap) {
 // dashboards, subscriptions and queue policies take no tags.
 var listedByTags = map[string]bool{
 	"aws:dynamodb/table:Table": true, "aws:sqs/queue:Queue": true, "aws:sns/topic:Topic": true,
-	"aws:lambda/function:Function": true, "aws:lambda/eventSourceMapping:EventSourceMapping": true,
+	"aws:lambda/function:Function": true, mappingType: true,
 	"aws:cloudwatch/logGroup:LogGroup": true, "aws:cloudwatch/metricAlarm:MetricAlarm": true, "aws:kms/key:Key": true,
 }
 
@@ -117,9 +226,11 @@ func (a *Cloud) Pages() int64 { return a.pages.Load() }
 
 // Tagged lists the live resources that carry every tag of filter, sorted by
 // ARN, a page at a time: token is the index of the page's first resource.
+// Like the Tagging API it lists a resource that is being deleted.
 func (a *Cloud) Tagged(_ context.Context, filter map[string]string, token string) ([]account.Resource, string, error) {
 	a.pages.Add(1)
 	a.p.mu.Lock()
+	a.p.reap(time.Now())
 	var all []account.Resource
 	for _, r := range a.p.live {
 		if !listedByTags[r.typ] || len(r.tags) == 0 || r.arn == "" {
@@ -151,16 +262,17 @@ func (a *Cloud) Tagged(_ context.Context, filter map[string]string, token string
 }
 
 // Find looks a live resource up by type and physical name, whether tagged
-// or not.
+// or not, with its tags, as account.AWS does.
 func (a *Cloud) Find(_ context.Context, typ, name string) (account.Resource, bool, error) {
 	if _, ok := named[typ]; !ok {
 		return account.Resource{}, false, fmt.Errorf("look up %s %s: %w", typ, name, account.ErrNoName)
 	}
 	a.p.mu.Lock()
 	defer a.p.mu.Unlock()
+	a.p.reap(time.Now())
 	for _, r := range a.p.live {
 		if r.typ == typ && r.name == name {
-			return account.Resource{ARN: r.arn}, true, nil
+			return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags)}, true, nil
 		}
 	}
 	return account.Resource{}, false, nil
