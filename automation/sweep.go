@@ -23,11 +23,14 @@ type SweepOptions struct {
 	// Act removes what the sweep finds; false: a dry run that only reports
 	// it.
 	Act bool
+	// RecentUpdate: a stack updated more recently than this is left alone,
+	// whatever its expiry says (a run may be bringing it up); zero:
+	// DefaultRecentUpdate.
+	RecentUpdate time.Duration
 }
 
-// RecentUpdate is how recently updated a stack may not be for Sweep to
-// remove it, whatever its expiry says: a run may be bringing it up.
-const RecentUpdate = time.Hour
+// DefaultRecentUpdate is SweepOptions.RecentUpdate's default.
+const DefaultRecentUpdate = time.Hour
 
 // SweepReport is what a sweep removed, or in a dry run would remove.
 type SweepReport struct {
@@ -35,7 +38,8 @@ type SweepReport struct {
 	// Stacks are the expired ephemeral stacks of the backend.
 	Stacks []string
 	// Skipped are expired stacks left for a later sweep, with the reason:
-	// locked or updated within RecentUpdate, or pushed back meanwhile.
+	// locked or updated within SweepOptions.RecentUpdate, or its expiry
+	// pushed back meanwhile.
 	Skipped []Skipped
 	// Orphans are resources of the account tagged as ephemeral
 	// environments of this owner (or named as an orphaned stack's role and
@@ -68,7 +72,7 @@ type Orphan struct {
 // lost). With Act it destroys and removes those stacks (recovering what
 // killed runs left in them) and deletes those resources. It never touches a
 // stack without the ephemeral tag, a stack locked by a run that may be going
-// or updated within RecentUpdate, nor a resource whose tags do not prove it
+// or updated within so.RecentUpdate, nor a resource whose tags do not prove it
 // is this owner's and past its own expiry.
 func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, error) {
 	report := SweepReport{Act: so.Act}
@@ -85,6 +89,10 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 		return report, fmt.Errorf("sweep: %w", err)
 	}
 	now := opts.now()
+	recent := so.RecentUpdate
+	if recent <= 0 {
+		recent = DefaultRecentUpdate
+	}
 	inBackend := map[string]bool{}
 	var errs []error
 	for _, s := range stacks {
@@ -92,7 +100,7 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 		if !expired(s.Tags[TagExpires], s.LastUpdate, so.MaxAge, now) {
 			continue
 		}
-		if last, err := time.Parse(time.RFC3339, s.LastUpdate); err == nil && now.Sub(last) < RecentUpdate {
+		if last, err := time.Parse(time.RFC3339, s.LastUpdate); err == nil && now.Sub(last) < recent {
 			report.Skipped = append(report.Skipped, Skipped{s.Name, fmt.Sprintf("updated %v ago", now.Sub(last).Round(time.Second))})
 			continue
 		}

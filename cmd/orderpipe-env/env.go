@@ -309,6 +309,7 @@ func sweepCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
 	f.register(c)
 	c.Flags().DurationVar(&so.MaxAge, "max-age", 0, "also remove ephemeral stacks last updated longer ago than this")
 	c.Flags().BoolVar(&so.Act, "yes", false, "remove what the sweep finds (without it: a dry run)")
+	c.Flags().DurationVar(&so.RecentUpdate, "recent-update", automation.DefaultRecentUpdate, "leave stacks updated more recently than this, whatever their expiry (a run may be bringing them up)")
 	return c
 }
 
