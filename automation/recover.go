@@ -205,6 +205,7 @@ type pending struct {
 type state struct {
 	pending   []pending
 	known     map[string]bool
+	urns      map[string]bool
 	resources int // resources other than the stack and its providers
 	region    string
 }
@@ -230,7 +231,7 @@ func (e *Env) readState(ctx context.Context) (state, error) {
 	if err != nil {
 		return state{}, fmt.Errorf("export the state of %s: %w", e.Name, err)
 	}
-	s := state{known: map[string]bool{}}
+	s := state{known: map[string]bool{}, urns: map[string]bool{}}
 	if len(raw.Deployment) == 0 {
 		return s, nil
 	}
@@ -239,6 +240,7 @@ func (e *Env) readState(ctx context.Context) (state, error) {
 		return state{}, fmt.Errorf("read the state of %s: %w", e.Name, err)
 	}
 	for _, r := range d.Resources {
+		s.urns[string(r.URN)] = true
 		switch {
 		case r.Type == "pulumi:providers:aws":
 			if v, ok := r.Inputs["region"].(string); ok && s.region == "" {
@@ -311,9 +313,13 @@ func (e *Env) recoverState(ctx context.Context) error {
 		if err != nil || len(s.creates()) == 0 {
 			return err
 		}
-		imports, err := e.provePending(ctx, s)
+		proven, acct, err := e.provePending(ctx, s)
 		if err != nil {
 			return err
+		}
+		imports := make([]optrefresh.PendingCreate, 0, len(proven))
+		for _, p := range proven {
+			imports = append(imports, p.PendingCreate)
 		}
 		p := e.progress()
 		_, err = e.stack.Refresh(ctx, optrefresh.ImportPendingCreates(imports), optrefresh.ClearPendingCreates(), optrefresh.EventStreams(p.events))
@@ -322,7 +328,7 @@ func (e *Env) recoverState(ctx context.Context) error {
 			return p.fail("refresh", e.Name, err)
 		}
 		recovered = true
-		return nil
+		return e.deleteUnimported(ctx, acct, proven)
 	})
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", e.Name, err)
@@ -333,9 +339,46 @@ func (e *Env) recoverState(ctx context.Context) error {
 	return nil
 }
 
+// provenCreate is a pending create whose resource is proven ours.
+type provenCreate struct {
+	optrefresh.PendingCreate
+	account.Resource
+}
+
+// deleteUnimported deletes the proven resources that the refresh did not
+// keep in the state. The pinned engine's refresh refreshes only the state's
+// resources and carries only pending creates forward, so an imported
+// pending create leaves the state with the refresh; the lock has just shown
+// that no run holds the stack, and the resource is proven this stack's and
+// owner's, so it is deleted, and the operation that follows creates it anew.
+// An engine that keeps the import keeps the resource.
+func (e *Env) deleteUnimported(ctx context.Context, acct Account, proven []provenCreate) error {
+	if len(proven) == 0 {
+		return nil
+	}
+	s, err := e.readState(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range proven {
+		if s.urns[p.URN] {
+			continue
+		}
+		if slices.ContainsFunc(s.pending, func(o pending) bool { return o.URN == p.URN }) {
+			return fmt.Errorf("%s is pending in the state of %s again: another run has taken the stack", p.URN, e.Name)
+		}
+		e.say("deleting %s, whose create was cut short and which the engine's import did not keep", account.Describe(p.ARN))
+		if err := acct.Delete(ctx, p.Resource); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // provePending looks up the resource of each pending create of s in the
-// account and returns those proven ours, to import.
-func (e *Env) provePending(ctx context.Context, s state) ([]optrefresh.PendingCreate, error) {
+// account (the stack's region's, which it returns) and returns those
+// proven ours, to import.
+func (e *Env) provePending(ctx context.Context, s state) ([]provenCreate, Account, error) {
 	creates := s.creates()
 	var ops []string
 	for _, p := range creates {
@@ -343,14 +386,14 @@ func (e *Env) provePending(ctx context.Context, s state) ([]optrefresh.PendingCr
 	}
 	e.say("%s has %d creates pending in its state, which no run holds: %s", e.Name, len(creates), strings.Join(ops, ", "))
 	if e.opts.Account == nil {
-		return nil, fmt.Errorf("%s has creates a killed run left pending (%s), whose resources may exist in AWS; without access to the account (Options.Account) they cannot be looked for, so nothing was changed",
+		return nil, nil, fmt.Errorf("%s has creates a killed run left pending (%s), whose resources may exist in AWS; without access to the account (Options.Account) they cannot be looked for, so nothing was changed",
 			e.Name, strings.Join(ops, ", "))
 	}
 	acct, region, err := e.account(ctx, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var imports []optrefresh.PendingCreate
+	var imports []provenCreate
 	unnamed := map[string][]pending{} // by the kind of their ARN
 	for _, p := range creates {
 		if p.Name == "" {
@@ -363,7 +406,7 @@ func (e *Env) provePending(ctx context.Context, s state) ([]optrefresh.PendingCr
 			unnamed[kinds[p.Type]] = append(unnamed[kinds[p.Type]], p)
 			continue
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		case !found:
 			e.say("%s %s is not in the account in %s: its create never reached AWS", p.Type, p.Name, region)
 			continue
@@ -373,16 +416,16 @@ func (e *Env) provePending(ctx context.Context, s state) ([]optrefresh.PendingCr
 			continue
 		}
 		e.say("importing %s, whose create was cut short, to finish it through the engine", account.Describe(r.ARN))
-		imports = append(imports, optrefresh.PendingCreate{URN: p.URN, ID: providerID(p.Type, r.ARN)})
+		imports = append(imports, provenCreate{optrefresh.PendingCreate{URN: p.URN, ID: providerID(p.Type, r.ARN)}, r})
 	}
 	if len(unnamed) == 0 {
-		return imports, nil
+		return imports, acct, nil
 	}
 	// A resource without a name (a key, a mapping) is found by the tags its
 	// create call gave it, and imported only when it is the one candidate.
 	tagged, err := listTagged(ctx, acct, e.ownFilter())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for kind, ps := range unnamed {
 		var candidates []account.Resource
@@ -396,9 +439,9 @@ func (e *Env) provePending(ctx context.Context, s state) ([]optrefresh.PendingCr
 			continue
 		}
 		e.say("importing %s, whose create was cut short, to finish it through the engine", account.Describe(candidates[0].ARN))
-		imports = append(imports, optrefresh.PendingCreate{URN: ps[0].URN, ID: providerID(ps[0].Type, candidates[0].ARN)})
+		imports = append(imports, provenCreate{optrefresh.PendingCreate{URN: ps[0].URN, ID: providerID(ps[0].Type, candidates[0].ARN)}, candidates[0]})
 	}
-	return imports, nil
+	return imports, acct, nil
 }
 
 // kinds are the ARN kinds (account.Kind) of the pulumi-aws types whose
