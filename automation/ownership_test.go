@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,4 +325,57 @@ func stateURNs(t *testing.T, h harness, state, stack string) []string {
 	}
 	slices.Sort(urns)
 	return urns
+}
+
+// A us-east-1 environment whose update was killed mid-create, swept by a
+// janitor configured for eu-west-1: every account call about the stack goes
+// to the stack's own region (its provider's), none to the janitor's, and
+// the sweep leaves nothing of it.
+func TestJanitorWorksInTheStacksRegion(t *testing.T) {
+	for i := range repeats {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			state := t.TempDir()
+			opts := killedOptions(t, h, state)
+			opts.Region, opts.TTL = "us-east-1", time.Minute
+			env := killedEnv(t, h, opts)
+
+			elsewhere := &emptyAccount{}
+			janitor := h.options(t, state)
+			janitor.Region, janitor.Account = "eu-west-1", elsewhere
+			janitor.AccountIn = func(_ context.Context, region string) (automation.Account, error) {
+				if region != "us-east-1" {
+					return nil, fmt.Errorf("no account in %s in this test", region)
+				}
+				return h.Provider.Cloud(), nil
+			}
+			janitor.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+			report, err := automation.Sweep(context.Background(), janitor, automation.SweepOptions{Act: true})
+			if err != nil || !slices.Equal(report.Stacks, []string{env.Name}) {
+				t.Errorf("sweep: %+v (%v), want %s closed", report, err, env.Name)
+			}
+			if n := elsewhere.finds.Load() + elsewhere.deletes.Load(); n != 0 {
+				t.Errorf("%d lookups and deletes about the stack in the janitor's region", n)
+			}
+			noStacks(t, h, opts)
+		})
+	}
+}
+
+// emptyAccount is an account of a region where nothing is deployed.
+type emptyAccount struct{ finds, deletes atomic.Int64 }
+
+func (a *emptyAccount) Tagged(context.Context, map[string]string, string) ([]account.Resource, string, error) {
+	return nil, "", nil
+}
+
+func (a *emptyAccount) Find(context.Context, string, string) (account.Resource, bool, error) {
+	a.finds.Add(1)
+	return account.Resource{}, false, nil
+}
+
+func (a *emptyAccount) Delete(context.Context, account.Resource) error {
+	a.deletes.Add(1)
+	return nil
 }
