@@ -108,7 +108,7 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 			report.Stacks = append(report.Stacks, s.Name)
 			continue
 		}
-		why, err := closeExpired(ctx, opts, ws, s.Name, so.MaxAge)
+		why, err := closeExpired(ctx, opts, ws, s.Name, s.Tags[TagExpires])
 		switch {
 		case errors.Is(err, ErrBusy):
 			report.Skipped = append(report.Skipped, Skipped{s.Name, err.Error()})
@@ -144,9 +144,10 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 }
 
 // closeExpired closes the expired stack name, unless its expiry, read again
-// just before, has been pushed back (then it says why not). A stack locked
-// by a run that may be going is not waited for: ErrBusy.
-func closeExpired(ctx context.Context, opts Options, ws auto.Workspace, name string, maxAge time.Duration) (string, error) {
+// just before, is no longer listed (a push has moved it; then it says why
+// not). A stack locked by a run that may be going is not waited for:
+// ErrBusy.
+func closeExpired(ctx context.Context, opts Options, ws auto.Workspace, name, listed string) (string, error) {
 	opts.noLockWait = true
 	e, err := Select(ctx, opts, name)
 	if err != nil {
@@ -156,8 +157,8 @@ func closeExpired(ctx context.Context, opts Options, ws auto.Workspace, name str
 	if err != nil {
 		return "", fmt.Errorf("tags of %s: %w", name, err)
 	}
-	if !expired(tags[TagExpires], "", maxAge, opts.now()) {
-		return "its expiry was pushed back to " + tags[TagExpires], nil
+	if tags[TagExpires] != listed {
+		return "its expiry has moved to " + tags[TagExpires], nil
 	}
 	return "", e.Close(ctx)
 }
