@@ -33,9 +33,10 @@ type Provider struct {
 	srv              *grpc.Server
 	addr             string
 
-	mu   sync.Mutex
-	live map[resource.URN]*cloudResource // by URN: what exists "in the cloud"
-	slow map[string]slowCreate
+	mu          sync.Mutex
+	live        map[resource.URN]*cloudResource // by URN: what exists "in the cloud"
+	slow        map[string]slowCreate
+	deleteTakes map[string]time.Duration // nil: defaultDeleteTakes
 }
 
 // slowCreate makes creates of a type take long, as a table, a KMS key or an
@@ -80,11 +81,12 @@ func (p *Provider) DebugProviders() string {
 }
 
 // Live lists the URNs of the resources that exist in the stand-in's cloud:
-// created and not deleted, whatever any state says. A test that ends with
-// one has leaked it.
+// created and not yet gone (one being deleted is live until it is gone),
+// whatever any state says. A test that ends with one has leaked it.
 func (p *Provider) Live() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.reap(time.Now())
 	var urns []string
 	for urn := range p.live {
 		urns = append(urns, string(urn))
@@ -273,18 +275,35 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 }
 
 // Delete deletes the resource of the type with the id, as AWS knows it
-// (a queue or topic another stack's create returned is the same resource);
-// one already gone (the janitor deleted it) counts as deleted, as the real
+// (a queue or topic another stack's create returned is the same resource),
+// and waits until it is gone, as the real provider waits for a table's or a
+// mapping's deletion (retrying while one is still being created); one
+// already gone (the janitor deleted it) counts as deleted, as the real
 // provider treats it.
-func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	p.deletes.Add(1)
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	urn := resource.URN(req.GetUrn())
-	for u, r := range p.live {
-		if u == urn || r.typ == string(urn.Type()) && r.id == req.GetId() && r.id != "" {
-			delete(p.live, u)
+	p.mu.Lock()
+	var r *cloudResource
+	for u, c := range p.live {
+		if u == urn || c.typ == string(urn.Type()) && c.id == req.GetId() && c.id != "" {
+			r = c
 		}
+	}
+	if r == nil {
+		p.mu.Unlock()
+		return &emptypb.Empty{}, nil
+	}
+	ready := r.ready
+	p.mu.Unlock()
+	if err := sleep(ctx, time.Until(ready)); err != nil {
+		return nil, fmt.Errorf("deleting %s: ResourceInUseException: still being created: %w", urn.Name(), err)
+	}
+	p.mu.Lock()
+	gone := p.startDelete(r, time.Now(), false)
+	p.mu.Unlock()
+	if err := sleep(ctx, time.Until(gone)); err != nil {
+		return nil, fmt.Errorf("deleting %s: waiting until it is gone: %w", urn.Name(), err)
 	}
 	return &emptypb.Empty{}, nil
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	"github.com/orderpipe/orderpipe/internal/account"
 )
 
 // creator creates resources through the provider as the engine does.
@@ -213,5 +215,96 @@ func TestOneMappingPerQueueAndFunction(t *testing.T) {
 		if err := mapping("b-"+tc.queue+tc.fn, tc.queue, tc.fn); (err == nil) != tc.ok || !tc.ok && !strings.Contains(err.Error(), "ResourceConflictException") {
 			t.Errorf("a mapping of %s to %s beside one of q to f: %v", tc.queue, tc.fn, err)
 		}
+	}
+}
+
+// AWS's delete semantics, mirrored: a table stays DELETING and a mapping
+// Deleting for a while, their names (a mapping's queue and function) taken
+// until they are gone; Delete waits for that, retries while the resource is
+// still being created, and is no error on a resource already gone.
+func TestDeleteSemantics(t *testing.T) {
+	const (
+		table = "aws:dynamodb/table:Table"
+		queue = "aws:sqs/queue:Queue"
+		takes = 300 * time.Millisecond
+	)
+	mappingInputs := map[string]any{
+		"eventSourceArn": "arn:aws:sqs:eu-west-1:123456789012:q",
+		"functionName":   "arn:aws:lambda:eu-west-1:123456789012:function:f",
+		"tags":           map[string]any{"stack": "a"},
+	}
+	for _, tc := range []struct {
+		name     string
+		typ      string
+		creating bool   // the create was cut short and is still running in AWS
+		reuse    string // the answer to a create of the name while it is being deleted
+	}{
+		{"table", table, false, "ResourceInUseException"},
+		{"table being created", table, true, "ResourceInUseException"},
+		{"queue", queue, false, "QueueDeletedRecently"},
+		{"mapping", mappingType, false, "ResourceConflictException"},
+		{"mapping being created", mappingType, true, "ResourceConflictException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Provider{}
+			p.DeletesTake(tc.typ, takes)
+			c := creator{t, p}
+			ctx := context.Background()
+			create := func(ctx context.Context, stack string) error {
+				if tc.typ == mappingType {
+					_, err := c.createWith(ctx, c.urn(stack, mappingType, "M"), mappingInputs)
+					return err
+				}
+				_, err := c.create(ctx, stack, tc.typ, "X", "the-name")
+				return err
+			}
+			if tc.creating {
+				p.SlowCreates(tc.typ, takes, nil)
+				cut, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+				if err := create(cut, "a"); err == nil {
+					t.Fatal("the cut-short create succeeded")
+				}
+				cancel()
+				p.SlowCreates(tc.typ, 0, nil)
+			} else if err := create(ctx, "a"); err != nil {
+				t.Fatal(err)
+			}
+			live := p.Live()
+			if len(live) != 1 {
+				t.Fatalf("live: %v", live)
+			}
+			cloud := p.Cloud()
+			arn := p.live[resource.URN(live[0])].arn
+			start := time.Now()
+			deleted := make(chan error, 1)
+			go func() { deleted <- cloud.Delete(ctx, account.Resource{ARN: arn}) }()
+			time.Sleep(takes / 3)
+			if err := create(ctx, "b"); err == nil || !strings.Contains(err.Error(), tc.reuse) {
+				t.Errorf("a create while it is being created or deleted: %v, want %s", err, tc.reuse)
+			}
+			if err := <-deleted; err != nil {
+				t.Fatal(err)
+			}
+			want := takes
+			if tc.creating {
+				want += takes - 10*time.Millisecond // until created, then deleted
+				if cloud.Refusals() == 0 {
+					t.Error("the delete of a resource being created was not refused (ResourceInUseException)")
+				}
+			}
+			if took := time.Since(start); took < want {
+				t.Errorf("Delete returned after %v, before the resource was gone (%v)", took, want)
+			}
+			if live := p.Live(); len(live) != 0 {
+				t.Errorf("live after Delete: %v", live)
+			}
+			if err := create(ctx, "b"); err != nil {
+				t.Errorf("a create of the name once it is gone: %v", err)
+			}
+			start = time.Now()
+			if err := cloud.Delete(ctx, account.Resource{ARN: "arn:aws:dynamodb:eu-west-1:123456789012:table/gone"}); err != nil || time.Since(start) > takes/3 {
+				t.Errorf("the delete of a resource already gone: %v after %v", err, time.Since(start))
+			}
+		})
 	}
 }

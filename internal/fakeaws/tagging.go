@@ -216,6 +216,7 @@ type Cloud struct {
 	p        *Provider
 	PageSize int
 	pages    atomic.Int64
+	refusals atomic.Int64
 }
 
 // Cloud returns the stand-in's account, paging by 3.
@@ -278,21 +279,106 @@ func (a *Cloud) Find(_ context.Context, typ, name string) (account.Resource, boo
 	return account.Resource{}, false, nil
 }
 
+// Refusals counts the deletes AWS refused because the resource was still
+// being created (ResourceInUseException), which Delete retried.
+func (a *Cloud) Refusals() int64 { return a.refusals.Load() }
+
 // Delete deletes the resource with the ARN and what is part of it, as
-// account.AWS does; one already gone is no error.
-func (a *Cloud) Delete(_ context.Context, res account.Resource) error {
-	a.p.mu.Lock()
-	defer a.p.mu.Unlock()
-	for urn, r := range a.p.live {
-		if r.arn != res.ARN {
+// account.AWS does: a table or mapping still being created refuses the
+// delete (ResourceInUseException), which is retried with backoff; a
+// deletion that takes a while (DeletesTake) is waited for, so that the name
+// can be used again when Delete returns; one already gone, or being
+// deleted, is no error.
+func (a *Cloud) Delete(ctx context.Context, res account.Resource) error {
+	backoff := 20 * time.Millisecond
+	for {
+		a.p.mu.Lock()
+		now := time.Now()
+		a.p.reap(now)
+		var r *cloudResource
+		for _, c := range a.p.live {
+			if c.arn == res.ARN {
+				r = c
+			}
+		}
+		if r == nil {
+			a.p.mu.Unlock()
+			return nil
+		}
+		if r.gone.IsZero() && refusesDeleteWhileCreating[r.typ] && now.Before(r.ready) {
+			a.p.mu.Unlock()
+			a.refusals.Add(1)
+			if err := sleep(ctx, backoff); err != nil {
+				return fmt.Errorf("delete %s: ResourceInUseException: still being created: %w", res.ARN, err)
+			}
+			backoff = min(2*backoff, time.Second)
 			continue
 		}
-		delete(a.p.live, urn)
-		for purn, part := range a.p.live {
-			if part.owner != "" && (part.owner == r.id || part.owner == r.arn || part.owner == r.name) {
-				delete(a.p.live, purn)
+		gone := a.p.startDelete(r, now, true)
+		a.p.mu.Unlock()
+		if err := sleep(ctx, time.Until(gone)); err != nil {
+			return fmt.Errorf("delete %s: waiting until it is gone: %w", res.ARN, err)
+		}
+		return nil
+	}
+}
+
+// refusesDeleteWhileCreating are the types whose delete AWS refuses while
+// their create runs: DeleteTable while a table is CREATING,
+// DeleteEventSourceMapping while a mapping is Creating (or Updating).
+var refusesDeleteWhileCreating = map[string]bool{"aws:dynamodb/table:Table": true, mappingType: true}
+
+// defaultDeleteTakes are how long deletes take by default: on AWS a table
+// stays DELETING and a mapping Deleting for seconds to minutes.
+var defaultDeleteTakes = map[string]time.Duration{"aws:dynamodb/table:Table": 200 * time.Millisecond, mappingType: 200 * time.Millisecond}
+
+// DeletesTake makes every delete of typ take d: the resource stays
+// (DELETING, Deleting) for d after its delete starts, and a create of its
+// name (a table's, a queue's) or of a mapping of its event source and
+// function is refused until it is gone. By default a table's and a mapping's
+// delete take 200 ms; others are immediate.
+func (p *Provider) DeletesTake(typ string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.deleteTakes == nil {
+		p.deleteTakes = maps.Clone(defaultDeleteTakes)
+	}
+	p.deleteTakes[typ] = d
+}
+
+// startDelete starts deleting r, and, with parts, what is part of it, and
+// returns when r will be gone. A resource already being deleted keeps its
+// time. p.mu is held.
+func (p *Provider) startDelete(r *cloudResource, now time.Time, parts bool) time.Time {
+	if r.gone.IsZero() {
+		d, ok := p.deleteTakes[r.typ]
+		if !ok && p.deleteTakes == nil {
+			d = defaultDeleteTakes[r.typ]
+		}
+		r.gone = now.Add(d)
+	}
+	if parts {
+		for _, part := range p.live {
+			if part.gone.IsZero() && part.owner != "" && (part.owner == r.id || part.owner == r.arn || part.owner == r.name) {
+				part.gone = now
 			}
 		}
 	}
-	return nil
+	p.reap(now)
+	return r.gone
+}
+
+// sleep waits d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
