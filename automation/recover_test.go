@@ -40,9 +40,21 @@ func killCreating(t *testing.T, h harness, env *automation.Env, typ, logical str
 	defer h.Provider.SlowCreates(typ, 0, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
-		<-started
-		cancel()
+		// Other resources of the type may start first (the DLQ before
+		// the queue): the kill waits for this one's create.
+		for {
+			select {
+			case urn := <-started:
+				if strings.HasSuffix(urn, "::"+logical) {
+					cancel()
+				}
+			case <-done:
+				return
+			}
+		}
 	}()
 	_, err := env.Up(ctx)
 	if err == nil || !strings.Contains(fmt.Sprint(errors.Unwrap(err)), "was killed") {
