@@ -165,10 +165,13 @@ func TestSweepDuringAnUp(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		later time.Duration // when the sweep runs, after the push
+		slow  time.Duration // the update's table create: still running when the sweep gets to the stack
 		says  string
 	}{
-		{"expiry pushed back", 0, ""},
-		{"locked", 48 * time.Hour, "locked by a run that may still be going"},
+		{"expiry pushed back", 0, 8 * time.Second, ""},
+		// Its clock so far on, the sweep takes the stack for expired and
+		// idle; only the update's lock keeps it off.
+		{"locked", 48 * time.Hour, 90 * time.Second, "locked by a run that may still be going"},
 	} {
 		for i := range repeats {
 			t.Run(fmt.Sprintf("%s/%d", c.name, i), func(t *testing.T) {
@@ -190,7 +193,7 @@ func TestSweepDuringAnUp(t *testing.T) {
 					t.Fatalf("the push opened %v (%v), want %s", pushed, err, env.Name)
 				}
 				started := make(chan string, 1)
-				h.Provider.SlowCreates(tableType, 8*time.Second, started)
+				h.Provider.SlowCreates(tableType, c.slow, started)
 				var errUp error
 				var wg sync.WaitGroup
 				wg.Add(1)
