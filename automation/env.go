@@ -80,10 +80,10 @@ type Options struct {
 	// before the CLI is killed; zero: DefaultCancelGrace.
 	CancelGrace time.Duration
 	// Account is the AWS account the stacks deploy to, in Region. With it,
-	// a killed run's pending creates that are proven ours are imported and
-	// destroyed, and Close and Sweep delete what no state knows and is proven
-	// ours; without it, a stack with pending operations is left alone with
-	// an error.
+	// the resources of a killed run's pending creates that are proven ours
+	// are resolved (see recoverState), and Close and Sweep delete what no
+	// state knows and is proven ours; without it, a stack with pending
+	// creates is left alone with an error.
 	Account Account
 	// AccountIn returns the account in another region: a stack is recovered
 	// and cleaned up in its own region (its aws:region), whatever Region

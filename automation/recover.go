@@ -297,9 +297,9 @@ func (e *Env) account(ctx context.Context, s state) (Account, string, error) {
 // stack's lock and through the engine (`pulumi refresh
 // --import-pending-creates … --clear-pending-creates`): a pending create
 // whose resource is in the account and proven ours by its tags is imported
-// into the state, so that the operation that follows updates or destroys
-// it through the provider; every other pending create is dropped from the
-// state, and what holds its name is left alone and reported. A run that
+// into the state (see deleteUnimported for what the pinned engine makes of
+// that); every other pending create is dropped from the state, and what
+// holds its name is left alone and reported. A run that
 // still holds the lock is waited for: its pending creates are its creates
 // in flight. An import a run left pending is never deleted.
 func (e *Env) recoverState(ctx context.Context) error {
