@@ -368,8 +368,33 @@ func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*e
 	return &emptypb.Empty{}, nil
 }
 
+// Read reads the resource of the type with the id from the stand-in's
+// cloud, as the real provider reads AWS (a refresh, an import): its inputs
+// and outputs as they are there, or no id when it is gone.
 func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+	urn := resource.URN(req.GetUrn())
+	p.mu.Lock()
+	p.reap(time.Now())
+	var in resource.PropertyMap
+	for _, r := range p.live {
+		if r.typ == string(urn.Type()) && r.id == req.GetId() && r.gone.IsZero() {
+			in = r.in
+		}
+	}
+	p.mu.Unlock()
+	if in == nil {
+		return &pulumirpc.ReadResponse{}, nil
+	}
+	_, out := Outputs(string(urn.Type()), urn.Name(), in)
+	props, err := marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props, Inputs: inputs}, nil
 }
 
 func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {

@@ -400,3 +400,51 @@ func TestTaggingAPIListsTheJustDeleted(t *testing.T) {
 		t.Errorf("still listed after the lag: %v", later)
 	}
 }
+
+// Read reads the cloud, as the real provider reads AWS for a refresh or an
+// import: a live resource's inputs and outputs by its id, nothing for one
+// that is gone. Find gives a dashboard's body.
+func TestReadAndDashboardBody(t *testing.T) {
+	p := &Provider{}
+	c := creator{t, p}
+	ctx := context.Background()
+	const table = "aws:dynamodb/table:Table"
+	urn := c.urn("a", table, "T")
+	id, err := c.createWith(ctx, urn, map[string]any{"name": "a-T", "tags": map[string]any{"stack": "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(id string) *pulumirpc.ReadResponse {
+		res, err := p.Read(ctx, &pulumirpc.ReadRequest{Urn: string(urn), Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := read(id)
+	out, err := unmarshal(res.GetProperties())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.GetId() != id || str(out, "arn") != "arn:aws:dynamodb:eu-west-1:123456789012:table/a-T" || !out["tags"].IsObject() {
+		t.Errorf("read %s: %q %v", id, res.GetId(), out)
+	}
+	if res := read("not-there"); res.GetId() != "" {
+		t.Errorf("read of an id nobody has: %q", res.GetId())
+	}
+	if err := p.Cloud().Delete(ctx, account.Resource{ARN: str(out, "arn")}); err != nil {
+		t.Fatal(err)
+	}
+	if res := read(id); res.GetId() != "" {
+		t.Errorf("read after its delete: %q", res.GetId())
+	}
+
+	put, err := p.PutDashboard("theirs", `{"widgets":[]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, found, err := p.Cloud().Find(ctx, "aws:cloudwatch/dashboard:Dashboard", "theirs")
+	if err != nil || !found || r.Body != `{"widgets":[]}` || r.Tags != nil || r.ARN != put.ARN {
+		t.Errorf("the dashboard: found %v %+v (%v)", found, r, err)
+	}
+}

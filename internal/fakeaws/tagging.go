@@ -191,27 +191,34 @@ func (p *Provider) retag(r *cloudResource, in resource.PropertyMap) {
 // stand-in's cloud, as another owner (another team, another backend,
 // someone by hand) would create it: known to no stack of the test, under the
 // URN urn:pulumi:other-owner::other::<typ>::<name>. Nil tags make it
-// untagged; a dashboard takes none. A name that is taken gets AWS's answer:
-// an error, or the resource that holds it.
+// untagged; a dashboard takes none (PutDashboard gives it a body). A name
+// that is taken gets AWS's answer: an error, or the resource that holds it.
 func (p *Provider) Put(typ, name string, tags map[string]string) (account.Resource, error) {
 	if _, ok := named[typ]; !ok {
 		return account.Resource{}, fmt.Errorf("fakeaws: no named resources of type %s", typ)
 	}
-	key := resource.PropertyKey("name")
-	if typ == "aws:cloudwatch/dashboard:Dashboard" {
-		key = "dashboardName"
-	}
-	in := resource.PropertyMap{key: resource.NewStringProperty(name)}
+	in := resource.PropertyMap{"name": resource.NewStringProperty(name)}
 	if tags != nil {
 		in["tags"] = resource.NewPropertyValue(tagsMap(tags))
 	}
+	return p.put(typ, name, in)
+}
+
+// PutDashboard puts another owner's dashboard with this name and body in
+// the stand-in's cloud, as Put does.
+func (p *Provider) PutDashboard(name, body string) (account.Resource, error) {
+	return p.put("aws:cloudwatch/dashboard:Dashboard", name, resource.PropertyMap{
+		"dashboardName": resource.NewStringProperty(name), "dashboardBody": resource.NewStringProperty(body)})
+}
+
+func (p *Provider) put(typ, name string, in resource.PropertyMap) (account.Resource, error) {
 	urn := resource.NewURN(tokens.QName("other-owner"), "other", "", tokens.Type(typ), name)
 	id, out := Outputs(typ, name, in)
 	r, err := p.add(newCloudResource(urn, id, in, out))
 	if err != nil {
 		return account.Resource{}, err
 	}
-	return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags)}, nil
+	return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags), Body: str(r.in, "dashboardBody")}, nil
 }
 
 func tagsMap(tags map[string]string) map[string]any {
@@ -302,7 +309,7 @@ func (a *Cloud) Find(_ context.Context, typ, name string) (account.Resource, boo
 	a.p.reap(time.Now())
 	for _, r := range a.p.live {
 		if r.typ == typ && r.name == name {
-			return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags)}, true, nil
+			return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags), Body: str(r.in, "dashboardBody")}, true, nil
 		}
 	}
 	return account.Resource{}, false, nil
