@@ -99,8 +99,9 @@ func (a *AWS) Tagged(ctx context.Context, filter map[string]string, token string
 
 // Find returns the resource of the pulumi-aws type token typ with this
 // physical name, when it exists, with its tags (empty when it has none; nil
-// for a dashboard, which takes none), so that a caller can tell whose it
-// is. It returns ErrNoName for a type whose resources have no name.
+// for a dashboard, which takes none, but whose body names what it shows),
+// so that a caller can tell whose it is. It returns ErrNoName for a type
+// whose resources have no name.
 func (a *AWS) Find(ctx context.Context, typ, name string) (Resource, bool, error) {
 	r, err := a.find(ctx, typ, name)
 	switch {
@@ -217,7 +218,7 @@ func (a *AWS) find(ctx context.Context, typ, name string) (Resource, error) {
 		if err != nil {
 			return Resource{}, err
 		}
-		return Resource{ARN: aws.ToString(out.DashboardArn)}, nil
+		return Resource{ARN: aws.ToString(out.DashboardArn), Body: aws.ToString(out.DashboardBody)}, nil
 	}
 	return Resource{}, ErrNoName
 }

@@ -33,10 +33,13 @@ type Provider struct {
 	srv              *grpc.Server
 	addr             string
 
-	mu          sync.Mutex
-	live        map[resource.URN]*cloudResource // by URN: what exists "in the cloud"
-	slow        map[string]slowCreate
-	deleteTakes map[string]time.Duration // nil: defaultDeleteTakes
+	mu            sync.Mutex
+	live          map[resource.URN]*cloudResource // by URN: what exists "in the cloud"
+	slow          map[string]slowCreate
+	deleteTakes   durations // over defaultDeleteTakes
+	conflictRetry durations // over defaultConflictRetry
+	listsDeleted  time.Duration
+	deleted       []deletedResource // gone, still listed by the Tagging API
 }
 
 // slowCreate makes creates of a type take long, as a table, a KMS key or an
@@ -218,10 +221,7 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 	slow, isSlow := p.slow[string(urn.Type())]
 	p.mu.Unlock()
 	r := newCloudResource(urn, id, in, out)
-	if isSlow {
-		r.ready = time.Now().Add(slow.d)
-	}
-	if _, err := p.add(r); err != nil {
+	if err := p.addRetrying(ctx, r, slow.d); err != nil {
 		return nil, err
 	}
 	if isSlow {
@@ -236,6 +236,63 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 	}
 	p.creates.Add(1)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
+}
+
+// addRetrying adds r, retrying a refused name as long as the real provider
+// does (RetriesConflicts). r is being created for creating after the
+// attempt that adds it.
+func (p *Provider) addRetrying(ctx context.Context, r *cloudResource, creating time.Duration) error {
+	p.mu.Lock()
+	retry := p.conflictRetry.of(r.typ, defaultConflictRetry)
+	p.mu.Unlock()
+	deadline := time.Now().Add(retry)
+	for {
+		if creating > 0 {
+			r.ready = time.Now().Add(creating)
+		}
+		_, err := p.add(r)
+		if err == nil || !time.Now().Before(deadline) {
+			return err
+		}
+		if serr := sleep(ctx, min(50*time.Millisecond, time.Until(deadline))); serr != nil {
+			return fmt.Errorf("%w (retried until: %w)", err, serr)
+		}
+	}
+}
+
+// defaultConflictRetry is how long the real provider retries a refused
+// name: a function's ResourceConflictException ("Function already exist")
+// for 5 minutes, so that a run cancelled meanwhile leaves a pending create
+// that names someone else's function.
+var defaultConflictRetry = durations{"aws:lambda/function:Function": 5 * time.Minute}
+
+// RetriesConflicts makes a create of typ whose name is taken retry for d
+// before it fails, as the real provider does (by default, a function's for 5
+// minutes; the others' not at all).
+func (p *Provider) RetriesConflicts(typ string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.conflictRetry = p.conflictRetry.with(typ, d)
+}
+
+// durations are durations by resource type.
+type durations map[string]time.Duration
+
+// of is typ's duration, or its default.
+func (ds durations) of(typ string, defaults durations) time.Duration {
+	if d, ok := ds[typ]; ok {
+		return d
+	}
+	return defaults[typ]
+}
+
+// with is ds with typ's duration set to d.
+func (ds durations) with(typ string, d time.Duration) durations {
+	if ds == nil {
+		ds = durations{}
+	}
+	ds[typ] = d
+	return ds
 }
 
 // previewOutputs are the outputs of a resource a preview would create: its
@@ -294,7 +351,10 @@ func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*e
 		p.mu.Unlock()
 		return &emptypb.Empty{}, nil
 	}
-	ready := r.ready
+	var ready time.Time
+	if refusesDeleteWhileCreating[r.typ] {
+		ready = r.ready
+	}
 	p.mu.Unlock()
 	if err := sleep(ctx, time.Until(ready)); err != nil {
 		return nil, fmt.Errorf("deleting %s: ResourceInUseException: still being created: %w", urn.Name(), err)
@@ -308,8 +368,33 @@ func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*e
 	return &emptypb.Empty{}, nil
 }
 
+// Read reads the resource of the type with the id from the stand-in's
+// cloud, as the real provider reads AWS (a refresh, an import): its inputs
+// and outputs as they are there, or no id when it is gone.
 func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+	urn := resource.URN(req.GetUrn())
+	p.mu.Lock()
+	p.reap(time.Now())
+	var in resource.PropertyMap
+	for _, r := range p.live {
+		if r.typ == string(urn.Type()) && r.id == req.GetId() && r.gone.IsZero() {
+			in = r.in
+		}
+	}
+	p.mu.Unlock()
+	if in == nil {
+		return &pulumirpc.ReadResponse{}, nil
+	}
+	_, out := Outputs(string(urn.Type()), urn.Name(), in)
+	props, err := marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props, Inputs: inputs}, nil
 }
 
 func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {

@@ -50,6 +50,7 @@ func (c creator) createWith(ctx context.Context, urn resource.URN, inputs map[st
 // tagged resources page by page, never an IAM role.
 func TestCreatesAndTheTaggingAPI(t *testing.T) {
 	p := &Provider{}
+	p.RetriesConflicts("aws:lambda/function:Function", 0)
 	c := creator{t, p}
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -163,6 +164,7 @@ func TestAnotherOwnersResources(t *testing.T) {
 		"aws:lambda/function:Function", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard"} {
 		for _, tags := range []map[string]string{theirs, nil} {
 			p := &Provider{}
+			p.RetriesConflicts("aws:lambda/function:Function", 0)
 			put, err := p.Put(typ, "pr-1-X", tags)
 			if err != nil {
 				t.Fatalf("%s: %v", typ, err)
@@ -306,5 +308,143 @@ func TestDeleteSemantics(t *testing.T) {
 				t.Errorf("the delete of a resource already gone: %v after %v", err, time.Since(start))
 			}
 		})
+	}
+}
+
+// The real provider retries a function's ResourceConflictException ("Function
+// already exist") for minutes: the create fails when the name stays taken,
+// goes on when it is freed, and a run cancelled meanwhile has created
+// nothing.
+func TestFunctionConflictRetried(t *testing.T) {
+	const fn = "aws:lambda/function:Function"
+	for _, tc := range []struct {
+		name   string
+		free   bool // the other owner deletes theirs meanwhile
+		cancel bool // the run is cancelled meanwhile
+		want   string
+	}{
+		{"name stays taken", false, false, "ResourceConflictException"},
+		{"name freed", true, false, ""},
+		{"run cancelled", false, true, "context canceled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Provider{}
+			p.RetriesConflicts(fn, 400*time.Millisecond)
+			theirs, err := p.Put(fn, "pr-1-F", map[string]string{"orderpipe:owner": "someone-else"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			time.AfterFunc(100*time.Millisecond, func() {
+				if tc.free {
+					p.Cloud().Delete(context.Background(), theirs)
+				}
+				if tc.cancel {
+					cancel()
+				}
+			})
+			start := time.Now()
+			_, err = creator{t, p}.create(ctx, "pr-1", fn, "F", "pr-1-F")
+			took := time.Since(start)
+			switch {
+			case tc.want == "" && err != nil, tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("create: %v, want %q", err, tc.want)
+			case took < 100*time.Millisecond:
+				t.Errorf("the create gave up after %v, without retrying", took)
+			}
+			r, found, _ := p.Cloud().Find(context.Background(), fn, "pr-1-F")
+			if tc.free != (found && r.Tags["stack"] == "pr-1") || !tc.free && (!found || r.ARN != theirs.ARN || r.Tags["orderpipe:owner"] != "someone-else") {
+				t.Errorf("the function of the name: found %v %+v", found, r)
+			}
+		})
+	}
+}
+
+// The Tagging API lists a resource deleted moments ago (ListsDeletedFor);
+// Find does not find it, and deleting it again is no error and no wait.
+func TestTaggingAPIListsTheJustDeleted(t *testing.T) {
+	p := &Provider{}
+	p.ListsDeletedFor(300 * time.Millisecond)
+	ctx := context.Background()
+	if _, err := (creator{t, p}).create(ctx, "a", "aws:dynamodb/table:Table", "T", "a-T"); err != nil {
+		t.Fatal(err)
+	}
+	cloud := p.Cloud()
+	listed := func() []account.Resource {
+		page, _, err := cloud.Tagged(ctx, map[string]string{"stack": "a"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page
+	}
+	table := listed()
+	if len(table) != 1 {
+		t.Fatalf("listed %v", table)
+	}
+	if err := cloud.Delete(ctx, table[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := cloud.Find(ctx, "aws:dynamodb/table:Table", "a-T"); found || len(p.Live()) != 0 {
+		t.Errorf("found after its delete: %v", p.Live())
+	}
+	if again := listed(); len(again) != 1 || again[0].ARN != table[0].ARN || again[0].Tags["stack"] != "a" {
+		t.Errorf("the Tagging API right after the delete: %v", again)
+	}
+	start := time.Now()
+	if err := cloud.Delete(ctx, table[0]); err != nil || time.Since(start) > 100*time.Millisecond {
+		t.Errorf("a delete of the deleted table: %v after %v", err, time.Since(start))
+	}
+	time.Sleep(300 * time.Millisecond)
+	if later := listed(); len(later) != 0 {
+		t.Errorf("still listed after the lag: %v", later)
+	}
+}
+
+// Read reads the cloud, as the real provider reads AWS for a refresh or an
+// import: a live resource's inputs and outputs by its id, nothing for one
+// that is gone. Find gives a dashboard's body.
+func TestReadAndDashboardBody(t *testing.T) {
+	p := &Provider{}
+	c := creator{t, p}
+	ctx := context.Background()
+	const table = "aws:dynamodb/table:Table"
+	urn := c.urn("a", table, "T")
+	id, err := c.createWith(ctx, urn, map[string]any{"name": "a-T", "tags": map[string]any{"stack": "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(id string) *pulumirpc.ReadResponse {
+		res, err := p.Read(ctx, &pulumirpc.ReadRequest{Urn: string(urn), Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := read(id)
+	out, err := unmarshal(res.GetProperties())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.GetId() != id || str(out, "arn") != "arn:aws:dynamodb:eu-west-1:123456789012:table/a-T" || !out["tags"].IsObject() {
+		t.Errorf("read %s: %q %v", id, res.GetId(), out)
+	}
+	if res := read("not-there"); res.GetId() != "" {
+		t.Errorf("read of an id nobody has: %q", res.GetId())
+	}
+	if err := p.Cloud().Delete(ctx, account.Resource{ARN: str(out, "arn")}); err != nil {
+		t.Fatal(err)
+	}
+	if res := read(id); res.GetId() != "" {
+		t.Errorf("read after its delete: %q", res.GetId())
+	}
+
+	put, err := p.PutDashboard("theirs", `{"widgets":[]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, found, err := p.Cloud().Find(ctx, "aws:cloudwatch/dashboard:Dashboard", "theirs")
+	if err != nil || !found || r.Body != `{"widgets":[]}` || r.Tags != nil || r.ARN != put.ARN {
+		t.Errorf("the dashboard: found %v %+v (%v)", found, r, err)
 	}
 }

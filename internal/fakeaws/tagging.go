@@ -97,13 +97,35 @@ var deleting = map[string]string{
 
 const mappingType = "aws:lambda/eventSourceMapping:EventSourceMapping"
 
-// reap forgets the resources whose deletion has ended. p.mu is held.
+// reap forgets the resources whose deletion has ended, but for the Tagging
+// API's listing (ListsDeletedFor). p.mu is held.
 func (p *Provider) reap(now time.Time) {
 	for urn, r := range p.live {
 		if !r.gone.IsZero() && !now.Before(r.gone) {
 			delete(p.live, urn)
+			if p.listsDeleted > 0 && listedByTags[r.typ] && len(r.tags) > 0 {
+				p.deleted = append(p.deleted, deletedResource{account.Resource{ARN: r.arn, Tags: r.tags}, r.gone.Add(p.listsDeleted)})
+			}
 		}
 	}
+	p.deleted = slices.DeleteFunc(p.deleted, func(d deletedResource) bool { return !now.Before(d.until) })
+}
+
+// deletedResource is a resource gone from the cloud that the Tagging API
+// still lists, until then.
+type deletedResource struct {
+	account.Resource
+	until time.Time
+}
+
+// ListsDeletedFor makes the Tagging API list a resource for d after it is
+// gone, as AWS's does for a while: a janitor that lists tags right after a
+// destroy sees resources that Find no longer finds. Zero (the default)
+// lists only what exists.
+func (p *Provider) ListsDeletedFor(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.listsDeleted = d
 }
 
 // add makes r live, as AWS's create does, or refuses it as AWS does. It
@@ -169,27 +191,34 @@ func (p *Provider) retag(r *cloudResource, in resource.PropertyMap) {
 // stand-in's cloud, as another owner (another team, another backend,
 // someone by hand) would create it: known to no stack of the test, under the
 // URN urn:pulumi:other-owner::other::<typ>::<name>. Nil tags make it
-// untagged; a dashboard takes none. A name that is taken gets AWS's answer:
-// an error, or the resource that holds it.
+// untagged; a dashboard takes none (PutDashboard gives it a body). A name
+// that is taken gets AWS's answer: an error, or the resource that holds it.
 func (p *Provider) Put(typ, name string, tags map[string]string) (account.Resource, error) {
 	if _, ok := named[typ]; !ok {
 		return account.Resource{}, fmt.Errorf("fakeaws: no named resources of type %s", typ)
 	}
-	key := resource.PropertyKey("name")
-	if typ == "aws:cloudwatch/dashboard:Dashboard" {
-		key = "dashboardName"
-	}
-	in := resource.PropertyMap{key: resource.NewStringProperty(name)}
+	in := resource.PropertyMap{"name": resource.NewStringProperty(name)}
 	if tags != nil {
 		in["tags"] = resource.NewPropertyValue(tagsMap(tags))
 	}
+	return p.put(typ, name, in)
+}
+
+// PutDashboard puts another owner's dashboard with this name and body in
+// the stand-in's cloud, as Put does.
+func (p *Provider) PutDashboard(name, body string) (account.Resource, error) {
+	return p.put("aws:cloudwatch/dashboard:Dashboard", name, resource.PropertyMap{
+		"dashboardName": resource.NewStringProperty(name), "dashboardBody": resource.NewStringProperty(body)})
+}
+
+func (p *Provider) put(typ, name string, in resource.PropertyMap) (account.Resource, error) {
 	urn := resource.NewURN(tokens.QName("other-owner"), "other", "", tokens.Type(typ), name)
 	id, out := Outputs(typ, name, in)
 	r, err := p.add(newCloudResource(urn, id, in, out))
 	if err != nil {
 		return account.Resource{}, err
 	}
-	return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags)}, nil
+	return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags), Body: str(r.in, "dashboardBody")}, nil
 }
 
 func tagsMap(tags map[string]string) map[string]any {
@@ -227,22 +256,29 @@ func (a *Cloud) Pages() int64 { return a.pages.Load() }
 
 // Tagged lists the live resources that carry every tag of filter, sorted by
 // ARN, a page at a time: token is the index of the page's first resource.
-// Like the Tagging API it lists a resource that is being deleted.
+// Like the Tagging API it lists a resource that is being deleted, and, with
+// ListsDeletedFor, one deleted moments ago.
 func (a *Cloud) Tagged(_ context.Context, filter map[string]string, token string) ([]account.Resource, string, error) {
 	a.pages.Add(1)
 	a.p.mu.Lock()
 	a.p.reap(time.Now())
 	var all []account.Resource
-	for _, r := range a.p.live {
-		if !listedByTags[r.typ] || len(r.tags) == 0 || r.arn == "" {
-			continue
-		}
-		match := true
+	matches := func(tags map[string]string) bool {
 		for k, v := range filter {
-			match = match && r.tags[k] == v
+			if tags[k] != v {
+				return false
+			}
 		}
-		if match {
+		return true
+	}
+	for _, r := range a.p.live {
+		if listedByTags[r.typ] && len(r.tags) > 0 && r.arn != "" && matches(r.tags) {
 			all = append(all, account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags)})
+		}
+	}
+	for _, d := range a.p.deleted {
+		if matches(d.Tags) {
+			all = append(all, account.Resource{ARN: d.ARN, Tags: maps.Clone(d.Tags)})
 		}
 	}
 	a.p.mu.Unlock()
@@ -273,7 +309,7 @@ func (a *Cloud) Find(_ context.Context, typ, name string) (account.Resource, boo
 	a.p.reap(time.Now())
 	for _, r := range a.p.live {
 		if r.typ == typ && r.name == name {
-			return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags)}, true, nil
+			return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags), Body: str(r.in, "dashboardBody")}, true, nil
 		}
 	}
 	return account.Resource{}, false, nil
@@ -330,7 +366,7 @@ var refusesDeleteWhileCreating = map[string]bool{"aws:dynamodb/table:Table": tru
 
 // defaultDeleteTakes are how long deletes take by default: on AWS a table
 // stays DELETING and a mapping Deleting for seconds to minutes.
-var defaultDeleteTakes = map[string]time.Duration{"aws:dynamodb/table:Table": 200 * time.Millisecond, mappingType: 200 * time.Millisecond}
+var defaultDeleteTakes = durations{"aws:dynamodb/table:Table": 200 * time.Millisecond, mappingType: 200 * time.Millisecond}
 
 // DeletesTake makes every delete of typ take d: the resource stays
 // (DELETING, Deleting) for d after its delete starts, and a create of its
@@ -340,10 +376,7 @@ var defaultDeleteTakes = map[string]time.Duration{"aws:dynamodb/table:Table": 20
 func (p *Provider) DeletesTake(typ string, d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.deleteTakes == nil {
-		p.deleteTakes = maps.Clone(defaultDeleteTakes)
-	}
-	p.deleteTakes[typ] = d
+	p.deleteTakes = p.deleteTakes.with(typ, d)
 }
 
 // startDelete starts deleting r, and, with parts, what is part of it, and
@@ -351,11 +384,7 @@ func (p *Provider) DeletesTake(typ string, d time.Duration) {
 // time. p.mu is held.
 func (p *Provider) startDelete(r *cloudResource, now time.Time, parts bool) time.Time {
 	if r.gone.IsZero() {
-		d, ok := p.deleteTakes[r.typ]
-		if !ok && p.deleteTakes == nil {
-			d = defaultDeleteTakes[r.typ]
-		}
-		r.gone = now.Add(d)
+		r.gone = now.Add(p.deleteTakes.of(r.typ, defaultDeleteTakes))
 	}
 	if parts {
 		for _, part := range p.live {
