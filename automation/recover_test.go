@@ -206,7 +206,7 @@ func TestPendingCreateWithoutAnAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = blind.Close(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "creating Orders") || !strings.Contains(err.Error(), "without access to the account") {
+	if err == nil || !strings.Contains(err.Error(), "left pending (Orders)") || !strings.Contains(err.Error(), "without access to the account") {
 		t.Errorf("close without an account: %v", err)
 	}
 	if err := env.Close(context.Background()); err != nil {
