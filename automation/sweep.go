@@ -252,8 +252,27 @@ type ephemeralStack struct {
 }
 
 // ephemeralStacks lists the stacks of the workspace's backend that carry the
-// ephemeral tag.
+// ephemeral tag. A file backend read while a run writes a checkpoint can
+// fail ("error: EOF"): the listing is tried three times.
 func ephemeralStacks(ctx context.Context, ws auto.Workspace) ([]ephemeralStack, error) {
+	var out []ephemeralStack
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		if out, err = listEphemeral(ctx, ws); err == nil {
+			return out, nil
+		}
+	}
+	return nil, err
+}
+
+func listEphemeral(ctx context.Context, ws auto.Workspace) ([]ephemeralStack, error) {
 	stacks, err := ws.ListStacks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list stacks: %w", err)
