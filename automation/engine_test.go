@@ -294,15 +294,19 @@ func TestSweep(t *testing.T) {
 	}
 	fresh := newEnv(t, ctx, h.options(t, state))
 
+	// Two hours on: the fresh stack has not expired, and the expired one
+	// has not been updated for longer than a run could be bringing it up.
+	later := h.options(t, state)
+	later.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	// A dry run reports and removes nothing.
-	dry, err := automation.Sweep(ctx, h.options(t, state), automation.SweepOptions{})
+	dry, err := automation.Sweep(ctx, later, automation.SweepOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(dry.Stacks, []string{expiredEnv.Name}) || len(dry.Orphans) != 0 || h.Provider.Deletes() != 0 {
 		t.Errorf("dry run: %+v, %d deletes; want %s reported, nothing deleted", dry, h.Provider.Deletes(), expiredEnv.Name)
 	}
-	report, err := automation.Sweep(ctx, h.options(t, state), automation.SweepOptions{Act: true})
+	report, err := automation.Sweep(ctx, later, automation.SweepOptions{Act: true})
 	if err != nil {
 		t.Fatal(err)
 	}

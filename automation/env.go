@@ -8,10 +8,13 @@ package automation
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -35,11 +38,17 @@ import (
 // Project is the Pulumi project of every ephemeral stack.
 const Project = "orderpipe"
 
-// Tags of an ephemeral stack.
+// Tags of an ephemeral stack, on the stack and on each of its resources
+// (written in every create call, next to spec.TagProject and spec.TagStack):
+// what recovery and the janitor read before they delete anything.
 const (
 	TagEphemeral = "orderpipe:ephemeral"
-	TagExpires   = "orderpipe:expires" // RFC 3339
+	TagExpires   = "orderpipe:expires" // RFC 3339, UTC
 	TagPR        = "orderpipe:pr"
+	// TagOwner says whose environment it is: by default a stable id of the
+	// backend that holds its stack (Options.Owner overrides it), so that the
+	// janitor of one backend never takes another's environments for orphans.
+	TagOwner = "orderpipe:owner"
 )
 
 // DefaultTTL is how long an ephemeral stack lives before Sweep removes it.
@@ -54,6 +63,10 @@ type Options struct {
 	// in StateDir.
 	Backend  string
 	StateDir string
+	// Owner is written to every resource and stack as TagOwner; only
+	// resources carrying it are ever deleted. Empty: BackendOwner of the
+	// backend.
+	Owner string
 
 	Region       string            // aws:region
 	Config       map[string]string // orderpipe keys, with or without the "orderpipe:" namespace
@@ -66,17 +79,21 @@ type Options struct {
 	// CancelGrace bounds how long a cancelled operation may take to stop
 	// before the CLI is killed; zero: DefaultCancelGrace.
 	CancelGrace time.Duration
-	// Account is the AWS account the stacks deploy to. With it, a killed
-	// run's pending creates are found and deleted, and Close and Sweep
-	// delete what no state knows; without it, a stack with pending
-	// operations is left alone with an error.
+	// Account is the AWS account the stacks deploy to, in Region. With it,
+	// the resources of a killed run's pending creates that are proven ours
+	// are resolved (see recoverState), and Close and Sweep delete what no
+	// state knows and is proven ours; without it, a stack with pending
+	// creates is left alone with an error.
 	Account Account
+	// AccountIn returns the account in another region: a stack is recovered
+	// and cleaned up in its own region (its aws:region), whatever Region
+	// says. Nil: only stacks of Region are looked after in the account.
+	AccountIn func(ctx context.Context, region string) (Account, error)
 	// LockWait bounds the wait for a lock that may be held by a running
 	// operation; zero: DefaultLockWait. StaleLockAge is when a lock taken
-	// on another machine counts as left by a dead run; zero:
-	// DefaultStaleLockAge, negative: at once (for runs that never overlap,
-	// such as one CI concurrency group per environment). A lock taken on
-	// this machine is stale when its process is gone.
+	// on another machine counts as left by a dead run; zero or negative:
+	// DefaultStaleLockAge. A lock taken on this machine is stale when its
+	// process is gone; a lock that may be held is never broken.
 	LockWait     time.Duration
 	StaleLockAge time.Duration
 	EnvVars      map[string]string // for the Pulumi CLI and its plugins
@@ -86,6 +103,10 @@ type Options struct {
 	Progress io.Writer // engine events, one line a step; nil: none
 	JSON     bool      // Progress gets the events as JSON lines
 	Now      func() time.Time
+
+	// noLockWait: a stack locked by a run that may be going is skipped at
+	// once (Sweep), not waited for.
+	noLockWait bool
 }
 
 func (o Options) now() time.Time {
@@ -102,6 +123,7 @@ type Env struct {
 
 	opts  Options
 	stack auto.Stack
+	tags  map[string]string // the program's resource tags; Select sets the stack's expiry
 
 	mu     sync.Mutex
 	closed bool
@@ -113,7 +135,12 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := opts.workspace(ctx)
+	owner, err := opts.owner()
+	if err != nil {
+		return nil, err
+	}
+	tags := opts.resourceTags(owner, opts.expiry())
+	ws, err := opts.workspace(ctx, tags)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +148,7 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create stack %s: %w", name, err)
 	}
-	e := &Env{Name: name, opts: opts, stack: st}
+	e := &Env{Name: name, opts: opts, stack: st, tags: tags}
 	if err := e.configure(ctx); err != nil {
 		// Leave nothing behind.
 		return nil, errors.Join(err, ws.RemoveStack(context.WithoutCancel(ctx), name, optremove.Force()))
@@ -129,8 +156,64 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 	return e, nil
 }
 
-// workspace is the local workspace of the program, its project and backend.
-func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
+// backendURL is the URL of the backend the stacks are kept in.
+func (o Options) backendURL() (string, error) {
+	if o.Backend != "" {
+		return o.Backend, nil
+	}
+	if o.StateDir == "" {
+		return "", errors.New("automation: set a Backend URL or a StateDir for the local file backend")
+	}
+	dir, err := filepath.Abs(o.StateDir)
+	if err != nil {
+		return "", fmt.Errorf("automation: state directory: %w", err)
+	}
+	return "file://" + filepath.ToSlash(dir), nil
+}
+
+// owner is the owner tag of the environments: Options.Owner, else the
+// backend's.
+func (o Options) owner() (string, error) {
+	if o.Owner != "" {
+		return o.Owner, nil
+	}
+	u, err := o.backendURL()
+	if err != nil {
+		return "", err
+	}
+	return BackendOwner(u), nil
+}
+
+// BackendOwner is the default owner of the environments kept in a backend:
+// "backend-" and 12 hex digits of a SHA-256 of its URL, normalised (scheme
+// and host in lower case, no query, no trailing slash, a file path cleaned),
+// so that one backend is one owner wherever the URL is written from.
+func BackendOwner(backend string) string {
+	norm := strings.TrimSpace(backend)
+	if u, err := url.Parse(norm); err == nil && u.Scheme != "" {
+		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		u.RawQuery, u.Fragment = "", ""
+		if u.Scheme == "file" {
+			u.Path = filepath.ToSlash(filepath.Clean(u.Path))
+		}
+		norm = u.String()
+	}
+	sum := sha256.Sum256([]byte(strings.TrimRight(norm, "/")))
+	return "backend-" + hex.EncodeToString(sum[:])[:12]
+}
+
+// expiry is when a stack created or pushed now expires.
+func (o Options) expiry() time.Time {
+	ttl := o.TTL
+	if ttl == 0 {
+		ttl = DefaultTTL
+	}
+	return o.now().Add(ttl).UTC().Truncate(time.Second)
+}
+
+// workspace is the local workspace of the program, its project and backend;
+// the program tags every resource with tags.
+func (o Options) workspace(ctx context.Context, tags map[string]string) (auto.Workspace, error) {
 	program, moduleDir := o.Program, o.ModuleDir
 	if program == nil {
 		if moduleDir == "" {
@@ -142,18 +225,17 @@ func (o Options) workspace(ctx context.Context) (auto.Workspace, error) {
 		program = stack.Program(stack.Options{
 			Builder:    stack.GoBuild{ModuleDir: moduleDir, OutDir: filepath.Join(moduleDir, ".build")},
 			ConfigKeys: slices.Sorted(maps.Keys(o.config())),
-			Tags:       o.resourceTags(),
+			Tags:       tags,
 		})
 	}
-	backend := o.Backend
-	if backend == "" {
-		if o.StateDir == "" {
-			return nil, errors.New("automation: set a Backend URL or a StateDir for the local file backend")
-		}
+	backend, err := o.backendURL()
+	if err != nil {
+		return nil, err
+	}
+	if o.Backend == "" {
 		if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
 			return nil, fmt.Errorf("automation: state directory: %w", err)
 		}
-		backend = "file://" + filepath.ToSlash(o.StateDir)
 	}
 	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
 	_, phrase := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE")
@@ -219,15 +301,13 @@ func (e *Env) configure(ctx context.Context) error {
 			return fmt.Errorf("configure %s: %w", e.Name, err)
 		}
 	}
-	ttl := e.opts.TTL
-	if ttl == 0 {
-		ttl = DefaultTTL
-	}
-	tags := map[string]string{TagEphemeral: "true", TagExpires: e.opts.now().Add(ttl).UTC().Format(time.RFC3339)}
+	// The stack carries what its resources carry.
+	tags := map[string]string{TagEphemeral: "true", TagExpires: e.tags[TagExpires], TagOwner: e.tags[TagOwner]}
 	if e.opts.PR > 0 {
 		tags[TagPR] = strconv.Itoa(e.opts.PR)
 	}
-	for k, v := range tags {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		v := tags[k]
 		if err := e.stack.Workspace().SetTag(ctx, e.Name, k, v); err != nil {
 			return fmt.Errorf("tag %s: %w", e.Name, err)
 		}
@@ -344,6 +424,9 @@ func (e *Env) Close(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
+	if err := e.recoverState(ctx); err != nil {
+		return err
+	}
 	// A stack that never deployed anything (a preview's) cannot have left
 	// anything in the account: the engine records a create as pending
 	// before it starts it.
@@ -351,17 +434,14 @@ func (e *Env) Close(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := e.recoverFrom(ctx, before); err != nil {
-		return err
-	}
 	if err := e.destroy(ctx); err != nil {
 		return err
 	}
 	// What the state knew the destroy has deleted, even while the Tagging
-	// API still lists it; anything else tagged with the stack leaked. The
+	// API still lists it; anything else proven this stack's leaked. The
 	// stack stays in the backend until that is gone too, so that a failure
 	// here leaves it for Sweep.
-	if len(before.known) > 0 || len(before.pending) > 0 {
+	if before.resources > 0 {
 		if err := e.deleteLeaks(ctx, before); err != nil {
 			return err
 		}
@@ -407,7 +487,9 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 			if err != nil {
 				return nil, err
 			}
-			// Refresh the configuration and push the expiry back.
+			// Refresh the configuration and push the expiry back, on the
+			// stack and, with the update, on its resources.
+			e.tags[TagExpires] = opts.expiry().Format(time.RFC3339)
 			if err := e.configure(ctx); err != nil {
 				return nil, err
 			}
@@ -419,7 +501,7 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 
 // FindPR lists the stacks of the backend tagged with opts.PR.
 func FindPR(ctx context.Context, opts Options) ([]string, error) {
-	ws, err := opts.workspace(ctx)
+	ws, err := opts.workspace(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -436,9 +518,17 @@ func FindPR(ctx context.Context, opts Options) ([]string, error) {
 	return names, nil
 }
 
-// Select returns the environment of an existing stack.
+// ErrNotEphemeral reports a stack that is not an ephemeral environment:
+// one without the TagEphemeral tag, which nothing here destroys.
+var ErrNotEphemeral = errors.New("not an ephemeral environment")
+
+// Select returns the environment of an existing ephemeral stack. A stack
+// without the TagEphemeral tag (staging, production) is refused with
+// ErrNotEphemeral: an environment's Close destroys and removes it. The
+// environment keeps the stack's owner and expiry.
 func Select(ctx context.Context, opts Options, name string) (*Env, error) {
-	ws, err := opts.workspace(ctx)
+	tags := map[string]string{}
+	ws, err := opts.workspace(ctx, tags)
 	if err != nil {
 		return nil, err
 	}
@@ -446,5 +536,24 @@ func Select(ctx context.Context, opts Options, name string) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("select %s: %w", name, err)
 	}
-	return &Env{Name: name, opts: opts, stack: st, Existing: true}, nil
+	stackTags, err := ws.ListTags(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("tags of %s: %w", name, err)
+	}
+	if stackTags[TagEphemeral] != "true" {
+		return nil, fmt.Errorf("%s: %w (it has no %s=true tag): orderpipe-env destroys only the stacks it created; use `pulumi destroy --stack %s` for it",
+			name, ErrNotEphemeral, TagEphemeral, name)
+	}
+	owner := stackTags[TagOwner]
+	if owner == "" { // a stack created before owners were recorded
+		if owner, err = opts.owner(); err != nil {
+			return nil, err
+		}
+	}
+	expires := opts.expiry()
+	if t, err := time.Parse(time.RFC3339, stackTags[TagExpires]); err == nil {
+		expires = t
+	}
+	maps.Copy(tags, opts.resourceTags(owner, expires))
+	return &Env{Name: name, opts: opts, stack: st, tags: tags, Existing: true}, nil
 }

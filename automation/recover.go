@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/orderpipe/orderpipe/internal/account"
@@ -44,10 +48,10 @@ type Account interface {
 }
 
 // resourceTags are the tags an environment puts on every resource that takes
-// tags (besides the program's project and stack), so that the janitor can
-// tell them from everything else in the account.
-func (o Options) resourceTags() map[string]string {
-	tags := map[string]string{TagEphemeral: "true"}
+// tags (besides the program's project and stack), so that recovery and the
+// janitor can prove a resource is theirs before they delete it.
+func (o Options) resourceTags(owner string, expires time.Time) map[string]string {
+	tags := map[string]string{TagEphemeral: "true", TagOwner: owner, TagExpires: expires.UTC().Format(time.RFC3339)}
 	if o.PR > 0 {
 		tags[TagPR] = strconv.Itoa(o.PR)
 	}
@@ -109,7 +113,8 @@ func lockHolders(err error) ([]lockHolder, bool) {
 
 // stale says whether a lock was left by a run that is gone: on this machine,
 // when its process is; from another machine, which cannot be asked, once it
-// is older than StaleLockAge.
+// is older than StaleLockAge. Any other lock may be held by a run that is
+// going, and is never broken.
 func (o Options) stale(l lockHolder, now time.Time) (bool, string) {
 	if host, _ := os.Hostname(); l.Host == host && l.PID > 0 {
 		if running(l.PID) {
@@ -118,23 +123,28 @@ func (o Options) stale(l lockHolder, now time.Time) (bool, string) {
 		return true, fmt.Sprintf("its process %d is gone", l.PID)
 	}
 	limit := o.StaleLockAge
-	if limit == 0 {
+	if limit <= 0 {
 		limit = DefaultStaleLockAge
 	}
 	age := now.Sub(l.Since).Round(time.Second)
 	if l.Since.IsZero() {
 		return false, "its holder is not named"
 	}
-	if limit < 0 || age >= limit {
-		return true, fmt.Sprintf("it was taken on another machine %v ago, and locks older than %v count as stale", age, max(limit, 0))
+	if age >= limit {
+		return true, fmt.Sprintf("it was taken on another machine %v ago, and locks older than %v count as stale", age, limit)
 	}
 	return false, fmt.Sprintf("it was taken on another machine %v ago (stale after %v)", age, limit)
 }
 
+// ErrBusy reports a stack locked by a run that may still be going, which
+// Sweep leaves for its next run rather than wait for.
+var ErrBusy = errors.New("locked by a run that may still be going")
+
 // unlocked runs op, which takes the stack's lock. When the stack is locked
 // by runs that are gone (a killed CLI leaves its lock), it removes their
 // locks and runs op again; when a lock may still be held, it waits for it,
-// up to LockWait, saying what it waits for.
+// up to LockWait, saying what it waits for, and runs op again (op reads
+// what it works on afresh each time).
 func (e *Env) unlocked(ctx context.Context, op func(context.Context) error) error {
 	wait := e.opts.LockWait
 	if wait <= 0 {
@@ -164,10 +174,13 @@ func (e *Env) unlocked(ctx context.Context, op func(context.Context) error) erro
 			}
 			continue
 		}
+		if e.opts.noLockWait {
+			return fmt.Errorf("%s is %w: %s", e.Name, ErrBusy, strings.Join(reasons, "; "))
+		}
 		left := time.Until(deadline)
 		if left <= 0 {
 			// The CLI's own message names the same locks: not repeated.
-			return fmt.Errorf("%s is still locked after %v: %s; if that run is gone, remove the lock with `pulumi cancel --stack %s` (or pass --stale-lock-age 0 when runs of one environment never overlap)",
+			return fmt.Errorf("%s is still locked after %v: %s; if that run is gone, remove the lock with `pulumi cancel --stack %s`",
 				e.Name, wait, strings.Join(reasons, "; "), e.Name)
 		}
 		e.say("%s is locked by %s: waiting for it (%v left)", e.Name, strings.Join(reasons, "; "), left.Round(time.Second))
@@ -179,17 +192,22 @@ func (e *Env) unlocked(ctx context.Context, op func(context.Context) error) erro
 	}
 }
 
-// pending is an operation a killed run left in the stack's state.
+// pending is an operation a killed run (or a run in flight) left in the
+// stack's state.
 type pending struct {
 	URN, Type, Op string
 	Name          string // the physical name of its inputs; "" for a type without one
 }
 
-// state is what recovery reads of a stack's state: its pending operations
-// and the ARNs and ids of the resources it knows.
+// state is what recovery reads of a stack's state: its pending operations,
+// the ARNs and ids of the resources it knows, and the region its AWS
+// provider deploys to.
 type state struct {
-	pending []pending
-	known   map[string]bool
+	pending   []pending
+	known     map[string]bool
+	urns      map[string]bool
+	resources int // resources other than the stack and its providers
+	region    string
 }
 
 // knows reports whether the state holds the resource with the ARN.
@@ -197,12 +215,23 @@ func (s state) knows(arn string) bool {
 	return s.known[strings.TrimSuffix(arn, ":*")] || s.known[account.Name(arn)]
 }
 
+// creates are the pending creates of s.
+func (s state) creates() []pending {
+	var out []pending
+	for _, p := range s.pending {
+		if p.Op == string(apitype.OperationTypeCreating) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (e *Env) readState(ctx context.Context) (state, error) {
 	raw, err := e.stack.Export(ctx)
 	if err != nil {
 		return state{}, fmt.Errorf("export the state of %s: %w", e.Name, err)
 	}
-	s := state{known: map[string]bool{}}
+	s := state{known: map[string]bool{}, urns: map[string]bool{}}
 	if len(raw.Deployment) == 0 {
 		return s, nil
 	}
@@ -211,6 +240,15 @@ func (e *Env) readState(ctx context.Context) (state, error) {
 		return state{}, fmt.Errorf("read the state of %s: %w", e.Name, err)
 	}
 	for _, r := range d.Resources {
+		s.urns[string(r.URN)] = true
+		switch {
+		case r.Type == "pulumi:providers:aws":
+			if v, ok := r.Inputs["region"].(string); ok && s.region == "" {
+				s.region = v
+			}
+		case !strings.HasPrefix(string(r.Type), "pulumi:"):
+			s.resources++
+		}
 		if r.ID != "" {
 			s.known[string(r.ID)] = true
 		}
@@ -232,95 +270,246 @@ func (e *Env) readState(ctx context.Context) (state, error) {
 	return s, nil
 }
 
-// recoverState resolves what a killed run left in the state: the resource of
-// each pending create is found in the account (by its deterministic physical
-// name, else by the stack's tags) and deleted, and the pending operations
-// are cleared, so that the next operation starts from what exists.
+// account is the AWS account of the stack's own region: its provider's in
+// the state (where Pulumi's destroy will act), else its aws:region
+// configuration, else Options.Region.
+func (e *Env) account(ctx context.Context, s state) (Account, string, error) {
+	region := s.region
+	if region == "" {
+		if v, err := e.stack.GetConfig(ctx, "aws:region"); err == nil {
+			region = v.Value
+		}
+	}
+	if region == "" || region == e.opts.Region {
+		return e.opts.Account, e.opts.Region, nil
+	}
+	if e.opts.AccountIn == nil {
+		return nil, region, fmt.Errorf("%s is deployed to %s, and there is an account only for %s (Options.AccountIn): nothing was looked up or deleted", e.Name, region, e.opts.Region)
+	}
+	acct, err := e.opts.AccountIn(ctx, region)
+	if err != nil {
+		return nil, region, fmt.Errorf("the account in %s, where %s is deployed: %w", region, e.Name, err)
+	}
+	return acct, region, nil
+}
+
+// recoverState resolves what a killed run left in the state, under the
+// stack's lock and through the engine (`pulumi refresh
+// --import-pending-creates … --clear-pending-creates`): a pending create
+// whose resource is in the account and proven ours by its tags is imported
+// into the state (see deleteUnimported for what the pinned engine makes of
+// that); every other pending create is dropped from the state, and what
+// holds its name is left alone and reported. A run that
+// still holds the lock is waited for: its pending creates are its creates
+// in flight. An import a run left pending is never deleted.
 func (e *Env) recoverState(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	recovered := false
+	err := e.unlocked(ctx, func(ctx context.Context) error {
+		// Read afresh after each wait: the run that held the lock may have
+		// finished its creates.
+		s, err := e.readState(ctx)
+		if err != nil || len(s.creates()) == 0 {
+			return err
+		}
+		proven, acct, err := e.provePending(ctx, s)
+		if err != nil {
+			return err
+		}
+		imports := make([]optrefresh.PendingCreate, 0, len(proven))
+		for _, p := range proven {
+			imports = append(imports, p.PendingCreate)
+		}
+		p := e.progress()
+		_, err = e.stack.Refresh(ctx, optrefresh.ImportPendingCreates(imports), optrefresh.ClearPendingCreates(), optrefresh.EventStreams(p.events))
+		p.wait()
+		if err != nil {
+			return p.fail("refresh", e.Name, err)
+		}
+		recovered = true
+		return e.deleteUnimported(ctx, acct, proven)
+	})
+	if err != nil {
+		return fmt.Errorf("recover %s: %w", e.Name, err)
+	}
+	if recovered {
+		e.say("resolved the pending creates of %s", e.Name)
+	}
+	return nil
+}
+
+// provenCreate is a pending create whose resource is proven ours.
+type provenCreate struct {
+	optrefresh.PendingCreate
+	account.Resource
+}
+
+// deleteUnimported deletes the proven resources that the refresh did not
+// keep in the state. The pinned engine's refresh refreshes only the state's
+// resources and carries only pending creates forward, so an imported
+// pending create leaves the state with the refresh; the lock has just shown
+// that no run holds the stack, and the resource is proven this stack's and
+// owner's, so it is deleted, and the operation that follows creates it anew.
+// An engine that keeps the import keeps the resource.
+func (e *Env) deleteUnimported(ctx context.Context, acct Account, proven []provenCreate) error {
+	if len(proven) == 0 {
+		return nil
+	}
 	s, err := e.readState(ctx)
 	if err != nil {
 		return err
 	}
-	return e.recoverFrom(ctx, s)
-}
-
-// recoverFrom is recoverState of the state s.
-func (e *Env) recoverFrom(ctx context.Context, s state) error {
-	if len(s.pending) == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	defer cancel()
-	var ops []string
-	for _, p := range s.pending {
-		ops = append(ops, fmt.Sprintf("%s %s", p.Op, p.URN[strings.LastIndex(p.URN, "::")+2:]))
-	}
-	e.say("%s has %d operations a killed run left pending: %s", e.Name, len(s.pending), strings.Join(ops, ", "))
-	if e.opts.Account == nil {
-		return fmt.Errorf("%s has operations a killed run left pending (%s), whose resources may exist in AWS; without access to the account (Options.Account) they cannot be found, so nothing was changed",
-			e.Name, strings.Join(ops, ", "))
-	}
-	for _, p := range s.pending {
-		if p.Op != "creating" && p.Op != "importing" || p.Name == "" {
-			continue // in the state already, or found by its tags below
+	for _, p := range proven {
+		if s.urns[p.URN] {
+			continue
 		}
-		e.say("looking for %s %s in the account", p.Type, p.Name)
-		r, found, err := e.opts.Account.Find(ctx, p.Type, p.Name)
-		if err != nil && !errors.Is(err, account.ErrNoName) {
-			return fmt.Errorf("recover %s: %w", e.Name, err)
+		if slices.ContainsFunc(s.pending, func(o pending) bool { return o.URN == p.URN }) {
+			return fmt.Errorf("%s is pending in the state of %s again: another run has taken the stack", p.URN, e.Name)
 		}
-		if found && !s.knows(r.ARN) {
-			e.say("deleting %s, whose create was cut short", account.Describe(r.ARN))
-			if err := e.opts.Account.Delete(ctx, r); err != nil {
-				return fmt.Errorf("recover %s: %w", e.Name, err)
-			}
+		e.say("deleting %s, whose create was cut short and which the engine's import did not keep", account.Describe(p.ARN))
+		if err := acct.Delete(ctx, p.Resource); err != nil {
+			return err
 		}
 	}
-	if err := e.deleteLeaks(ctx, s); err != nil {
-		return err
-	}
-	if err := e.unlocked(ctx, e.clearPending); err != nil {
-		return fmt.Errorf("clear the pending operations of %s: %w", e.Name, err)
-	}
-	e.say("cleared the pending operations of %s", e.Name)
 	return nil
 }
 
-// clearPending removes the pending operations from the stack's state and
-// keeps everything else as it is.
-func (e *Env) clearPending(ctx context.Context) error {
-	raw, err := e.stack.Export(ctx)
+// provePending looks up the resource of each pending create of s in the
+// account (the stack's region's, which it returns) and returns those
+// proven ours, to import.
+func (e *Env) provePending(ctx context.Context, s state) ([]provenCreate, Account, error) {
+	creates := s.creates()
+	var ops []string
+	for _, p := range creates {
+		ops = append(ops, p.URN[strings.LastIndex(p.URN, "::")+2:])
+	}
+	e.say("%s has %d creates pending in its state, which no run holds: %s", e.Name, len(creates), strings.Join(ops, ", "))
+	if e.opts.Account == nil {
+		return nil, nil, fmt.Errorf("%s has creates a killed run left pending (%s), whose resources may exist in AWS; without access to the account (Options.Account) they cannot be looked for, so nothing was changed",
+			e.Name, strings.Join(ops, ", "))
+	}
+	acct, region, err := e.account(ctx, s)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	var d map[string]json.RawMessage
-	if err := json.Unmarshal(raw.Deployment, &d); err != nil {
-		return err
+	var imports []provenCreate
+	unnamed := map[string][]pending{} // by the kind of their ARN
+	for _, p := range creates {
+		if p.Name == "" {
+			unnamed[kinds[p.Type]] = append(unnamed[kinds[p.Type]], p)
+			continue
+		}
+		r, found, err := acct.Find(ctx, p.Type, p.Name)
+		switch {
+		case errors.Is(err, account.ErrNoName):
+			unnamed[kinds[p.Type]] = append(unnamed[kinds[p.Type]], p)
+			continue
+		case err != nil:
+			return nil, nil, err
+		case !found:
+			e.say("%s %s is not in the account in %s: its create never reached AWS", p.Type, p.Name, region)
+			continue
+		}
+		if why := e.disowned(r); why != "" {
+			e.leave(r, why)
+			continue
+		}
+		e.say("importing %s, whose create was cut short, to finish it through the engine", account.Describe(r.ARN))
+		imports = append(imports, provenCreate{optrefresh.PendingCreate{URN: p.URN, ID: providerID(p.Type, r.ARN)}, r})
 	}
-	delete(d, "pending_operations")
-	if raw.Deployment, err = json.Marshal(d); err != nil {
-		return err
+	if len(unnamed) == 0 {
+		return imports, acct, nil
 	}
-	return e.stack.Import(ctx, raw)
+	// A resource without a name (a key, a mapping) is found by the tags its
+	// create call gave it, and imported only when it is the one candidate.
+	tagged, err := listTagged(ctx, acct, e.ownFilter())
+	if err != nil {
+		return nil, nil, err
+	}
+	for kind, ps := range unnamed {
+		var candidates []account.Resource
+		for _, r := range tagged {
+			if account.Kind(r.ARN) == kind && !s.knows(r.ARN) && e.disowned(r) == "" {
+				candidates = append(candidates, r)
+			}
+		}
+		if len(ps) != 1 || len(candidates) != 1 {
+			e.say("%d pending creates of %s and %d resources of this stack no state knows: none imported", len(ps), ps[0].Type, len(candidates))
+			continue
+		}
+		e.say("importing %s, whose create was cut short, to finish it through the engine", account.Describe(candidates[0].ARN))
+		imports = append(imports, provenCreate{optrefresh.PendingCreate{URN: ps[0].URN, ID: providerID(ps[0].Type, candidates[0].ARN)}, candidates[0]})
+	}
+	return imports, acct, nil
 }
 
-// leaks are the resources of stack in the account that s does not know.
-func leaks(ctx context.Context, acct Account, region, stack string, s state) ([]account.Resource, error) {
-	tagged, err := listTagged(ctx, acct, stackFilter(stack))
-	if err != nil {
-		return nil, err
-	}
-	named, err := findNamed(ctx, acct, region, stack)
-	if err != nil {
-		return nil, err
-	}
-	var out []account.Resource
-	for _, r := range append(tagged, named...) {
-		if !s.knows(r.ARN) {
-			out = append(out, r)
+// kinds are the ARN kinds (account.Kind) of the pulumi-aws types whose
+// resources have no name.
+var kinds = map[string]string{
+	"aws:kms/key:Key": "kms:key",
+	"aws:lambda/eventSourceMapping:EventSourceMapping": "lambda:event-source-mapping",
+}
+
+// providerID is the id the AWS provider gives a resource of the type: a
+// queue's URL, a topic's ARN, else the last part of the ARN (a name, a key
+// id, a mapping's UUID).
+func providerID(typ, resourceARN string) string {
+	switch typ {
+	case "aws:sns/topic:Topic":
+		return resourceARN
+	case "aws:sqs/queue:Queue":
+		if a, err := arn.Parse(resourceARN); err == nil {
+			return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", a.Region, a.AccountID, a.Resource)
 		}
 	}
-	return out, nil
+	return account.Name(resourceARN)
+}
+
+// ownFilter selects the resources of this stack and owner.
+func (e *Env) ownFilter() map[string]string {
+	f := stackFilter(e.Name)
+	f[TagOwner] = e.tags[TagOwner]
+	return f
+}
+
+// disowned says why r is not proven to be this stack's and this owner's
+// ("" when it is): every tag of ownFilter must be on it. A dashboard takes
+// no tags: it is this stack's when its body names the stack's function,
+// table and queue.
+func (e *Env) disowned(r account.Resource) string {
+	if account.Kind(r.ARN) == "cloudwatch:dashboard" {
+		return dashboardDisowned(r.Body, spec.Namer{Project: Project, Stack: e.Name})
+	}
+	return tagsDisowned(r.Tags, e.ownFilter())
+}
+
+// tagsDisowned says which tag of want tags lacks ("" when none).
+func tagsDisowned(tags, want map[string]string) string {
+	if len(tags) == 0 {
+		return "it has no tags"
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if tags[k] != want[k] {
+			return fmt.Sprintf("its tag %s is %q, not %q", k, tags[k], want[k])
+		}
+	}
+	return ""
+}
+
+// dashboardDisowned says why a dashboard body is not of the stack of names.
+func dashboardDisowned(body string, names spec.Namer) string {
+	for _, n := range []string{names.Name(spec.Lambda, spec.FunctionName), names.Name(spec.DynamoDB, spec.TableName), names.Name(spec.SQS, spec.QueueName)} {
+		if !strings.Contains(body, strconv.Quote(n)) {
+			return fmt.Sprintf("its body does not name %s", n)
+		}
+	}
+	return ""
+}
+
+// leave reports a resource that is not proven ours and is left alone.
+func (e *Env) leave(r account.Resource, why string) {
+	e.say("leaving %s (%s, tags %v) alone: %s", account.Describe(r.ARN), r.ARN, r.Tags, why)
 }
 
 // listTagged lists every resource carrying the tags of filter, page by page.
@@ -340,8 +529,7 @@ func listTagged(ctx context.Context, acct Account, filter map[string]string) ([]
 }
 
 // findNamed finds the stack's resources that the Tagging API cannot list,
-// by their deterministic names: its IAM role and its dashboard. Without a
-// region their names are not known.
+// by their deterministic names in region: its IAM role and its dashboard.
 func findNamed(ctx context.Context, acct Account, region, stack string) ([]account.Resource, error) {
 	if region == "" {
 		return nil, nil
@@ -363,19 +551,53 @@ func findNamed(ctx context.Context, acct Account, region, stack string) ([]accou
 	return out, nil
 }
 
-// deleteLeaks deletes the resources of the stack that its state s does not
-// know.
-func (e *Env) deleteLeaks(ctx context.Context, s state) error {
+// deleteLeaks deletes what is left of the stack in the account after its
+// destroy: the resources tagged as this stack's and this owner's, and its
+// role and dashboard when proven ours, that the state before the destroy
+// (before) did not know. It stops, deleting nothing, when the stack's state
+// is no longer empty: another run has deployed it since.
+func (e *Env) deleteLeaks(ctx context.Context, before state) error {
 	if e.opts.Account == nil {
 		return nil
 	}
-	found, err := leaks(ctx, e.opts.Account, e.opts.Region, e.Name, s)
+	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	acct, region, err := e.account(ctx, before)
+	if err != nil {
+		return err
+	}
+	tagged, err := listTagged(ctx, acct, e.ownFilter())
 	if err != nil {
 		return fmt.Errorf("look for resources of %s that no state knows: %w", e.Name, err)
 	}
+	named, err := findNamed(ctx, acct, region, e.Name)
+	if err != nil {
+		return fmt.Errorf("look for resources of %s that no state knows: %w", e.Name, err)
+	}
+	var found []account.Resource
+	for _, r := range append(tagged, named...) {
+		if before.knows(r.ARN) {
+			continue
+		}
+		if why := e.disowned(r); why != "" {
+			e.leave(r, why)
+			continue
+		}
+		found = append(found, r)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	now, err := e.readState(ctx)
+	if err != nil {
+		return err
+	}
+	if now.resources > 0 || len(now.pending) > 0 {
+		return fmt.Errorf("%s was deployed again while it was being destroyed: its resources that no state knew are left, and the stack is kept", e.Name)
+	}
 	for _, r := range found {
 		e.say("deleting %s, which no state knows", account.Describe(r.ARN))
-		if err := e.opts.Account.Delete(ctx, r); err != nil {
+		if err := acct.Delete(ctx, r); err != nil {
 			return fmt.Errorf("delete a resource of %s that no state knows: %w", e.Name, err)
 		}
 	}

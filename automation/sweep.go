@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/orderpipe/orderpipe/internal/account"
@@ -22,36 +23,64 @@ type SweepOptions struct {
 	// Act removes what the sweep finds; false: a dry run that only reports
 	// it.
 	Act bool
+	// RecentUpdate: a stack updated more recently than this is left alone,
+	// whatever its expiry says (a run may be bringing it up); zero:
+	// DefaultRecentUpdate.
+	RecentUpdate time.Duration
 }
+
+// DefaultRecentUpdate is SweepOptions.RecentUpdate's default.
+const DefaultRecentUpdate = time.Hour
 
 // SweepReport is what a sweep removed, or in a dry run would remove.
 type SweepReport struct {
 	Act bool
 	// Stacks are the expired ephemeral stacks of the backend.
 	Stacks []string
-	// Orphans are resources of the account tagged as ephemeral (or named
-	// as an orphaned stack's role and dashboard) whose stack the backend
-	// does not have.
+	// Skipped are expired stacks left for a later sweep, with the reason:
+	// locked or updated within SweepOptions.RecentUpdate, or its expiry
+	// pushed back meanwhile.
+	Skipped []Skipped
+	// Orphans are resources of the account tagged as ephemeral
+	// environments of this owner (or named as an orphaned stack's role and
+	// dashboard and proven its) whose stack the backend does not have and
+	// whose own expiry has passed.
 	Orphans []Orphan
+	// Left are resources that look like an orphan's but are not proven
+	// this owner's, or have not expired: reported, never deleted.
+	Left []Orphan
+}
+
+// Skipped is a stack a sweep left alone.
+type Skipped struct {
+	Stack, Why string
 }
 
 // Orphan is a resource of an ephemeral stack that no state knows.
 type Orphan struct {
 	ARN   string
-	Stack string // from its stack tag; "" when it has none
-	PR    string // from its PR tag
+	Stack string            // from its stack tag; "" when it has none
+	PR    string            // from its PR tag
+	Tags  map[string]string // as the account lists them
+	Why   string            // for a resource left alone: why
 }
 
 // Sweep finds the ephemeral stacks of the backend in opts that are past
 // their expiry (or older than MaxAge), and, with opts.Account, the
-// resources in the account tagged as ephemeral whose stack the backend no
-// longer has (a stack removed by hand, a state lost, a create cut short). With
-// Act it destroys and removes those stacks (recovering what killed runs left
-// in them) and deletes those resources. Stacks and resources without the
-// ephemeral tag are never touched.
+// resources in the account tagged as ephemeral environments of this owner
+// whose stack the backend does not have (a stack removed by hand, a state
+// lost). With Act it destroys and removes those stacks (recovering what
+// killed runs left in them) and deletes those resources. It never touches a
+// stack without the ephemeral tag, a stack locked by a run that may be going
+// or updated within so.RecentUpdate, nor a resource whose tags do not prove it
+// is this owner's and past its own expiry.
 func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, error) {
 	report := SweepReport{Act: so.Act}
-	ws, err := opts.workspace(ctx)
+	owner, err := opts.owner()
+	if err != nil {
+		return report, err
+	}
+	ws, err := opts.workspace(ctx, nil)
 	if err != nil {
 		return report, err
 	}
@@ -60,42 +89,51 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 		return report, fmt.Errorf("sweep: %w", err)
 	}
 	now := opts.now()
+	recent := so.RecentUpdate
+	if recent <= 0 {
+		recent = DefaultRecentUpdate
+	}
 	inBackend := map[string]bool{}
 	var errs []error
 	for _, s := range stacks {
+		inBackend[s.Name] = true
 		if !expired(s.Tags[TagExpires], s.LastUpdate, so.MaxAge, now) {
-			inBackend[s.Name] = true
+			continue
+		}
+		if last, err := time.Parse(time.RFC3339, s.LastUpdate); err == nil && now.Sub(last) < recent {
+			report.Skipped = append(report.Skipped, Skipped{s.Name, fmt.Sprintf("updated %v ago", now.Sub(last).Round(time.Second))})
 			continue
 		}
 		if !so.Act {
 			report.Stacks = append(report.Stacks, s.Name)
-			inBackend[s.Name] = true
 			continue
 		}
-		st, err := auto.SelectStack(ctx, s.Name, ws)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("sweep: select %s: %w", s.Name, err))
-			continue
-		}
-		e := &Env{Name: s.Name, opts: opts, stack: st, Existing: true}
-		if err := e.Close(ctx); err != nil {
+		why, err := closeExpired(ctx, opts, ws, s.Name, s.Tags[TagExpires])
+		switch {
+		case errors.Is(err, ErrBusy):
+			report.Skipped = append(report.Skipped, Skipped{s.Name, err.Error()})
+		case err != nil:
 			// The next stack may still go; this one stays for the next sweep.
 			errs = append(errs, fmt.Errorf("sweep: %w", err))
-			inBackend[s.Name] = true
-			continue
+		case why != "":
+			report.Skipped = append(report.Skipped, Skipped{s.Name, why})
+		default:
+			// Close deleted what it left; the Tagging API may still list
+			// what the destroy deleted moments ago.
+			report.Stacks = append(report.Stacks, s.Name)
 		}
-		report.Stacks = append(report.Stacks, s.Name)
 	}
 	if opts.Account == nil {
 		return report, errors.Join(errs...)
 	}
-	orphans, err := orphans(ctx, opts, inBackend)
+	found, left, err := orphans(ctx, opts, owner, inBackend, ws)
+	report.Left = left
 	if err != nil {
 		return report, errors.Join(append(errs, err)...)
 	}
-	for _, o := range orphans {
+	for _, o := range found {
 		if so.Act {
-			if err := opts.Account.Delete(ctx, account.Resource{ARN: o.ARN}); err != nil {
+			if err := opts.Account.Delete(ctx, account.Resource{ARN: o.ARN, Tags: o.Tags}); err != nil {
 				errs = append(errs, fmt.Errorf("sweep: %w", err))
 				continue
 			}
@@ -105,38 +143,90 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 	return report, errors.Join(errs...)
 }
 
+// closeExpired closes the expired stack name, unless its expiry, read again
+// just before, is no longer listed (a push has moved it; then it says why
+// not). A stack locked by a run that may be going is not waited for:
+// ErrBusy.
+func closeExpired(ctx context.Context, opts Options, ws auto.Workspace, name, listed string) (string, error) {
+	opts.noLockWait = true
+	e, err := Select(ctx, opts, name)
+	if err != nil {
+		return "", err
+	}
+	tags, err := ws.ListTags(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("tags of %s: %w", name, err)
+	}
+	if tags[TagExpires] != listed {
+		return "its expiry has moved to " + tags[TagExpires], nil
+	}
+	return "", e.Close(ctx)
+}
+
 // orphans are the resources of the account tagged as ephemeral orderpipe
-// resources whose stack is not among the backend's, and the IAM roles and
-// dashboards (which the Tagging API does not list) of those stacks.
-func orphans(ctx context.Context, opts Options, inBackend map[string]bool) ([]Orphan, error) {
+// resources of owner whose stack is in neither listing of the backend's
+// stacks (inBackend, listed before, and a listing made after the Tagging
+// API's, so that a stack created meanwhile is not taken for gone) and whose
+// own expiry has passed, and the IAM roles and dashboards (which the
+// Tagging API does not list) of those stacks, when proven theirs. left are
+// those found and not proven: reported, never deleted.
+func orphans(ctx context.Context, opts Options, owner string, inBackend map[string]bool, ws auto.Workspace) (found, left []Orphan, err error) {
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
-	var out []Orphan
-	stacks := map[string]string{} // orphaned stack → its PR
-	tagged, err := listTagged(ctx, opts.Account, map[string]string{TagEphemeral: "true", spec.TagProject: Project})
+	filter := map[string]string{TagEphemeral: "true", spec.TagProject: Project, TagOwner: owner}
+	tagged, err := listTagged(ctx, opts.Account, filter)
 	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
+		return nil, nil, fmt.Errorf("sweep: %w", err)
 	}
+	again, err := ephemeralStacks(ctx, ws)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep: %w", err)
+	}
+	for _, s := range again {
+		inBackend[s.Name] = true
+	}
+	now := opts.now()
+	type orphaned struct{ pr, region string }
+	stacks := map[string]orphaned{}
 	for _, r := range tagged {
 		stack := r.Tags[spec.TagStack]
-		if inBackend[stack] {
+		if stack == "" || inBackend[stack] {
 			continue
 		}
-		out = append(out, Orphan{ARN: r.ARN, Stack: stack, PR: r.Tags[TagPR]})
-		if stack != "" {
-			stacks[stack] = r.Tags[TagPR]
+		o := Orphan{ARN: r.ARN, Stack: stack, PR: r.Tags[TagPR], Tags: r.Tags}
+		if expires, err := time.Parse(time.RFC3339, r.Tags[TagExpires]); err != nil || now.Before(expires) {
+			o.Why = fmt.Sprintf("its %s tag %q has not passed", TagExpires, r.Tags[TagExpires])
+			left = append(left, o)
+			continue
+		}
+		found = append(found, o)
+		if a, err := arn.Parse(r.ARN); err == nil && a.Region != "" {
+			stacks[stack] = orphaned{r.Tags[TagPR], a.Region}
 		}
 	}
 	for _, stack := range slices.Sorted(maps.Keys(stacks)) {
-		named, err := findNamed(ctx, opts.Account, opts.Region, stack)
+		named, err := findNamed(ctx, opts.Account, stacks[stack].region, stack)
 		if err != nil {
-			return nil, fmt.Errorf("sweep: %w", err)
+			return nil, nil, fmt.Errorf("sweep: %w", err)
 		}
+		want := map[string]string{TagEphemeral: "true", spec.TagProject: Project, TagOwner: owner, spec.TagStack: stack}
 		for _, r := range named {
-			out = append(out, Orphan{ARN: r.ARN, Stack: stack, PR: stacks[stack]})
+			o := Orphan{ARN: r.ARN, Stack: stack, PR: stacks[stack].pr, Tags: r.Tags}
+			why := tagsDisowned(r.Tags, want)
+			if account.Kind(r.ARN) == "cloudwatch:dashboard" {
+				why = dashboardDisowned(r.Body, spec.Namer{Project: Project, Stack: stack})
+			} else if expires, err := time.Parse(time.RFC3339, r.Tags[TagExpires]); why == "" && (err != nil || now.Before(expires)) {
+				why = fmt.Sprintf("its %s tag %q has not passed", TagExpires, r.Tags[TagExpires])
+			}
+			if why != "" {
+				o.Why = why
+				left = append(left, o)
+				continue
+			}
+			found = append(found, o)
 		}
 	}
-	return out, nil
+	return found, left, nil
 }
 
 // expired reports whether an ephemeral stack is past its expiry tag or,
@@ -162,8 +252,27 @@ type ephemeralStack struct {
 }
 
 // ephemeralStacks lists the stacks of the workspace's backend that carry the
-// ephemeral tag.
+// ephemeral tag. A file backend read while a run writes a checkpoint can
+// fail ("error: EOF"): the listing is tried three times.
 func ephemeralStacks(ctx context.Context, ws auto.Workspace) ([]ephemeralStack, error) {
+	var out []ephemeralStack
+	var err error
+	for try := 0; try < 3; try++ {
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		if out, err = listEphemeral(ctx, ws); err == nil {
+			return out, nil
+		}
+	}
+	return nil, err
+}
+
+func listEphemeral(ctx context.Context, ws auto.Workspace) ([]ephemeralStack, error) {
 	stacks, err := ws.ListStacks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list stacks: %w", err)

@@ -62,6 +62,7 @@ type envFlags struct {
 	prefix       string
 	backend      string
 	stateDir     string
+	owner        string
 	region       string
 	config       []string
 	policyPacks  []string
@@ -82,6 +83,7 @@ func (f *envFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.prefix, "name", "", "stack name prefix when there is no pull request")
 	fl.StringVar(&f.backend, "backend", os.Getenv("PULUMI_BACKEND_URL"), "Pulumi state backend URL (default $PULUMI_BACKEND_URL, else a file backend in --state-dir)")
 	fl.StringVar(&f.stateDir, "state-dir", ".orderpipe/state", "directory of the local file backend")
+	fl.StringVar(&f.owner, "owner", "", "owner tag of the environments (orderpipe:owner); only resources carrying it are deleted (default: an id of the backend URL)")
 	fl.StringVar(&f.region, "region", "", "AWS region (aws:region)")
 	fl.StringArrayVar(&f.config, "config", nil, "orderpipe configuration as key=value; repeatable")
 	fl.StringArrayVar(&f.policyPacks, "policy-pack", nil, "policy pack directory or built pack executable; repeatable")
@@ -91,7 +93,7 @@ func (f *envFlags) register(c *cobra.Command) {
 	fl.DurationVar(&f.ttl, "ttl", automation.DefaultTTL, "how long the stack lives before sweep removes it")
 	fl.DurationVar(&f.cancelGrace, "cancel-grace", automation.DefaultCancelGrace, "after Ctrl-C or SIGTERM, how long operations in flight may take to finish before the Pulumi CLI is killed (a second Ctrl-C kills it at once)")
 	fl.DurationVar(&f.lockWait, "lock-wait", automation.DefaultLockWait, "how long to wait for a stack locked by a run that may still be going")
-	fl.DurationVar(&f.staleLockAge, "stale-lock-age", automation.DefaultStaleLockAge, "a lock taken on another machine counts as left by a dead run once this old; 0: at once (when runs of one environment never overlap, e.g. one CI concurrency group per PR). A lock of this machine is stale when its process is gone")
+	fl.DurationVar(&f.staleLockAge, "stale-lock-age", automation.DefaultStaleLockAge, "a lock taken on another machine counts as left by a dead run once this old (0: the default); a lock of this machine is stale when its process is gone. Any other lock is waited for, never broken")
 	fl.BoolVar(&f.json, "json", false, "engine events as JSON lines instead of readable progress, and preview's result as JSON")
 }
 
@@ -101,12 +103,9 @@ func (f *envFlags) options(ctx context.Context, stderr io.Writer) (automation.Op
 		return automation.Options{}, err
 	}
 	opts := automation.Options{
-		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Region: f.region, Config: settings,
+		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Owner: f.owner, Region: f.region, Config: settings,
 		TTL: f.ttl, PolicyPacks: f.policyPacks, PolicyConfig: f.policyConfig,
 		Progress: stderr, JSON: f.json, CancelGrace: f.cancelGrace, LockWait: f.lockWait, StaleLockAge: f.staleLockAge,
-	}
-	if f.staleLockAge == 0 {
-		opts.StaleLockAge = -1 // at once; Options takes zero for the default
 	}
 	if f.projectDir != "" {
 		dir, err := filepath.Abs(f.projectDir)
@@ -133,6 +132,11 @@ func (f *envFlags) options(ctx context.Context, stderr io.Writer) (automation.Op
 	// the stack deploys to its region.
 	if opts.Account, opts.Region, err = f.connect(ctx, f.region); err != nil {
 		return opts, err
+	}
+	// A stack deployed to another region is looked after in its own.
+	opts.AccountIn = func(ctx context.Context, region string) (automation.Account, error) {
+		acct, _, err := f.connect(ctx, region)
+		return acct, err
 	}
 	return opts, nil
 }
@@ -285,10 +289,14 @@ func sweepCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
 		Use:   "sweep",
 		Short: "Find expired ephemeral stacks and resources no stack knows; remove them with --yes",
 		Long: "Lists the ephemeral stacks past their expiry (or older than --max-age) and, through the Resource Groups Tagging API,\n" +
-			"the resources tagged orderpipe:ephemeral=true whose stack the backend does not have (plus those stacks' IAM roles and\n" +
-			"dashboards, found by name). Without --yes it only reports them; with --yes it destroys and removes the stacks and\n" +
-			"deletes the resources, one line each.",
+			"the resources tagged orderpipe:ephemeral=true with this owner (--owner, default an id of the backend) whose stack the\n" +
+			"backend does not have and whose own orderpipe:expires has passed (plus those stacks' IAM roles and dashboards, found by\n" +
+			"name and proven theirs). Stacks locked or updated within the last hour are skipped. Without --yes it only reports;\n" +
+			"with --yes (which needs --backend or --state-dir) it destroys and removes the stacks and deletes the resources.",
 		RunE: func(c *cobra.Command, _ []string) error {
+			if so.Act && f.backend == "" && !c.Flags().Changed("state-dir") {
+				return errors.New("sweep --yes needs the backend whose environments it sweeps: pass --backend URL (or set PULUMI_BACKEND_URL) for a shared backend, or --state-dir DIR for a local one; without them it would take this checkout's default, .orderpipe/state")
+			}
 			opts, err := f.options(c.Context(), stderr)
 			if err != nil {
 				return err
@@ -301,6 +309,7 @@ func sweepCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
 	f.register(c)
 	c.Flags().DurationVar(&so.MaxAge, "max-age", 0, "also remove ephemeral stacks last updated longer ago than this")
 	c.Flags().BoolVar(&so.Act, "yes", false, "remove what the sweep finds (without it: a dry run)")
+	c.Flags().DurationVar(&so.RecentUpdate, "recent-update", automation.DefaultRecentUpdate, "leave stacks updated more recently than this, whatever their expiry (a run may be bringing them up)")
 	return c
 }
 
@@ -314,12 +323,14 @@ func printSweep(w io.Writer, r automation.SweepReport) {
 	for _, s := range r.Stacks {
 		fmt.Fprintf(w, "%s stack %s (expired)\n", verb, s)
 	}
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "skipped stack %s: %s\n", s.Stack, s.Why)
+	}
 	for _, o := range r.Orphans {
-		why := "no stack"
-		if o.Stack != "" {
-			why = "stack " + o.Stack + " is not in the backend"
-		}
-		fmt.Fprintf(w, "%s %s (%s): %s\n", verb, account.Describe(o.ARN), o.ARN, why)
+		fmt.Fprintf(w, "%s %s (%s): stack %s is not in the backend\n", verb, account.Describe(o.ARN), o.ARN, o.Stack)
+	}
+	for _, o := range r.Left {
+		fmt.Fprintf(w, "left %s (%s, tags %v): %s\n", account.Describe(o.ARN), o.ARN, o.Tags, o.Why)
 	}
 	fmt.Fprintf(w, "%s %d stacks and %d resources no stack knows", verb, len(r.Stacks), len(r.Orphans))
 	if !r.Act && len(r.Stacks)+len(r.Orphans) > 0 {

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
 	"github.com/orderpipe/orderpipe/automation"
 	"github.com/orderpipe/orderpipe/internal/cmdutil"
 	"github.com/orderpipe/orderpipe/internal/enginetest"
@@ -182,6 +185,12 @@ func TestEnvSweepDryRunThenYes(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &up); code != cmdutil.ExitOK || err != nil {
 		t.Fatalf("up: %d %s", code, stdout)
 	}
+	// Right after its update a stack is left alone, expired or not.
+	code, stdout, _ = runCLI(t, h, append([]string{"sweep", "--yes"}, common...)...)
+	if code != cmdutil.ExitOK || !strings.HasPrefix(stdout, "skipped stack "+up.Stack+": updated ") {
+		t.Errorf("sweep right after the update: %d\n%s", code, stdout)
+	}
+	common = append(common, "--recent-update", "1ns")
 	code, stdout, _ = runCLI(t, h, append([]string{"sweep"}, common...)...)
 	want := "would remove stack " + up.Stack + " (expired)\nwould remove 1 stacks and 0 resources no stack knows; run again with --yes to remove them\n"
 	if code != cmdutil.ExitOK || stdout != want {
@@ -197,5 +206,58 @@ func TestEnvSweepDryRunThenYes(t *testing.T) {
 	}
 	if left := h.Stacks(t, state); len(left) != 0 {
 		t.Errorf("stacks left: %v", left)
+	}
+}
+
+// sweep --yes on the implicit local backend (no --backend, no
+// $PULUMI_BACKEND_URL, no --state-dir) is refused before anything is looked
+// at: it would take every environment of the account for an orphan of this
+// checkout. A dry run is not refused.
+func TestSweepYesNeedsABackend(t *testing.T) {
+	t.Setenv("PULUMI_BACKEND_URL", "")
+	var out, errOut bytes.Buffer
+	connected := false
+	conn := func(context.Context, string) (automation.Account, string, error) {
+		connected = true
+		return nil, "", errors.New("no account in this test")
+	}
+	code := run(context.Background(), []string{"sweep", "--max-age", "72h", "--yes"}, &out, &errOut, conn)
+	if code != cmdutil.ExitError || connected {
+		t.Errorf("exit %d, connected %v", code, connected)
+	}
+	for _, want := range []string{"--backend", "PULUMI_BACKEND_URL", "--state-dir"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("the refusal does not name %s: %s", want, errOut.String())
+		}
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"sweep", "--yes", "--state-dir", t.TempDir()}, &out, &errOut, conn); !connected || strings.Contains(errOut.String(), "sweep --yes needs") {
+		t.Errorf("with --state-dir: exit %d, connected %v: %s", code, connected, errOut.String())
+	}
+}
+
+// destroy --stack refuses a stack that is not an ephemeral environment, such
+// as the team's staging in the same backend, and leaves it as it was.
+func TestEnvDestroyRefusesAStackThatIsNotEphemeral(t *testing.T) {
+	h := engine(t)
+	state := t.TempDir()
+	ws, err := auto.NewLocalWorkspace(context.Background(), auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home), auto.EnvVars(h.EnvVars()),
+		auto.Project(workspace.Project{Name: automation.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: "file://" + filepath.ToSlash(state)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auto.NewStack(context.Background(), "staging", ws); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, h, "destroy", "--stack", "staging", "--state-dir", state, "--region", "eu-west-1", "--pulumi-root", h.Root)
+	if code != cmdutil.ExitError || !strings.Contains(stderr, "staging: not an ephemeral environment") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	if left := h.Stacks(t, state); len(left) != 1 || left[0] != "staging" {
+		t.Errorf("stacks %v, want staging kept", left)
+	}
+	if err := ws.RemoveStack(context.Background(), "staging"); err != nil {
+		t.Fatal(err)
 	}
 }

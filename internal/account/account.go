@@ -11,10 +11,12 @@ import (
 	"strings"
 )
 
-// Resource is a resource of the account.
+// Resource is a resource of the account. Find fills Tags too: empty when
+// the resource has none, nil only for a dashboard, which takes none.
 type Resource struct {
 	ARN  string
 	Tags map[string]string // as the Tagging API lists them; nil when found by name
+	Body string            // a dashboard's body, which names what it shows (dashboards take no tags)
 }
 
 // ErrNoName is returned by Find for a type whose resources have no name to

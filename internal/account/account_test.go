@@ -13,6 +13,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	dynamodbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -38,23 +46,35 @@ func TestARNs(t *testing.T) {
 	}
 }
 
+// Not-found is decided by each service's typed error, as the SDK returns
+// it; an error that only carries a code string is not trusted (a code that
+// reads like not-found may come from another resource of the call).
 func TestGone(t *testing.T) {
 	for _, c := range []struct {
 		err  error
 		gone bool
 	}{
-		{&smithy.GenericAPIError{Code: "ResourceNotFoundException"}, true},
-		{fmt.Errorf("delete: %w", &smithy.GenericAPIError{Code: "NoSuchEntity"}), true},
-		{&smithy.GenericAPIError{Code: "AWS.SimpleQueueService.NonExistentQueue"}, true},
-		{&smithy.GenericAPIError{Code: "KMSInvalidStateException", Message: "arn:aws:kms:… is pending deletion."}, true},
-		{&smithy.GenericAPIError{Code: "KMSInvalidStateException", Message: "arn:aws:kms:… is disabled."}, false},
-		{&smithy.GenericAPIError{Code: "ResourceInUseException"}, false},
+		{&dynamodbtypes.ResourceNotFoundException{}, true},
+		{&sqstypes.QueueDoesNotExist{}, true},
+		{&snstypes.NotFoundException{}, true},
+		{&lambdatypes.ResourceNotFoundException{}, true},
+		{&logstypes.ResourceNotFoundException{}, true},
+		{&cwtypes.ResourceNotFound{}, true},
+		{&cwtypes.DashboardNotFoundError{}, true},
+		{&iamtypes.NoSuchEntityException{}, true},
+		{&kmstypes.NotFoundException{}, true},
+		{fmt.Errorf("delete: %w", &iamtypes.NoSuchEntityException{}), true},
+		{&dynamodbtypes.ResourceInUseException{}, false},
+		{&lambdatypes.ResourceInUseException{}, false},
+		{&iamtypes.DeleteConflictException{}, false},
+		{&kmstypes.KMSInvalidStateException{}, false},
+		{&smithy.GenericAPIError{Code: "ResourceNotFoundException"}, false},
 		{&smithy.GenericAPIError{Code: "AccessDenied"}, false},
 		{errors.New("connection refused"), false},
 		{nil, false},
 	} {
 		if got := gone(c.err); got != c.gone {
-			t.Errorf("gone(%v) = %v", c.err, got)
+			t.Errorf("gone(%T %v) = %v", c.err, c.err, got)
 		}
 	}
 }

@@ -12,18 +12,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dynamodbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 )
 
 // AWS is an account reached through aws-sdk-go-v2, in the region of its
@@ -40,6 +46,11 @@ type AWS struct {
 	kms        *kms.Client
 	sts        *sts.Client
 	region     string
+
+	// wait is how long to wait between polls of a resource being created or
+	// deleted, at first; it doubles up to maxWait. Zero: the SDK waiters'
+	// defaults, and 1 s to 20 s elsewhere.
+	wait, maxWait time.Duration
 }
 
 // NewAWS returns the account of cfg's credentials, in cfg's region.
@@ -87,83 +98,137 @@ func (a *AWS) Tagged(ctx context.Context, filter map[string]string, token string
 }
 
 // Find returns the resource of the pulumi-aws type token typ with this
-// physical name, when it exists. It returns ErrNoName for a type whose
-// resources have no name.
+// physical name, when it exists, with its tags (empty when it has none; nil
+// for a dashboard, which takes none, but whose body names what it shows),
+// so that a caller can tell whose it is. It returns ErrNoName for a type
+// whose resources have no name.
 func (a *AWS) Find(ctx context.Context, typ, name string) (Resource, bool, error) {
-	found := func(arn *string, err error) (Resource, bool, error) {
-		switch {
-		case gone(err):
-			return Resource{}, false, nil
-		case err != nil:
-			return Resource{}, false, fmt.Errorf("look up %s %s: %w", typ, name, err)
-		}
-		return Resource{ARN: strings.TrimSuffix(aws.ToString(arn), ":*")}, true, nil
+	r, err := a.find(ctx, typ, name)
+	switch {
+	case gone(err):
+		return Resource{}, false, nil
+	case err != nil:
+		return Resource{}, false, fmt.Errorf("look up %s %s: %w", typ, name, err)
 	}
+	r.ARN = strings.TrimSuffix(r.ARN, ":*")
+	return r, r.ARN != "", nil
+}
+
+// find is Find, with an error of the SDK; a Resource without an ARN when
+// the type's list holds none of the name.
+func (a *AWS) find(ctx context.Context, typ, name string) (Resource, error) {
 	switch typ {
 	case "aws:dynamodb/table:Table":
 		out, err := a.dynamodb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
 		if err != nil {
-			return found(nil, err)
+			return Resource{}, err
 		}
-		return found(out.Table.TableArn, nil)
+		r := Resource{ARN: aws.ToString(out.Table.TableArn), Tags: map[string]string{}}
+		for token := (*string)(nil); ; {
+			tags, err := a.dynamodb.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: &r.ARN, NextToken: token})
+			if err != nil {
+				return Resource{}, err
+			}
+			for _, t := range tags.Tags {
+				r.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+			if token = tags.NextToken; token == nil {
+				return r, nil
+			}
+		}
 	case "aws:sqs/queue:Queue":
 		u, err := a.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &name})
 		if err != nil {
-			return found(nil, err)
+			return Resource{}, err
 		}
 		out, err := a.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: u.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
 		if err != nil {
-			return found(nil, err)
+			return Resource{}, err
 		}
-		q := out.Attributes["QueueArn"]
-		return found(&q, nil)
+		tags, err := a.sqs.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: u.QueueUrl})
+		if err != nil {
+			return Resource{}, err
+		}
+		return Resource{ARN: out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], Tags: orEmpty(tags.Tags)}, nil
 	case "aws:sns/topic:Topic":
 		topic, err := a.arn(ctx, "sns", name)
 		if err != nil {
-			return Resource{}, false, err
+			return Resource{}, err
 		}
-		_, err = a.sns.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &topic})
-		return found(&topic, err)
+		if _, err = a.sns.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &topic}); err != nil {
+			return Resource{}, err
+		}
+		tags, err := a.sns.ListTagsForResource(ctx, &sns.ListTagsForResourceInput{ResourceArn: &topic})
+		if err != nil {
+			return Resource{}, err
+		}
+		r := Resource{ARN: topic, Tags: map[string]string{}}
+		for _, t := range tags.Tags {
+			r.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		return r, nil
 	case "aws:lambda/function:Function":
 		out, err := a.lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
 		if err != nil {
-			return found(nil, err)
+			return Resource{}, err
 		}
-		return found(out.Configuration.FunctionArn, nil)
+		return Resource{ARN: aws.ToString(out.Configuration.FunctionArn), Tags: orEmpty(out.Tags)}, nil
 	case "aws:cloudwatch/logGroup:LogGroup":
 		out, err := a.logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: &name})
 		if err != nil {
-			return found(nil, err)
+			return Resource{}, err
 		}
 		for _, g := range out.LogGroups {
 			if aws.ToString(g.LogGroupName) == name {
-				return found(g.Arn, nil)
+				arn := strings.TrimSuffix(aws.ToString(g.Arn), ":*")
+				tags, err := a.logs.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: &arn})
+				if err != nil {
+					return Resource{}, err
+				}
+				return Resource{ARN: arn, Tags: orEmpty(tags.Tags)}, nil
 			}
 		}
-		return Resource{}, false, nil
+		return Resource{}, nil
 	case "aws:iam/role:Role":
 		out, err := a.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
 		if err != nil {
-			return found(nil, err)
+			return Resource{}, err
 		}
-		return found(out.Role.Arn, nil)
+		r := Resource{ARN: aws.ToString(out.Role.Arn), Tags: map[string]string{}}
+		for _, t := range out.Role.Tags {
+			r.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		return r, nil
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		out, err := a.cloudwatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+		if err != nil || len(out.MetricAlarms) == 0 {
+			return Resource{}, err
+		}
+		r := Resource{ARN: aws.ToString(out.MetricAlarms[0].AlarmArn), Tags: map[string]string{}}
+		tags, err := a.cloudwatch.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: &r.ARN})
 		if err != nil {
-			return found(nil, err)
+			return Resource{}, err
 		}
-		if len(out.MetricAlarms) == 0 {
-			return Resource{}, false, nil
+		for _, t := range tags.Tags {
+			r.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
-		return found(out.MetricAlarms[0].AlarmArn, nil)
+		return r, nil
 	case "aws:cloudwatch/dashboard:Dashboard":
 		out, err := a.cloudwatch.GetDashboard(ctx, &cloudwatch.GetDashboardInput{DashboardName: &name})
 		if err != nil {
-			return found(nil, err)
+			return Resource{}, err
 		}
-		return found(out.DashboardArn, nil)
+		return Resource{ARN: aws.ToString(out.DashboardArn), Body: aws.ToString(out.DashboardBody)}, nil
 	}
-	return Resource{}, false, fmt.Errorf("look up %s %s: %w", typ, name, ErrNoName)
+	return Resource{}, ErrNoName
+}
+
+// orEmpty is tags, or an empty map for none: the resource has no tags.
+func orEmpty(tags map[string]string) map[string]string {
+	if tags == nil {
+		return map[string]string{}
+	}
+	return tags
 }
 
 // arn is the ARN of a regional resource of this account.
@@ -179,24 +244,21 @@ func (a *AWS) arn(ctx context.Context, service, resource string) (string, error)
 	return arn.ARN{Partition: caller.Partition, Service: service, Region: a.region, AccountID: aws.ToString(id.Account), Resource: resource}.String(), nil
 }
 
-// tableWait bounds the wait for a table that is still being created, which
-// DynamoDB refuses to delete.
-const tableWait = 5 * time.Minute
+// waitLimit bounds each wait for a resource that is being created or
+// deleted: a table or an event source mapping takes seconds to minutes.
+const waitLimit = 5 * time.Minute
 
-// Delete deletes the resource and what only it holds (a role's policies). A
-// resource already gone is no error; a KMS key is scheduled for deletion
-// after AWS's shortest wait, 7 days.
+// Delete deletes the resource and what only it holds (a role's policies and
+// instance profiles), and returns once it is gone where its name may be
+// used again at once (a table; a mapping, whose queue and function take one
+// mapping). A resource already gone is no error and waits for nothing; a
+// KMS key is scheduled for deletion after AWS's shortest wait, 7 days.
 func (a *AWS) Delete(ctx context.Context, r Resource) error {
 	name := Name(r.ARN)
 	var err error
 	switch Kind(r.ARN) {
 	case "dynamodb:table":
-		// A table still being created (its create was cut short) cannot be
-		// deleted until it is active.
-		w := dynamodb.NewTableExistsWaiter(a.dynamodb)
-		if err = w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &name}, tableWait); err == nil || gone(err) {
-			_, err = a.dynamodb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &name})
-		}
+		err = a.deleteTable(ctx, name)
 	case "sqs:queue":
 		var u *sqs.GetQueueUrlOutput
 		if u, err = a.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &name}); err == nil {
@@ -207,7 +269,7 @@ func (a *AWS) Delete(ctx context.Context, r Resource) error {
 	case "lambda:function":
 		_, err = a.lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &name})
 	case "lambda:event-source-mapping":
-		_, err = a.lambda.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: &name})
+		err = a.deleteMapping(ctx, name)
 	case "logs:log-group":
 		_, err = a.logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: &name})
 	case "cloudwatch:alarm":
@@ -217,7 +279,7 @@ func (a *AWS) Delete(ctx context.Context, r Resource) error {
 	case "iam:role":
 		err = a.deleteRole(ctx, name)
 	case "kms:key":
-		_, err = a.kms.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: &r.ARN, PendingWindowInDays: aws.Int32(7)})
+		err = a.deleteKey(ctx, r.ARN)
 	default:
 		return fmt.Errorf("delete %s: no delete for %q resources", r.ARN, Kind(r.ARN))
 	}
@@ -227,9 +289,138 @@ func (a *AWS) Delete(ctx context.Context, r Resource) error {
 	return nil
 }
 
-// deleteRole deletes a role's inline policies, detaches its managed ones,
-// then the role: IAM refuses to delete a role that has any.
+// errTableGone ends the wait for a table to become active: it is gone.
+var errTableGone = errors.New("the table is gone")
+
+// deleteTable deletes a table and waits until it is gone: DeleteTable only
+// starts the deletion, and the table's name cannot be used again while the
+// table is DELETING (CreateTable: ResourceInUseException). A table still
+// being created or updated refuses the delete (ResourceInUseException) until
+// it is active.
+func (a *AWS) deleteTable(ctx context.Context, name string) error {
+	in := &dynamodb.DescribeTableInput{TableName: &name}
+	for attempt := 0; ; attempt++ {
+		_, err := a.dynamodb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &name})
+		if err == nil {
+			break
+		}
+		if !isA[*dynamodbtypes.ResourceInUseException](err) || attempt == 3 {
+			return err
+		}
+		active := dynamodb.NewTableExistsWaiter(a.dynamodb, func(o *dynamodb.TableExistsWaiterOptions) {
+			o.MinDelay, o.MaxDelay = a.delays(o.MinDelay, o.MaxDelay)
+			// The SDK's waiter waits on through ResourceNotFoundException
+			// (for a table about to be created): here the table is gone.
+			o.Retryable = func(_ context.Context, _ *dynamodb.DescribeTableInput, out *dynamodb.DescribeTableOutput, err error) (bool, error) {
+				switch {
+				case isA[*dynamodbtypes.ResourceNotFoundException](err):
+					return false, errTableGone
+				case err != nil:
+					return false, err
+				}
+				return out.Table.TableStatus != dynamodbtypes.TableStatusActive, nil
+			}
+		})
+		if err := active.Wait(ctx, in, waitLimit); errors.Is(err, errTableGone) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("wait until the table can be deleted: %w", err)
+		}
+	}
+	gone := dynamodb.NewTableNotExistsWaiter(a.dynamodb, func(o *dynamodb.TableNotExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = a.delays(o.MinDelay, o.MaxDelay)
+	})
+	if err := gone.Wait(ctx, in, waitLimit); err != nil {
+		return fmt.Errorf("wait until the table is gone: %w", err)
+	}
+	return nil
+}
+
+// deleteMapping deletes an event source mapping and waits until it is gone:
+// Lambda refuses the delete (ResourceInUseException) while the mapping is
+// Creating or Updating, keeps it Deleting for a while after, and allows one
+// mapping per event source and function, so a new one waits for the old.
+func (a *AWS) deleteMapping(ctx context.Context, uuid string) error {
+	err := a.poll(ctx, func() (bool, error) {
+		_, err := a.lambda.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: &uuid})
+		if isA[*lambdatypes.ResourceInUseException](err) {
+			return false, nil
+		}
+		return true, err
+	})
+	if err != nil {
+		return err
+	}
+	return a.poll(ctx, func() (bool, error) {
+		_, err := a.lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: &uuid})
+		if gone(err) {
+			return true, nil
+		}
+		return false, err
+	})
+}
+
+// poll calls f, with a growing wait in between, until it is done or fails,
+// for at most waitLimit.
+func (a *AWS) poll(ctx context.Context, f func() (done bool, err error)) error {
+	ctx, cancel := context.WithTimeout(ctx, waitLimit)
+	defer cancel()
+	wait, maxWait := a.delays(time.Second, 20*time.Second)
+	for {
+		done, err := f()
+		if done || err != nil {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, maxWait)
+	}
+}
+
+// delays are a's poll delays, or the defaults given.
+func (a *AWS) delays(minDelay, maxDelay time.Duration) (time.Duration, time.Duration) {
+	if a.wait > 0 {
+		return a.wait, max(a.wait, a.maxWait)
+	}
+	return minDelay, maxDelay
+}
+
+// deleteKey schedules a KMS key's deletion; a key already pending deletion
+// is gone (ScheduleKeyDeletion: KMSInvalidStateException).
+func (a *AWS) deleteKey(ctx context.Context, key string) error {
+	_, err := a.kms.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: &key, PendingWindowInDays: aws.Int32(7)})
+	if !isA[*kmstypes.KMSInvalidStateException](err) {
+		return err
+	}
+	out, derr := a.kms.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &key})
+	if derr == nil && out.KeyMetadata != nil &&
+		(out.KeyMetadata.KeyState == kmstypes.KeyStatePendingDeletion || out.KeyMetadata.KeyState == kmstypes.KeyStatePendingReplicaDeletion) {
+		return nil
+	}
+	return err
+}
+
+// deleteRole removes a role from its instance profiles, deletes its inline
+// policies, detaches its managed ones, then deletes the role: IAM refuses
+// (DeleteConflict) to delete a role that has any.
 func (a *AWS) deleteRole(ctx context.Context, name string) error {
+	profiles := iam.NewListInstanceProfilesForRolePaginator(a.iam, &iam.ListInstanceProfilesForRoleInput{RoleName: &name})
+	for profiles.HasMorePages() {
+		page, err := profiles.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range page.InstanceProfiles {
+			if _, err := a.iam.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{RoleName: &name, InstanceProfileName: p.InstanceProfileName}); err != nil && !gone(err) {
+				return err
+			}
+		}
+	}
 	inline := iam.NewListRolePoliciesPaginator(a.iam, &iam.ListRolePoliciesInput{RoleName: &name})
 	for inline.HasMorePages() {
 		page, err := inline.NextPage(ctx)
@@ -258,19 +449,21 @@ func (a *AWS) deleteRole(ctx context.Context, name string) error {
 	return err
 }
 
-// gone reports whether err says the resource does not exist (any more), or,
-// for a KMS key, is already scheduled for deletion.
+// gone reports whether err is a service's typed error saying the resource
+// does not exist (any more).
 func gone(err error) bool {
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return false
-	}
-	switch api.ErrorCode() {
-	case "ResourceNotFoundException", "ResourceNotFound", "NotFound", "NotFoundException", "NoSuchEntity",
-		"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "ResourceNotFoundFault":
-		return true
-	case "KMSInvalidStateException":
-		return strings.Contains(api.ErrorMessage(), "pending deletion")
-	}
-	return false
+	return err != nil && (isA[*dynamodbtypes.ResourceNotFoundException](err) ||
+		isA[*sqstypes.QueueDoesNotExist](err) ||
+		isA[*snstypes.NotFoundException](err) || isA[*snstypes.ResourceNotFoundException](err) ||
+		isA[*lambdatypes.ResourceNotFoundException](err) ||
+		isA[*logstypes.ResourceNotFoundException](err) ||
+		isA[*cwtypes.ResourceNotFound](err) || isA[*cwtypes.ResourceNotFoundException](err) || isA[*cwtypes.DashboardNotFoundError](err) ||
+		isA[*iamtypes.NoSuchEntityException](err) ||
+		isA[*kmstypes.NotFoundException](err))
+}
+
+// isA says whether err is, or wraps, an error of type T.
+func isA[T error](err error) bool {
+	var target T
+	return errors.As(err, &target)
 }

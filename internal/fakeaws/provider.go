@@ -33,9 +33,13 @@ type Provider struct {
 	srv              *grpc.Server
 	addr             string
 
-	mu   sync.Mutex
-	live map[resource.URN]*cloudResource // by URN: what exists "in the cloud"
-	slow map[string]slowCreate
+	mu            sync.Mutex
+	live          map[resource.URN]*cloudResource // by URN: what exists "in the cloud"
+	slow          map[string]slowCreate
+	deleteTakes   durations // over defaultDeleteTakes
+	conflictRetry durations // over defaultConflictRetry
+	listsDeleted  time.Duration
+	deleted       []deletedResource // gone, still listed by the Tagging API
 }
 
 // slowCreate makes creates of a type take long, as a table, a KMS key or an
@@ -80,11 +84,12 @@ func (p *Provider) DebugProviders() string {
 }
 
 // Live lists the URNs of the resources that exist in the stand-in's cloud:
-// created and not deleted, whatever any state says. A test that ends with
-// one has leaked it.
+// created and not yet gone (one being deleted is live until it is gone),
+// whatever any state says. A test that ends with one has leaked it.
 func (p *Provider) Live() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.reap(time.Now())
 	var urns []string
 	for urn := range p.live {
 		urns = append(urns, string(urn))
@@ -186,13 +191,15 @@ func outputs(urnString string, inputs *structpb.Struct) (string, *structpb.Struc
 	return id, props, err
 }
 
-// Create creates the resource in the stand-in's cloud. As on AWS, a name
-// that a live resource of the type already has is refused where AWS refuses
-// it, and taken over where AWS's create is idempotent (queues, topics) or
-// overwrites (alarms, dashboards). A slow create's resource exists from its
-// start, untagged: the provider tags it as the create completes. When the
+// Create creates the resource in the stand-in's cloud with the tags of its
+// inputs, as AWS creates with tags in the create call (CreateTable,
+// CreateQueue, CreateFunction... take Tags): the resource exists, tagged,
+// from the moment its create starts. As on AWS, a name that a live resource
+// of the type already has is refused where AWS refuses it, and returns that
+// resource, unchanged and with its own tags, where AWS's create is
+// idempotent (queues, topics) or overwrites (alarms, dashboards). When the
 // engine goes away mid-create (the CLI was killed), the resource stays, and
-// stays untagged.
+// AWS finishes creating it.
 func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	if req.GetPreview() {
 		// As the real provider: what AWS assigns at create time (ids, ARNs,
@@ -210,13 +217,13 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	r := newCloudResource(urn, id, in, out)
-	if err := p.add(r); err != nil {
-		return nil, err
-	}
 	p.mu.Lock()
 	slow, isSlow := p.slow[string(urn.Type())]
 	p.mu.Unlock()
+	r := newCloudResource(urn, id, in, out)
+	if err := p.addRetrying(ctx, r, slow.d); err != nil {
+		return nil, err
+	}
 	if isSlow {
 		if slow.started != nil {
 			slow.started <- string(urn)
@@ -228,8 +235,64 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 		}
 	}
 	p.creates.Add(1)
-	p.tag(r, in)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
+}
+
+// addRetrying adds r, retrying a refused name as long as the real provider
+// does (RetriesConflicts). r is being created for creating after the
+// attempt that adds it.
+func (p *Provider) addRetrying(ctx context.Context, r *cloudResource, creating time.Duration) error {
+	p.mu.Lock()
+	retry := p.conflictRetry.of(r.typ, defaultConflictRetry)
+	p.mu.Unlock()
+	deadline := time.Now().Add(retry)
+	for {
+		if creating > 0 {
+			r.ready = time.Now().Add(creating)
+		}
+		_, err := p.add(r)
+		if err == nil || !time.Now().Before(deadline) {
+			return err
+		}
+		if serr := sleep(ctx, min(50*time.Millisecond, time.Until(deadline))); serr != nil {
+			return fmt.Errorf("%w (retried until: %w)", err, serr)
+		}
+	}
+}
+
+// defaultConflictRetry is how long the real provider retries a refused
+// name: a function's ResourceConflictException ("Function already exist")
+// for 5 minutes, so that a run cancelled meanwhile leaves a pending create
+// that names someone else's function.
+var defaultConflictRetry = durations{"aws:lambda/function:Function": 5 * time.Minute}
+
+// RetriesConflicts makes a create of typ whose name is taken retry for d
+// before it fails, as the real provider does (by default, a function's for 5
+// minutes; the others' not at all).
+func (p *Provider) RetriesConflicts(typ string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.conflictRetry = p.conflictRetry.with(typ, d)
+}
+
+// durations are durations by resource type.
+type durations map[string]time.Duration
+
+// of is typ's duration, or its default.
+func (ds durations) of(typ string, defaults durations) time.Duration {
+	if d, ok := ds[typ]; ok {
+		return d
+	}
+	return defaults[typ]
+}
+
+// with is ds with typ's duration set to d.
+func (ds durations) with(typ string, d time.Duration) durations {
+	if ds == nil {
+		ds = durations{}
+	}
+	ds[typ] = d
+	return ds
 }
 
 // previewOutputs are the outputs of a resource a preview would create: its
@@ -263,23 +326,75 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	r := p.live[resource.URN(req.GetUrn())]
 	p.mu.Unlock()
 	if r != nil {
-		p.tag(r, news)
+		p.retag(r, news)
 	}
 	return &pulumirpc.UpdateResponse{Properties: props}, nil
 }
 
-// Delete deletes the resource; one already gone (the janitor deleted it)
-// counts as deleted, as the real provider treats it.
-func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+// Delete deletes the resource of the type with the id, as AWS knows it
+// (a queue or topic another stack's create returned is the same resource),
+// and waits until it is gone, as the real provider waits for a table's or a
+// mapping's deletion (retrying while one is still being created); one
+// already gone (the janitor deleted it) counts as deleted, as the real
+// provider treats it.
+func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	p.deletes.Add(1)
+	urn := resource.URN(req.GetUrn())
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.live, resource.URN(req.GetUrn()))
+	var r *cloudResource
+	for u, c := range p.live {
+		if u == urn || c.typ == string(urn.Type()) && c.id == req.GetId() && c.id != "" {
+			r = c
+		}
+	}
+	if r == nil {
+		p.mu.Unlock()
+		return &emptypb.Empty{}, nil
+	}
+	var ready time.Time
+	if refusesDeleteWhileCreating[r.typ] {
+		ready = r.ready
+	}
+	p.mu.Unlock()
+	if err := sleep(ctx, time.Until(ready)); err != nil {
+		return nil, fmt.Errorf("deleting %s: ResourceInUseException: still being created: %w", urn.Name(), err)
+	}
+	p.mu.Lock()
+	gone := p.startDelete(r, time.Now(), false)
+	p.mu.Unlock()
+	if err := sleep(ctx, time.Until(gone)); err != nil {
+		return nil, fmt.Errorf("deleting %s: waiting until it is gone: %w", urn.Name(), err)
+	}
 	return &emptypb.Empty{}, nil
 }
 
+// Read reads the resource of the type with the id from the stand-in's
+// cloud, as the real provider reads AWS (a refresh, an import): its inputs
+// and outputs as they are there, or no id when it is gone.
 func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+	urn := resource.URN(req.GetUrn())
+	p.mu.Lock()
+	p.reap(time.Now())
+	var in resource.PropertyMap
+	for _, r := range p.live {
+		if r.typ == string(urn.Type()) && r.id == req.GetId() && r.gone.IsZero() {
+			in = r.in
+		}
+	}
+	p.mu.Unlock()
+	if in == nil {
+		return &pulumirpc.ReadResponse{}, nil
+	}
+	_, out := Outputs(string(urn.Type()), urn.Name(), in)
+	props, err := marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props, Inputs: inputs}, nil
 }
 
 func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {

@@ -1,0 +1,380 @@
+package automation_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/orderpipe/orderpipe/automation"
+	"github.com/orderpipe/orderpipe/internal/account"
+	"github.com/orderpipe/orderpipe/spec"
+)
+
+// repeats is how often each race and kill scenario runs: each run must end
+// the same way.
+const repeats = 3
+
+// repeat runs f repeats times, in parallel subtests named prefix and the
+// run's number.
+func repeat(t *testing.T, prefix string, f func(t *testing.T, i int)) {
+	for i := range repeats {
+		t.Run(prefix+fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			f(t, i)
+		})
+	}
+}
+
+// otherOwner is the owner tag of resources that are not ours.
+const otherOwner = "backend-someone-else"
+
+// A killed update leaves a create pending whose name another owner's
+// resource holds (on AWS: CreateQueue and CreateTopic return the existing
+// one, PutMetricAlarm and PutDashboard overwrite, the provider retries
+// Lambda's ResourceConflictException for minutes, and a cancel in that
+// window leaves the pending create). Recovery and Close leave it alone,
+// whether it carries another owner's tags under the same stack tag or none,
+// and remove everything of ours: exactly the other owner's resource stays.
+func TestRecoveryLeavesWhatIsNotOurs(t *testing.T) {
+	for _, c := range []struct {
+		typ, logical string
+		name         func(spec.Namer) string
+		tagged       bool // by another owner, with our stack's tag; else untagged
+	}{
+		{tableType, spec.TableName, func(n spec.Namer) string { return n.Name(spec.DynamoDB, spec.TableName) }, false},
+		{"aws:sqs/queue:Queue", spec.QueueName, func(n spec.Namer) string { return n.Name(spec.SQS, spec.QueueName) }, true},
+		{"aws:sns/topic:Topic", spec.TopicName, func(n spec.Namer) string { return n.Name(spec.SNS, spec.TopicName) }, false},
+		{"aws:lambda/function:Function", spec.FunctionName, func(n spec.Namer) string { return n.Name(spec.Lambda, spec.FunctionName) }, true},
+		{"aws:cloudwatch/metricAlarm:MetricAlarm", spec.DLQAlarmName, func(n spec.Namer) string { return n.Name(spec.CloudWatch, spec.DLQAlarmName) }, false},
+		{"aws:cloudwatch/dashboard:Dashboard", spec.DashboardName, func(n spec.Namer) string { return n.Global(spec.CloudWatch, "eu-west-1", spec.DashboardName) }, false},
+	} {
+		repeat(t, c.logical+"/", func(t *testing.T, i int) {
+			h := newHarness(t)
+			ctx := context.Background()
+			opts := killedOptions(t, h, t.TempDir())
+			var log strings.Builder
+			opts.Progress = io.MultiWriter(&log, testWriter{t})
+			env, err := automation.New(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			killCreating(t, h, env, c.typ, c.logical)
+
+			// The name now holds another owner's resource.
+			cloud := h.Provider.Cloud()
+			name := c.name(spec.Namer{Project: automation.Project, Stack: env.Name})
+			ours, found, err := cloud.Find(ctx, c.typ, name)
+			if err != nil || !found {
+				t.Fatalf("find %s: %v %v", name, found, err)
+			}
+			if err := cloud.Delete(ctx, ours); err != nil {
+				t.Fatal(err)
+			}
+			var tags map[string]string
+			if c.tagged {
+				tags = map[string]string{automation.TagEphemeral: "true", spec.TagProject: automation.Project, spec.TagStack: env.Name, automation.TagOwner: otherOwner}
+			}
+			other, err := h.Provider.Put(c.typ, name, tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			if err := env.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if live := h.Provider.Live(); len(live) != 1 || !strings.Contains(live[0], "other-owner") {
+				t.Errorf("live after the recovery and Close: %v; want exactly the other owner's %s", live, name)
+			}
+			if r, found, err := cloud.Find(ctx, c.typ, name); err != nil || !found || r.ARN != other.ARN {
+				t.Errorf("the other owner's %s: %+v %v %v", name, r, found, err)
+			}
+			if !strings.Contains(log.String(), "leaving "+account.Describe(other.ARN)) {
+				t.Errorf("the progress does not report the resource it left:\n%s", log.String())
+			}
+			noStacks(t, h, opts)
+			if err := cloud.Delete(ctx, other); err != nil { // the other owner's cleanup
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Two updates of one pull request's environment at once (a local `up --pr N`
+// beside CI's): the second waits for the first, whose creates in flight are
+// not a killed run's, and nothing is deleted under it. They end with one
+// environment whose state matches the cloud.
+func TestTwoUpsOfOnePR(t *testing.T) {
+	repeat(t, "", func(t *testing.T, i int) {
+		h := newHarness(t)
+		ctx := context.Background()
+		state := t.TempDir()
+		opts := h.options(t, state)
+		opts.PR = 4300 + i
+		first, err := automation.Open(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := make(chan string, 1)
+		h.Provider.SlowCreates(tableType, 6*time.Second, started)
+		var errFirst error
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); _, errFirst = first.Up(ctx) }()
+		<-started // its table's create is in flight, pending in its state
+
+		second, err := automation.Open(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.Name != first.Name {
+			t.Fatalf("opened %s, want %s", second.Name, first.Name)
+		}
+		_, errSecond := second.Up(ctx)
+		wg.Wait()
+		if errFirst != nil || errSecond != nil {
+			t.Fatalf("first: %v; second: %v", errFirst, errSecond)
+		}
+		if n := h.Provider.Deletes(); n != 0 {
+			t.Errorf("%d resources deleted by two updates", n)
+		}
+		if got := stacksIn(t, h, opts); !slices.Equal(got, []string{first.Name}) {
+			t.Errorf("stacks %v, want only %s", got, first.Name)
+		}
+		if inState, live := stateURNs(t, h, state, first.Name), h.Provider.Live(); !slices.Equal(inState, live) {
+			t.Errorf("the state holds %d resources, the cloud %d:\nstate %v\ncloud %v", len(inState), len(live), inState, live)
+		}
+		if err := second.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		noStacks(t, h, opts)
+	})
+}
+
+// The nightly sweep meets an update of an expired pull request's stack (a
+// push after days of quiet): the update's environment stays intact, whether
+// the push has pushed the expiry back before the sweep reads it, or the
+// sweep takes the stack for expired all the same and finds it locked.
+func TestSweepDuringAnUp(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		later time.Duration // when the sweep runs, after the push
+		slow  time.Duration // the update's table create: still running when the sweep gets to the stack
+		says  string
+	}{
+		{"expiry pushed back", 0, 8 * time.Second, ""},
+		// Its clock so far on, the sweep takes the stack for expired and
+		// idle; only the update's lock keeps it off.
+		{"locked", 48 * time.Hour, 90 * time.Second, "locked by a run that may still be going"},
+	} {
+		repeat(t, c.name+"/", func(t *testing.T, i int) {
+			h := newHarness(t)
+			ctx := context.Background()
+			state := t.TempDir()
+			opts := h.options(t, state)
+			opts.PR, opts.TTL = 4400+i, time.Minute
+			env, err := automation.Open(ctx, opts) // a stack that expired long ago
+			if err != nil {
+				t.Fatal(err)
+			}
+			push := opts
+			push.TTL = 0
+			push.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+			pushed, err := automation.Open(ctx, push)
+			if err != nil || pushed.Name != env.Name {
+				t.Fatalf("the push opened %v (%v), want %s", pushed, err, env.Name)
+			}
+			started := make(chan string, 1)
+			h.Provider.SlowCreates(tableType, c.slow, started)
+			var errUp error
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); _, errUp = pushed.Up(ctx) }()
+			<-started
+
+			sweeper := h.options(t, state)
+			sweeper.Now = func() time.Time { return time.Now().Add(2*time.Hour + c.later) }
+			report, err := automation.Sweep(ctx, sweeper, automation.SweepOptions{Act: true})
+			t.Logf("sweep: %+v", report)
+			if err != nil || len(report.Stacks) != 0 || len(report.Orphans) != 0 {
+				t.Errorf("the sweep removed %+v (%v)", report, err)
+			}
+			if c.says != "" && (len(report.Skipped) != 1 || !strings.Contains(report.Skipped[0].Why, c.says)) {
+				t.Errorf("skipped %+v, want %s for %q", report.Skipped, env.Name, c.says)
+			}
+			wg.Wait()
+			if errUp != nil {
+				t.Fatal(errUp)
+			}
+			if n := h.Provider.Deletes(); n != 0 {
+				t.Errorf("%d resources deleted", n)
+			}
+			if inState, live := stateURNs(t, h, state, env.Name), h.Provider.Live(); !slices.Equal(inState, live) || len(live) == 0 {
+				t.Errorf("the state holds %d resources, the cloud %d", len(inState), len(live))
+			}
+			if err := pushed.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			noStacks(t, h, opts)
+		})
+	}
+}
+
+// Two backends (two teams, or a laptop and CI) in one account: a sweep of
+// one never removes the other's live environment, even one long expired,
+// and the other's own sweep closes it with no error.
+func TestSweepSparesAnotherBackend(t *testing.T) {
+	repeat(t, "", func(t *testing.T, i int) {
+		h := newHarness(t)
+		ctx := context.Background()
+		theirs := h.options(t, t.TempDir())
+		theirs.PR, theirs.TTL = 4500+i, time.Minute
+		env, err := automation.Open(ctx, theirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		live := h.Provider.Live()
+
+		ours := h.options(t, t.TempDir())
+		ours.Now = func() time.Time { return time.Now().Add(48 * time.Hour) }
+		report, err := automation.Sweep(ctx, ours, automation.SweepOptions{Act: true})
+		if err != nil || len(report.Stacks)+len(report.Orphans) != 0 {
+			t.Errorf("the other backend's sweep removed %+v (%v)", report, err)
+		}
+		if after := h.Provider.Live(); !slices.Equal(after, live) || h.Provider.Deletes() != 0 {
+			t.Errorf("%d resources live after the other backend's sweep, %d before; %d deletes", len(after), len(live), h.Provider.Deletes())
+		}
+
+		theirs.Now = ours.Now
+		report, err = automation.Sweep(ctx, theirs, automation.SweepOptions{Act: true})
+		if err != nil || !slices.Equal(report.Stacks, []string{env.Name}) {
+			t.Errorf("its own sweep: %+v (%v), want %s closed", report, err, env.Name)
+		}
+		noStacks(t, h, theirs)
+	})
+}
+
+// Close of a stack that is not an ephemeral environment is refused before
+// anything changes: Select refuses it.
+func TestSelectRefusesAStackThatIsNotEphemeral(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	state := t.TempDir()
+	ws := workspaceOf(t, h, state)
+	if _, err := auto.NewStack(ctx, "staging", ws); err != nil {
+		t.Fatal(err)
+	}
+	_, err := automation.Select(ctx, h.options(t, state), "staging")
+	if err == nil || !strings.Contains(err.Error(), "not an ephemeral environment") {
+		t.Errorf("select staging: %v", err)
+	}
+	if got := stacksIn(t, h, h.options(t, state)); !slices.Equal(got, []string{"staging"}) {
+		t.Errorf("stacks %v", got)
+	}
+	if err := ws.RemoveStack(ctx, "staging"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// workspaceOf is a workspace of the orderpipe project in the file backend
+// state, outside the automation package.
+func workspaceOf(t *testing.T, h harness, state string) auto.Workspace {
+	t.Helper()
+	ws, err := auto.NewLocalWorkspace(context.Background(), auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home), auto.EnvVars(h.EnvVars()),
+		auto.Project(workspace.Project{Name: automation.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: "file://" + filepath.ToSlash(state)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// stateURNs are the URNs of the AWS resources the stack's state holds,
+// sorted as Provider.Live lists the cloud's.
+func stateURNs(t *testing.T, h harness, state, stack string) []string {
+	t.Helper()
+	ws := workspaceOf(t, h, state)
+	raw, err := ws.ExportStack(context.Background(), stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d apitype.DeploymentV3
+	if err := json.Unmarshal(raw.Deployment, &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.PendingOperations) > 0 {
+		t.Errorf("pending operations left in the state: %+v", d.PendingOperations)
+	}
+	var urns []string
+	for _, r := range d.Resources {
+		if r.Custom && !strings.HasPrefix(string(r.Type), "pulumi:") {
+			urns = append(urns, string(r.URN))
+		}
+	}
+	slices.Sort(urns)
+	return urns
+}
+
+// A us-east-1 environment whose update was killed mid-create, swept by a
+// janitor configured for eu-west-1: every account call about the stack goes
+// to the stack's own region (its provider's), none to the janitor's, and
+// the sweep leaves nothing of it.
+func TestJanitorWorksInTheStacksRegion(t *testing.T) {
+	repeat(t, "", func(t *testing.T, i int) {
+		h := newHarness(t)
+		state := t.TempDir()
+		opts := killedOptions(t, h, state)
+		opts.Region, opts.TTL = "us-east-1", time.Minute
+		env := killedEnv(t, h, opts)
+
+		elsewhere := &emptyAccount{}
+		janitor := h.options(t, state)
+		janitor.Region, janitor.Account = "eu-west-1", elsewhere
+		janitor.AccountIn = func(_ context.Context, region string) (automation.Account, error) {
+			if region != "us-east-1" {
+				return nil, fmt.Errorf("no account in %s in this test", region)
+			}
+			return h.Provider.Cloud(), nil
+		}
+		janitor.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+		report, err := automation.Sweep(context.Background(), janitor, automation.SweepOptions{Act: true})
+		if err != nil || !slices.Equal(report.Stacks, []string{env.Name}) {
+			t.Errorf("sweep: %+v (%v), want %s closed", report, err, env.Name)
+		}
+		if n := elsewhere.finds.Load() + elsewhere.deletes.Load(); n != 0 {
+			t.Errorf("%d lookups and deletes about the stack in the janitor's region", n)
+		}
+		noStacks(t, h, opts)
+	})
+}
+
+// emptyAccount is an account of a region where nothing is deployed.
+type emptyAccount struct{ finds, deletes atomic.Int64 }
+
+func (a *emptyAccount) Tagged(context.Context, map[string]string, string) ([]account.Resource, string, error) {
+	return nil, "", nil
+}
+
+func (a *emptyAccount) Find(context.Context, string, string) (account.Resource, bool, error) {
+	a.finds.Add(1)
+	return account.Resource{}, false, nil
+}
+
+func (a *emptyAccount) Delete(context.Context, account.Resource) error {
+	a.deletes.Add(1)
+	return nil
+}
