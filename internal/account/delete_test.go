@@ -397,6 +397,18 @@ func TestFindReadsTags(t *testing.T) {
 				}
 				return out, nil
 			},
+			"GetCallerIdentity": func(map[string]string) (any, *apiErr) {
+				return xmlReply("<Arn>arn:aws:iam::123456789012:user/ci</Arn><Account>123456789012</Account><UserId>AIDA</UserId>"), nil
+			},
+			"GetTopicAttributes": func(in map[string]string) (any, *apiErr) {
+				if in["TopicArn"] != "arn:aws:sns:eu-west-1:123456789012:held" {
+					return nil, &apiErr{"NotFound", 404}
+				}
+				return xmlReply("<Attributes><entry><key>TopicArn</key><value>" + in["TopicArn"] + "</value></entry></Attributes>"), nil
+			},
+			"ListTagsForResource": func(map[string]string) (any, *apiErr) {
+				return xmlReply("<Tags>" + roleTags.String() + "</Tags>"), nil
+			},
 			"GetRole": func(in map[string]string) (any, *apiErr) {
 				if !exists(in["RoleName"]) {
 					return nil, &apiErr{"NoSuchEntity", 404}
@@ -405,7 +417,7 @@ func TestFindReadsTags(t *testing.T) {
 			},
 		}}
 		a := api.account(t)
-		for _, typ := range []string{"aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:lambda/function:Function", "aws:iam/role:Role"} {
+		for _, typ := range []string{"aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:sns/topic:Topic", "aws:lambda/function:Function", "aws:iam/role:Role"} {
 			r, found, err := a.Find(context.Background(), typ, "held")
 			if err != nil || !found || Name(r.ARN) != "held" || r.Tags == nil || !maps.Equal(r.Tags, tags) {
 				t.Errorf("%s tagged %v: found %v %+v (%v)", typ, tags, found, r, err)
