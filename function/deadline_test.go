@@ -118,7 +118,9 @@ func TestDeadlineMargin(t *testing.T) {
 }
 
 // hangingProxy forwards to endpoint, except that a request whose body holds
-// any of hang gets no answer until the client gives up or the test ends.
+// any of hang, or whose action (X-Amz-Target, as JSON-protocol clients name
+// it) is one of hang, gets no answer until the client gives up or the test
+// ends.
 func hangingProxy(t *testing.T, endpoint string, hang ...string) string {
 	t.Helper()
 	target, err := url.Parse(endpoint)
@@ -131,7 +133,7 @@ func hangingProxy(t *testing.T, endpoint string, hang ...string) string {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		for _, h := range hang {
-			if bytes.Contains(body, []byte(h)) {
+			if bytes.Contains(body, []byte(h)) || r.Header.Get("X-Amz-Target") == h {
 				select {
 				case <-r.Context().Done():
 				case <-release:
@@ -162,7 +164,7 @@ func TestDeadlineIntegration(t *testing.T) {
 	dlqURL := createQueue(t, awslocal.SQSClient(goaws.Endpoint), "deadline-dlq")
 	h := &Handler{
 		Store:       DynamoStore{Client: dynamoClient(hangingProxy(t, mini.Endpoint, `{"S":"o-hang"}`)), Table: table},
-		DeadLetters: SQSDeadLetters{Client: awslocal.SQSClient(hangingProxy(t, goaws.Endpoint, "Action=SendMessage")), QueueURL: dlqURL},
+		DeadLetters: SQSDeadLetters{Client: awslocal.SQSClient(hangingProxy(t, goaws.Endpoint, "AmazonSQS.SendMessage")), QueueURL: dlqURL},
 		Log:         discardLog(),
 	}
 	recs := hungBatch()
