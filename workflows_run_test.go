@@ -306,9 +306,11 @@ func newStepRunner(t *testing.T, file, job string) *stepRunner {
 	}
 	return &stepRunner{t: t, w: w, job: job, dir: dir, temp: temp, env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()},
 		contexts: map[string]string{
-			"github.event.pull_request.number": "4242",
-			"github.token":                     "token",
-			"secrets.AWS_ROLE_ARN":             "", "secrets.AWS_JANITOR_ROLE_ARN": "",
+			"github.event.pull_request.number":    "4242",
+			"github.token":                        "token",
+			"github.repository":                   "acme/orderpipe",
+			"vars.ORDERPIPE_PERMISSIONS_BOUNDARY": "arn:aws:iam::123456789012:policy/orderpipe-ci-boundary",
+			"secrets.AWS_ROLE_ARN":                "", "secrets.AWS_JANITOR_ROLE_ARN": "",
 			"secrets.PULUMI_BACKEND_URL": "file://" + filepath.ToSlash(t.TempDir()), "secrets.PULUMI_CONFIG_PASSPHRASE": "",
 		}}
 }
