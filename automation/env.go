@@ -306,7 +306,11 @@ func (e *Env) configure(ctx context.Context) error {
 	if e.opts.PR > 0 {
 		tags[TagPR] = strconv.Itoa(e.opts.PR)
 	}
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
+	// orderpipe:ephemeral last: a sweep takes a stack for an environment by
+	// it, and one that listed the stack between the two would find no
+	// expiry and take it for expired.
+	keys := slices.DeleteFunc(slices.Sorted(maps.Keys(tags)), func(k string) bool { return k == TagEphemeral })
+	for _, k := range append(keys, TagEphemeral) {
 		v := tags[k]
 		if err := e.stack.Workspace().SetTag(ctx, e.Name, k, v); err != nil {
 			return fmt.Errorf("tag %s: %w", e.Name, err)

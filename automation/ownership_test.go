@@ -3,6 +3,7 @@ package automation_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -279,7 +280,7 @@ func TestSelectRefusesAStackThatIsNotEphemeral(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := automation.Select(ctx, h.options(t, state), "staging")
-	if err == nil || !strings.Contains(err.Error(), "not an ephemeral environment") {
+	if !errors.Is(err, automation.ErrNotEphemeral) {
 		t.Errorf("select staging: %v", err)
 	}
 	if got := stacksIn(t, h, h.options(t, state)); !slices.Equal(got, []string{"staging"}) {

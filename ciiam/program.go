@@ -314,7 +314,7 @@ func janitorPolicy(a arns, owner, bucket string) stack.PolicyDocument {
 		{Sid: "Read", Effect: "Allow", Action: []string{
 			"dynamodb:DescribeTable", "dynamodb:ListTagsOfResource", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags",
 			"sns:GetTopicAttributes", "sns:ListTagsForResource", "lambda:GetFunction", "lambda:ListTags", "lambda:GetEventSourceMapping",
-			"logs:DescribeLogGroups", "logs:ListTagsForResource", "cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard",
+			"logs:DescribeLogGroups", "logs:ListTagsForResource", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:GetDashboard",
 			"iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"},
 			Resource: append([]string{a.tables(), a.queues(), a.topics(), a.functions(), a.mappings(), a.alarms(), a.dashboards(), a.roles()}, a.logGroups()...)},
 		{Sid: "DeleteOnlyOwnedEphemeral", Effect: "Allow", Condition: owned, Action: []string{

@@ -60,7 +60,7 @@ func TestJavaScriptSDK(t *testing.T) {
 		t.Fatalf("the script's report: %v", err)
 	}
 
-	if want := []string{"orderpipe-local-OrderQueue", "orderpipe-local-OrderQueueDLQ"}; !slices.Equal(r.Queues, want) {
+	if want := []string{"orderpipe-local-OrderQueue", "orderpipe-local-OrderQueueDLQ", "orderpipe-local-OrderQueueSubscriptionDLQ"}; !slices.Equal(r.Queues, want) {
 		t.Errorf("ListQueues: %v, want %v", r.Queues, want)
 	}
 	if e := r.MissingQueue.Error; e == nil || e.Name != "QueueDoesNotExist" || e.Code != "AWS.SimpleQueueService.NonExistentQueue" {

@@ -15,7 +15,7 @@ import (
 // the resource has none, nil only for a dashboard, which takes none.
 type Resource struct {
 	ARN  string
-	Tags map[string]string // as the Tagging API lists them; nil when found by name
+	Tags map[string]string // as the Tagging API lists them, or as Find reads them
 	Body string            // a dashboard's body, which names what it shows (dashboards take no tags)
 }
 
