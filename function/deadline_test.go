@@ -64,17 +64,7 @@ func TestDeadlineWithHungStoreAndDLQ(t *testing.T) {
 
 	recs := hungBatch()
 
-	deadline := time.Now().Add(time.Second)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	resp, err := h.Handle(ctx, events.SQSEvent{Records: recs})
-	returned := time.Now()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !returned.Before(deadline) {
-		t.Errorf("Handle returned %v after the deadline", returned.Sub(deadline))
-	}
+	resp := handleWithin(t, h, recs, time.Second)
 	if got := failures(resp); got != "m-hung-store,m-hung-dlq" {
 		t.Errorf("batch item failures %s, want the two hung records only", got)
 	}
@@ -169,18 +159,7 @@ func TestDeadlineIntegration(t *testing.T) {
 	}
 	recs := hungBatch()
 
-	deadline := time.Now().Add(3 * time.Second)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	resp, err := h.Handle(ctx, events.SQSEvent{Records: recs})
-	returned := time.Now()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !returned.Before(deadline) {
-		t.Errorf("Handle returned %v after the deadline", returned.Sub(deadline))
-	}
-	t.Logf("Handle returned %v before the deadline", deadline.Sub(returned))
+	resp := handleWithin(t, h, recs, 3*time.Second)
 	if got := failures(resp); got != "m-hung-store,m-hung-dlq" {
 		t.Errorf("batch item failures %s, want the two hung records only", got)
 	}
@@ -193,4 +172,23 @@ func TestDeadlineIntegration(t *testing.T) {
 	if getOrder(t, db, table, "o-hang") != nil {
 		t.Error("the hung order was stored")
 	}
+}
+
+// handleWithin runs the batch under a deadline d from now, as Lambda does,
+// and fails the test when Handle returns after it.
+func handleWithin(t *testing.T, h *Handler, recs []events.SQSMessage, d time.Duration) events.SQSEventResponse {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: recs})
+	returned := time.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !returned.Before(deadline) {
+		t.Errorf("Handle returned %v after the deadline", returned.Sub(deadline))
+	}
+	t.Logf("Handle returned %v before the deadline", deadline.Sub(returned))
+	return resp
 }
