@@ -80,42 +80,60 @@ type listOne struct {
 
 func main() {
 	out := flag.String("o", "table.go", "the Go file to write")
+	modules := flag.String("modules", "", "read the packages from this node_modules instead of installing them")
+	printPackages := flag.Bool("packages", false, "print the pinned packages and exit")
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "iso4217-gen-")
-	if err != nil {
+	packages := []string{pkg + "@" + version, "cldr-core@" + cldrVersion, "cldr-bcp47@" + cldrVersion}
+	if *printPackages {
+		fmt.Println(strings.Join(packages, " "))
+		return
+	}
+	if err := run(*out, *modules, packages); err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
-	npm := exec.Command("npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", "--prefix", dir,
-		pkg+"@"+version, "cldr-core@"+cldrVersion, "cldr-bcp47@"+cldrVersion)
-	npm.Stdout, npm.Stderr = os.Stderr, os.Stderr
-	if err := npm.Run(); err != nil {
-		log.Fatalf("npm install: %v", err)
+}
+
+// run writes out from modules, or from the packages npm installs into a
+// temporary directory when modules is "".
+func run(out, modules string, packages []string) error {
+	if modules == "" {
+		dir, err := os.MkdirTemp("", "iso4217-gen-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		npm := exec.Command("npm", append([]string{"install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", "--prefix", dir}, packages...)...)
+		npm.Stdout, npm.Stderr = os.Stderr, os.Stderr
+		if err := npm.Run(); err != nil {
+			return fmt.Errorf("npm install: %w", err)
+		}
+		modules = filepath.Join(dir, "node_modules")
 	}
-	modules := filepath.Join(dir, "node_modules")
+	return write(out, modules)
+}
+
+func write(out, modules string) error {
 	raw, err := os.ReadFile(filepath.Join(modules, pkg, "iso-4217-list-one.xml"))
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	var list listOne
 	if err := xml.Unmarshal(raw, &list); err != nil {
-		log.Fatalf("read List One: %v", err)
+		return fmt.Errorf("read List One: %w", err)
 	}
 	var uses cldr
 	if err := readJSON(filepath.Join(modules, "cldr-core", "supplemental", "currencyData.json"), &uses); err != nil {
-		log.Fatal(err)
+		return err
 	}
 	var names bcp47
 	if err := readJSON(filepath.Join(modules, "cldr-bcp47", "bcp47", "currency.json"), &names); err != nil {
-		log.Fatal(err)
+		return err
 	}
 	src, err := table(list, uses, names)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		log.Fatal(err)
-	}
+	return os.WriteFile(out, src, 0o644)
 }
 
 type row struct {

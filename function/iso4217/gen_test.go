@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -15,14 +17,18 @@ func TestTableIsGenerated(t *testing.T) {
 	if testing.Short() {
 		t.Skip("installs npm packages")
 	}
-	if _, err := exec.LookPath("npm"); err != nil {
+	npm, err := exec.LookPath("npm")
+	if err != nil {
 		t.Fatalf("gen.go needs npm (tools/install's node): %v", err)
 	}
-	out := filepath.Join(t.TempDir(), "table.go")
-	cmd := exec.CommandContext(t.Context(), "go", "run", "gen.go", "-o", out)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go run gen.go: %v\n%s", err, msg)
-	}
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "gen")
+	run(t, "go", "build", "-o", gen, "gen.go")
+	packages := strings.Fields(run(t, gen, "-packages"))
+	run(t, npm, append([]string{"install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", "--prefix", dir}, packages...)...)
+	out := filepath.Join(dir, "table.go")
+	run(t, gen, "-modules", filepath.Join(dir, "node_modules"), "-o", out)
+
 	want, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -34,4 +40,21 @@ func TestTableIsGenerated(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("table.go differs from what gen.go writes now: run go generate ./function/iso4217")
 	}
+}
+
+// run runs a command to its end and returns its output. Its process group
+// is killed when the test is cancelled, and the command when the test's
+// process dies, so no npm outlives the test.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return string(out)
 }
