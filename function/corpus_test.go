@@ -29,13 +29,11 @@ type corpusRow struct {
 // than the corpus, each with why. docs/handler.md says the same.
 var corpusDisagreements = map[string]string{
 	// The corpus takes List One as at 2026-01-01; the table is List One of
-	// 2024-06-25 (currency-codes 2.2.0, the newest ISO 4217 data with minor
-	// units found on npm). A newer source, regenerated, ends these.
-	"iso-xcg-2dp":       "XCG is not in List One of 2024-06-25",
-	"iso-xcg-3dp":       "XCG is not in List One of 2024-06-25: the currency is named, not the decimals",
-	"iso-withdrawn-ang": "ANG is still in List One of 2024-06-25",
-	"iso-withdrawn-bgn": "BGN is still in List One of 2024-06-25",
-	"iso-withdrawn-cuc": "CUC is still in List One of 2024-06-25",
+	// 2024-06-25 (currency-codes 2.2.0, the newest ISO 4217 data on npm)
+	// with the changes CLDR 48 records after that date. CLDR dates CUC's
+	// end 2021, before List One of 2024-06-25 still listed it, so List One
+	// stands: a newer List One, regenerated, ends this.
+	"iso-withdrawn-cuc": "CUC is in List One of 2024-06-25 and CLDR records no change since",
 	// Refused naming body, but SQS cannot carry such a body to the DLQ
 	// either (nor can it have delivered it): outcome failed, as the docs say
 	// for a poison message the DLQ cannot take.

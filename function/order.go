@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -279,12 +280,14 @@ func (v *validator) currency(code string) (int, string) {
 		v.fail(-1, "currency", "is required")
 		return maxAmountScale, ""
 	}
-	c, ok := iso4217.Lookup(code)
+	// Today, not createdAt: a code withdrawn since the order was written is
+	// still no currency to store it in.
+	c, err := iso4217.At(code, time.Now())
 	switch {
-	case !ok && (len(code) != 3 || strings.ContainsFunc(code, func(r rune) bool { return r < 'A' || r > 'Z' })):
+	case err != nil && (len(code) != 3 || strings.ContainsFunc(code, func(r rune) bool { return r < 'A' || r > 'Z' })):
 		v.fail(-1, "currency", "must be an ISO 4217 code: three upper-case letters such as EUR")
-	case !ok:
-		v.fail(-1, "currency", fmt.Sprintf("%s is not a current ISO 4217 currency code (List One of %s): unknown, or withdrawn", code, iso4217.Published))
+	case err != nil:
+		v.fail(-1, "currency", err.Error())
 	case c.MinorUnits == iso4217.NoMinorUnit:
 		v.fail(-1, "currency", fmt.Sprintf("%s (%s) is not a currency an order can be paid in: ISO 4217 gives it no minor unit", code, c.Name))
 	case c.Fund:

@@ -82,6 +82,7 @@ func TestCurrencyISO4217(t *testing.T) {
 		"LAK": "1.25", "MGA": "1.25", "SOS": "1.25", "SYP": "1.25", "KPW": "1.25",
 		"MRU": "1.25", "VES": "1.25", "SLE": "1.25", "ZWG": "1.25", "VED": "1.25", "STN": "1.25", "UYW": "1.2500",
 		"JPY": "125", "KWD": "1.250", "XOF": "125",
+		"XCG": "1.25", // amendment 176: in use from 2025-03-31, 2 minor units
 	}
 	for code, price := range accepted {
 		if _, err := ParseOrder(orderIn(code, price)); err != nil {
@@ -89,8 +90,10 @@ func TestCurrencyISO4217(t *testing.T) {
 		}
 	}
 	refused := map[string]string{ // code → what the reason says
-		"DEM": "not a current ISO 4217 currency code", "FRF": "not a current", "HRK": "not a current", "VEF": "not a current",
-		"MRO": "not a current", "LTL": "not a current", "BYR": "not a current", "ZWL": "not a current", "XEU": "not a current",
+		"DEM": "withdrawn ISO 4217 code", "FRF": "replaced by EUR", "HRK": "replaced by EUR", "VEF": "replaced by VES",
+		"MRO": "replaced by MRU", "LTL": "replaced by EUR", "BYR": "replaced by BYN", "ZWL": "replaced by ZWG", "XEU": "withdrawn",
+		"ANG": "replaced by XCG", "BGN": "replaced by EUR", // since List One of 2024-06-25
+		"ABC": "not a current ISO 4217 currency code", "XAD": "not a current ISO 4217 currency code",
 		"XTS": "no minor unit", "XXX": "no minor unit", "XAU": "no minor unit", "XAG": "no minor unit", "XPT": "no minor unit",
 		"XPD": "no minor unit", "XDR": "no minor unit", "XBA": "no minor unit", "XSU": "no minor unit", "XUA": "no minor unit",
 		"CLF": "funds code", "BOV": "funds code", "CHE": "funds code", "CHW": "funds code", "COU": "funds code",
@@ -105,7 +108,7 @@ func TestCurrencyISO4217(t *testing.T) {
 		}
 	}
 	// One decimal more than ISO's minor unit is refused, naming the rule.
-	for code, price := range map[string]string{"IQD": "1.2501", "JPY": "1.5", "EUR": "1.001", "UYW": "1.00001", "BHD": "0.0001"} {
+	for code, price := range map[string]string{"IQD": "1.2501", "JPY": "1.5", "EUR": "1.001", "UYW": "1.00001", "BHD": "0.0001", "XCG": "1.255"} {
 		_, err := ParseOrder(orderIn(code, price))
 		if err == nil || !strings.Contains(err.Error(), "decimal places for "+code) {
 			t.Errorf("%s %s: %v; want the decimal places named", price, code, err)

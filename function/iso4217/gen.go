@@ -2,13 +2,18 @@
 
 // gen writes table.go from ISO 4217 List One as the npm package
 // currency-codes ships it (iso-4217-list-one.xml, the maintenance agency's
-// own file): it installs the pinned package into a temporary directory with
-// npm and reads the XML, so the table is the published list, never a hand
-// list. Run it with `go generate ./function/iso4217`.
+// own file), and from Unicode CLDR's record of where and when each code was
+// in use (cldr-core's supplemental/currencyData.json, with names from
+// cldr-bcp47): no npm package ships a newer List One or List Three, and
+// CLDR's record is how the table learns of codes added and withdrawn since
+// List One's date. It installs the pinned packages into a temporary
+// directory with npm and reads their files, so the table is published data,
+// never a hand list. Run it with `go generate ./function/iso4217`.
 package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -22,11 +27,42 @@ import (
 	"strings"
 )
 
-// The source, pinned: change both and run go generate to take a newer list.
+// The sources, pinned: change a version and run go generate to take newer data.
 const (
-	pkg     = "currency-codes"
-	version = "2.2.0"
+	pkg         = "currency-codes"
+	version     = "2.2.0"
+	cldrVersion = "48.2.0" // of both cldr-core and cldr-bcp47
 )
+
+// cldr is the part of cldr-core's supplemental/currencyData.json the table
+// takes: each region's currencies with the dates of their use, and the
+// digits CLDR gives the codes List One lacks.
+type cldr struct {
+	Supplemental struct {
+		Version struct {
+			CLDR string `json:"_cldrVersion"`
+		} `json:"version"`
+		CurrencyData struct {
+			Fractions map[string]struct {
+				Digits string `json:"_digits"`
+			} `json:"fractions"`
+			Region map[string][]map[string]struct {
+				From   string `json:"_from"`
+				To     string `json:"_to"`
+				Tender string `json:"_tender"`
+			} `json:"region"`
+		} `json:"currencyData"`
+	} `json:"supplemental"`
+}
+
+// bcp47 is cldr-bcp47's bcp47/currency.json: the codes' English names.
+type bcp47 struct {
+	Keyword struct {
+		U struct {
+			Cu map[string]json.RawMessage `json:"cu"`
+		} `json:"u"`
+	} `json:"keyword"`
+}
 
 type listOne struct {
 	Published string `xml:"Pblshd,attr"`
@@ -44,40 +80,80 @@ type listOne struct {
 
 func main() {
 	out := flag.String("o", "table.go", "the Go file to write")
+	modules := flag.String("modules", "", "read the packages from this node_modules instead of installing them")
+	printPackages := flag.Bool("packages", false, "print the pinned packages and exit")
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "iso4217-gen-")
-	if err != nil {
-		log.Fatal(err)
+	packages := []string{pkg + "@" + version, "cldr-core@" + cldrVersion, "cldr-bcp47@" + cldrVersion}
+	if *printPackages {
+		fmt.Println(strings.Join(packages, " "))
+		return
 	}
-	defer os.RemoveAll(dir)
-	npm := exec.Command("npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", dir, pkg+"@"+version)
-	npm.Stdout, npm.Stderr = os.Stderr, os.Stderr
-	if err := npm.Run(); err != nil {
-		log.Fatalf("npm install %s@%s: %v", pkg, version, err)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "node_modules", pkg, "iso-4217-list-one.xml"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	var list listOne
-	if err := xml.Unmarshal(raw, &list); err != nil {
-		log.Fatalf("read List One: %v", err)
-	}
-	src, err := table(list)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
+	if err := run(*out, *modules, packages); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func table(list listOne) ([]byte, error) {
-	type row struct {
-		code, name   string
-		number, unit int
-		fund         bool
+// run writes out from modules, or from the packages npm installs into a
+// temporary directory when modules is "".
+func run(out, modules string, packages []string) error {
+	if modules == "" {
+		dir, err := os.MkdirTemp("", "iso4217-gen-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		npm := exec.Command("npm", append([]string{"install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error", "--prefix", dir}, packages...)...)
+		npm.Stdout, npm.Stderr = os.Stderr, os.Stderr
+		if err := npm.Run(); err != nil {
+			return fmt.Errorf("npm install: %w", err)
+		}
+		modules = filepath.Join(dir, "node_modules")
 	}
+	return write(out, modules)
+}
+
+func write(out, modules string) error {
+	raw, err := os.ReadFile(filepath.Join(modules, pkg, "iso-4217-list-one.xml"))
+	if err != nil {
+		return err
+	}
+	var list listOne
+	if err := xml.Unmarshal(raw, &list); err != nil {
+		return fmt.Errorf("read List One: %w", err)
+	}
+	var uses cldr
+	if err := readJSON(filepath.Join(modules, "cldr-core", "supplemental", "currencyData.json"), &uses); err != nil {
+		return err
+	}
+	var names bcp47
+	if err := readJSON(filepath.Join(modules, "cldr-bcp47", "bcp47", "currency.json"), &names); err != nil {
+		return err
+	}
+	src, err := table(list, uses, names)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, src, 0o644)
+}
+
+type row struct {
+	code, name   string
+	number, unit int
+	fund         bool
+}
+
+func readJSON(path string, v any) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func table(list listOne, uses cldr, names bcp47) ([]byte, error) {
 	rows := map[string]row{}
 	for _, e := range list.Entries {
 		if e.Code == "" {
@@ -106,16 +182,103 @@ func table(list listOne) ([]byte, error) {
 	sort.Strings(codes)
 
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "// Code generated by gen.go from %s@%s; DO NOT EDIT.\n\n", pkg, version)
+	fmt.Fprintf(&b, "// Code generated by gen.go from %s@%s, cldr-core@%s and cldr-bcp47@%s; DO NOT EDIT.\n\n", pkg, version, cldrVersion, cldrVersion)
 	fmt.Fprintf(&b, "package iso4217\n\n")
 	fmt.Fprintf(&b, "// The source of the table.\nconst (\n")
 	fmt.Fprintf(&b, "\tSourcePackage = %q // npm\n\tSourceVersion = %q\n", pkg, version)
-	fmt.Fprintf(&b, "\tPublished = %q // List One's publication date (its Pblshd attribute)\n)\n\n", list.Published)
+	fmt.Fprintf(&b, "\tPublished = %q // List One's publication date (its Pblshd attribute)\n", list.Published)
+	fmt.Fprintf(&b, "\tHistoryPackage = \"cldr-core\" // npm: CLDR's supplemental currencyData\n\tHistoryVersion = %q\n", cldrVersion)
+	fmt.Fprintf(&b, "\tCLDR = %q // the CLDR release of that data\n)\n\n", uses.Supplemental.Version.CLDR)
 	fmt.Fprintf(&b, "var listOne = map[string]Currency{\n")
 	for _, c := range codes {
 		r := rows[c]
 		fmt.Fprintf(&b, "\t%q: {Code: %q, Name: %q, Number: %d, MinorUnits: %d, Fund: %v},\n", c, c, r.name, r.number, r.unit, r.fund)
 	}
-	fmt.Fprintf(&b, "}\n")
+	fmt.Fprintf(&b, "}\n\n")
+	if err := history(&b, rows, list.Published, uses, names); err != nil {
+		return nil, err
+	}
 	return format.Source(b.Bytes())
+}
+
+// history writes CLDR's uses of every code, and the codes List One lacks
+// that CLDR has in legal tender from after List One's date, with CLDR's
+// digits and name.
+func history(b *bytes.Buffer, inListOne map[string]row, published string, data cldr, names bcp47) error {
+	cd := data.Supplemental.CurrencyData
+	byCode := map[string][]use{}
+	for region, entries := range cd.Region {
+		for _, e := range entries {
+			for code, u := range e {
+				byCode[code] = append(byCode[code], use{region, u.From, u.To, u.Tender != "false"})
+			}
+		}
+	}
+	codes := make([]string, 0, len(byCode))
+	for c := range byCode {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+
+	fmt.Fprintf(b, "// added are the codes List One lacks that CLDR %s has in legal tender\n", data.Supplemental.Version.CLDR)
+	fmt.Fprintf(b, "// from after List One's date, with CLDR's digits and name.\nvar added = map[string]Currency{\n")
+	for _, c := range codes {
+		if _, ok := inListOne[c]; ok {
+			continue
+		}
+		first := ""
+		for _, u := range byCode[c] {
+			if u.tender && u.from > published && (first == "" || u.from < first) {
+				first = u.from
+			}
+		}
+		if first == "" {
+			continue
+		}
+		digits := cd.Fractions["DEFAULT"].Digits
+		if f, ok := cd.Fractions[c]; ok {
+			digits = f.Digits
+		}
+		unit, err := strconv.Atoi(digits)
+		if err != nil {
+			return fmt.Errorf("%s: CLDR digits %q: %v", c, digits, err)
+		}
+		var name struct {
+			Description string `json:"_description"`
+		}
+		if raw, ok := names.Keyword.U.Cu[strings.ToLower(c)]; ok {
+			if err := json.Unmarshal(raw, &name); err != nil {
+				return fmt.Errorf("%s: CLDR name: %v", c, err)
+			}
+		}
+		fmt.Fprintf(b, "\t%q: {Code: %q, Name: %q, MinorUnits: %d, Added: %q},\n", c, c, name.Description, unit, first)
+	}
+	fmt.Fprintf(b, "}\n\n")
+
+	fmt.Fprintf(b, "// uses are CLDR %s's record of each code's use: region, first and last\n", data.Supplemental.Version.CLDR)
+	fmt.Fprintf(b, "// day (\"\" when open), legal tender or not.\nvar uses = map[string][]use{\n")
+	for _, c := range codes {
+		us := byCode[c]
+		sort.Slice(us, func(i, j int) bool {
+			if us[i].region != us[j].region {
+				return us[i].region < us[j].region
+			}
+			return us[i].from < us[j].from
+		})
+		fmt.Fprintf(b, "\t%q: {", c)
+		for i, u := range us {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(b, "{%q, %q, %q, %v}", u.region, u.from, u.to, u.tender)
+		}
+		fmt.Fprintf(b, "},\n")
+	}
+	fmt.Fprintf(b, "}\n")
+	return nil
+}
+
+type use struct {
+	region, from, to string
+	tender           bool
 }

@@ -1,6 +1,12 @@
 package iso4217
 
-import "testing"
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
 
 // The cases are ISO 4217's own table (List One, and List Three for the
 // withdrawn codes), not the package's data: they would fail on a table that
@@ -95,5 +101,108 @@ func TestSourceIsRecorded(t *testing.T) {
 	}
 	if n := len(listOne); n < 150 || n > 200 {
 		t.Errorf("List One has %d codes; ISO publishes about 180", n)
+	}
+}
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Changes after List One of 2024-06-25, each from its own document, not
+// from the table: ISO 4217 amendment 176 (XCG, minor unit 2, for Curaçao
+// and Sint Maarten from 2025-03-31, replacing ANG, which stops being legal
+// tender by 2025-07-01) and Bulgaria's adoption of the euro on 2026-01-01
+// (the lev, BGN, refused once its use has ended).
+func TestChangesSinceListOne(t *testing.T) {
+	for _, tc := range []struct {
+		code, on string
+		units    int    // when current
+		gone     string // when withdrawn: a code that replaced it
+	}{
+		{code: "XCG", on: "2025-04-01", units: 2},
+		{code: "XCG", on: "2026-11-30", units: 2},
+		{code: "ANG", on: "2025-03-01", units: 2},
+		{code: "ANG", on: "2025-07-01", gone: "XCG"},
+		{code: "ANG", on: "2026-11-30", gone: "XCG"},
+		{code: "BGN", on: "2025-12-31", units: 2},
+		{code: "BGN", on: "2026-03-01", gone: "EUR"},
+		{code: "EUR", on: "2026-11-30", units: 2},
+	} {
+		c, err := At(tc.code, day(tc.on))
+		var w *WithdrawnError
+		switch {
+		case tc.gone == "" && err != nil:
+			t.Errorf("%s on %s: %v; want current", tc.code, tc.on, err)
+		case tc.gone == "" && c.MinorUnits != tc.units:
+			t.Errorf("%s on %s: %d minor units, want %d", tc.code, tc.on, c.MinorUnits, tc.units)
+		case tc.gone != "" && !errors.As(err, &w):
+			t.Errorf("%s on %s: %+v, %v; want withdrawn", tc.code, tc.on, c, err)
+		case tc.gone != "" && !slices.Contains(w.ReplacedBy, tc.gone):
+			t.Errorf("%s on %s: %v; want replaced by %s", tc.code, tc.on, err, tc.gone)
+		case tc.gone != "" && w.Ended >= tc.on:
+			t.Errorf("%s on %s: %v; want it ended before", tc.code, tc.on, err)
+		}
+	}
+	// Before its introduction XCG is no currency yet.
+	if c, err := At("XCG", day("2025-03-01")); err == nil {
+		t.Errorf("XCG on 2025-03-01: %+v, want an error", c)
+	}
+}
+
+// Codes of List Three, each with what replaced it where it was used (the
+// ISO amendments that withdrew them): a refusal can name the replacement.
+func TestWithdrawnCodesNameTheirReplacement(t *testing.T) {
+	for code, by := range map[string]string{
+		"DEM": "EUR", "FRF": "EUR", "ESP": "EUR", "ITL": "EUR", "HRK": "EUR", "LTL": "EUR", "EEK": "EUR",
+		"SKK": "EUR", "CYP": "EUR", "MRO": "MRU", "STD": "STN", "VEF": "VES", "BYR": "BYN", "ZWL": "ZWG",
+		"SLL": "SLE", "ZMK": "ZMW", "GHC": "GHS", "TRL": "TRY",
+	} {
+		_, err := At(code, day("2026-11-30"))
+		var w *WithdrawnError
+		if !errors.As(err, &w) {
+			t.Errorf("%s: %v; want withdrawn", code, err)
+			continue
+		}
+		if !slices.Contains(w.ReplacedBy, by) || w.Ended == "" || len(w.Regions) == 0 {
+			t.Errorf("%s: %+v; want an end date, where, and replaced by %s", code, w, by)
+		}
+		if msg := err.Error(); !strings.Contains(msg, w.Ended) || !strings.Contains(msg, by) {
+			t.Errorf("%s: %q does not say when and by what", code, msg)
+		}
+	}
+}
+
+// List One as published stays the authority up to its date: a code it
+// lists is current unless it went out of use after that date.
+func TestListOneCodesStayCurrent(t *testing.T) {
+	now := day("2026-11-30")
+	for code, c := range listOne {
+		got, err := At(code, now)
+		var w *WithdrawnError
+		switch {
+		case errors.As(err, &w):
+			if w.Ended < Published {
+				t.Errorf("%s: withdrawn on %s, before List One of %s listed it", code, w.Ended, Published)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", code, err)
+		case got != c:
+			t.Errorf("%s: %+v, want List One's %+v", code, got, c)
+		}
+	}
+}
+
+func TestAtRefusesUnknownCodes(t *testing.T) {
+	// XAD (2025) is a unit of account, legal tender nowhere; CNH is no ISO code.
+	for _, code := range []string{"", "ABC", "eur", "XAD", "CNH"} {
+		c, err := At(code, day("2026-11-30"))
+		var w *WithdrawnError
+		if err == nil || errors.As(err, &w) {
+			t.Errorf("At(%q) = %+v, %v; want unknown", code, c, err)
+		}
 	}
 }
