@@ -165,11 +165,12 @@ func (m *runnerMachine) endJob() []proctest.Process {
 }
 
 // The workflow's steps under the runner's cancel, against the stand-in
-// engine: a cancel reaches the Pulumi CLI, which reports the update
-// cancelled and tells the provider to cancel; the step the workflow runs
-// after a cancel (or the closed PR's destroy job) recovers what was left;
-// and in the end nothing is live in the cloud, no stack is in the backend,
-// and no process runs (enginetest's check).
+// engine: a cancelled up's SIGINT reaches the Pulumi CLI, whose engine
+// tells the provider to cancel and reports it; the step the workflow runs
+// after a cancel recovers what was left (a lock, a pending create or
+// delete) and removes the environment; and in the end nothing is live in
+// the cloud, no stack is in the backend, and no process runs (enginetest's
+// check).
 func TestWorkflowStepsUnderTheRunnersCancelAgainstTheEngine(t *testing.T) {
 	envCommand := filepath.Join(t.TempDir(), "orderpipe-env")
 	build := exec.Command("go", "test", "-c", "-o", envCommand, "./cmd/orderpipe-env")
@@ -190,9 +191,9 @@ func TestWorkflowStepsUnderTheRunnersCancelAgainstTheEngine(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		slow  func(*fakeaws.Provider, chan<- string) // makes an operation slow; tells its start
-		first []stepCase                             // before the cancelled step, not cancelled
-		steps []stepCase                             // the cancelled step and what the workflow runs after it
+		slow  func(p *fakeaws.Provider, started chan<- string, done <-chan struct{}) // makes an operation slow; tells its start until done
+		first []stepCase                                                             // before the cancelled step, not cancelled
+		steps []stepCase                                                             // the cancelled step and what the workflow runs after it
 		// The cancel reaches the command's Pulumi CLI, whose engine tells
 		// the provider to cancel and stops the update.
 		engineCancels bool
@@ -201,27 +202,37 @@ func TestWorkflowStepsUnderTheRunnersCancelAgainstTheEngine(t *testing.T) {
 		{
 			// orderpipe-env's own destroy of the new stack that follows may
 			// outlast the grace (it does on a loaded machine).
-			name:          "up cancelled during a create that ends within the runner's grace; the cancelled() step destroys what is left",
-			slow:          func(p *fakeaws.Provider, started chan<- string) { p.SlowCreates(table, 3*time.Second, started) },
+			name: "up cancelled during a create that ends within the runner's grace; the cancelled() step destroys what is left",
+			slow: func(p *fakeaws.Provider, started chan<- string, _ <-chan struct{}) {
+				p.SlowCreates(table, 3*time.Second, started)
+			},
 			steps:         []stepCase{{"preview", up, true}, {"preview", destroyLeft, false}},
 			engineCancels: true,
 		},
 		{
 			name: "up cancelled during a create that outlasts the runner's grace; the cancelled() step recovers the stack and destroys it",
-			slow: func(p *fakeaws.Provider, started chan<- string) {
+			slow: func(p *fakeaws.Provider, started chan<- string, _ <-chan struct{}) {
 				p.SlowCreates(table, runnersDeadline+2*time.Second, started)
 			},
 			steps:         []stepCase{{"preview", up, true}, {"preview", destroyLeft, false}},
 			engineCancels: true, sent: []string{"INT", "TERM"},
 		},
 		{
+			// orderpipe-env's destroy runs to its end whatever the cancel
+			// (automation's Close), so the SIGINT does not reach its CLI;
+			// the SIGTERM ends the command, and its orphaned CLI dies at its
+			// next write.
 			name:  "destroy cancelled during a delete that outlasts the runner's grace; the next destroy finishes it",
 			first: []stepCase{{"preview", up, false}},
-			slow: func(p *fakeaws.Provider, started chan<- string) {
+			slow: func(p *fakeaws.Provider, started chan<- string, done <-chan struct{}) {
 				p.DeletesTake(table, runnersDeadline+2*time.Second)
 				go func() { // the first delete the engine asks for
 					for p.Deletes() == 0 {
-						time.Sleep(20 * time.Millisecond)
+						select {
+						case <-done:
+							return
+						case <-time.After(20 * time.Millisecond):
+						}
 					}
 					started <- "a delete"
 				}()
@@ -238,17 +249,19 @@ func TestWorkflowStepsUnderTheRunnersCancelAgainstTheEngine(t *testing.T) {
 				}
 			}
 			started := make(chan string, 16)
-			cancel := make(chan struct{})
-			c.slow(m.h.Provider, started)
+			cancel, stepDone := make(chan struct{}), make(chan struct{})
+			c.slow(m.h.Provider, started, stepDone)
 			go func() {
-				if what, ok := <-started; ok {
+				select {
+				case what := <-started:
 					t.Logf("cancelling the run as %s starts", what)
 					close(cancel)
+				case <-stepDone:
 				}
 			}()
 			cancelsBefore := m.cloud.Cancels()
 			cancelled := m.step(c.steps[0].job, c.steps[0].name, cancel)
-			close(started)
+			close(stepDone)
 			cancels := m.cloud.Cancels() - cancelsBefore
 			t.Logf("the engine told the provider to cancel %d times", cancels)
 			if !slices.Contains(cancelled.sent, "INT") {
