@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -150,12 +151,18 @@ type stepRunner struct {
 	temp     string            // RUNNER_TEMP
 	contexts map[string]string // expression → value
 	env      []string          // the runner's own environment
+
+	mu      sync.Mutex
+	tracked []string // the tracking ids of the steps run so far
+	entries []int    // their entry processes, which the runner waits for
 }
 
 type stepResult struct {
 	code    int
 	output  string            // stdout and stderr
 	outputs map[string]string // GITHUB_OUTPUT
+	sent    []string          // what the cancel sent: INT, TERM, KILL (the tree)
+	took    time.Duration
 }
 
 var expression = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
@@ -194,11 +201,18 @@ func (r *stepRunner) run(s step, cancel <-chan struct{}) stepResult {
 	cmd.Dir, cmd.Env = r.dir, env
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	r.mu.Lock()
+	r.tracked, r.entries = append(r.tracked, tracking), append(r.entries, cmd.Process.Pid)
+	r.mu.Unlock()
+	var sent []string
 	done := make(chan struct{})
+	finished := make(chan struct{})
 	go func() {
+		defer close(finished)
 		if cancel == nil {
 			return
 		}
@@ -208,20 +222,25 @@ func (r *stepRunner) run(s step, cancel <-chan struct{}) stepResult {
 			return
 		}
 		cmd.Process.Signal(syscall.SIGINT)
+		sent = append(sent, "INT")
 		select {
 		case <-time.After(7500 * time.Millisecond):
 			cmd.Process.Signal(syscall.SIGTERM)
+			sent = append(sent, "TERM")
 		case <-done:
 			return
 		}
 		select {
 		case <-time.After(2500 * time.Millisecond):
 			killTracked(t, tracking)
+			sent = append(sent, "KILL")
 		case <-done:
 		}
 	}()
 	err := cmd.Wait()
+	took := time.Since(start)
 	close(done)
+	<-finished
 	code := 0
 	if err != nil {
 		code = -1
@@ -229,21 +248,33 @@ func (r *stepRunner) run(s step, cancel <-chan struct{}) stepResult {
 			code = ee.ExitCode()
 		}
 	}
-	return stepResult{code: code, output: out.String(), outputs: readOutputs(t, outputs)}
+	return stepResult{code: code, output: out.String(), outputs: readOutputs(t, outputs), sent: sent, took: took}
 }
 
-// killTracked kills every process whose environment holds the step's
-// tracking id.
-func killTracked(t *testing.T, tracking string) {
+// killTracked kills every process whose environment holds one of the
+// tracking ids, and returns them.
+func killTracked(t *testing.T, tracking ...string) []proctest.Process {
 	all, err := proctest.Descendants()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var killed []proctest.Process
 	for _, p := range all {
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID)); err == nil && slices.Contains(strings.Split(string(b), "\x00"), tracking) {
+		if env := environ(p.PID); slices.ContainsFunc(tracking, func(id string) bool { return slices.Contains(env, id) }) {
 			syscall.Kill(p.PID, syscall.SIGKILL)
+			killed = append(killed, p)
 		}
 	}
+	return killed
+}
+
+// environ is the environment process pid started with.
+func environ(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return nil
+	}
+	return strings.Split(string(b), "\x00")
 }
 
 func readOutputs(t *testing.T, path string) map[string]string {
@@ -305,14 +336,20 @@ func newStepRunner(t *testing.T, file, job string) *stepRunner {
 		}
 	}
 	return &stepRunner{t: t, w: w, job: job, dir: dir, temp: temp, env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()},
-		contexts: map[string]string{
-			"github.event.pull_request.number":    "4242",
-			"github.token":                        "token",
-			"github.repository":                   "acme/orderpipe",
-			"vars.ORDERPIPE_PERMISSIONS_BOUNDARY": "arn:aws:iam::123456789012:policy/orderpipe-ci-boundary",
-			"secrets.AWS_ROLE_ARN":                "", "secrets.AWS_JANITOR_ROLE_ARN": "",
-			"secrets.PULUMI_BACKEND_URL": "file://" + filepath.ToSlash(t.TempDir()), "secrets.PULUMI_CONFIG_PASSPHRASE": "",
-		}}
+		contexts: runnerContexts(t.TempDir(), "")}
+}
+
+// runnerContexts are the values of the expressions the steps use, for a
+// pull request of acme/orderpipe whose state is in a file backend.
+func runnerContexts(stateDir, passphrase string) map[string]string {
+	return map[string]string{
+		"github.event.pull_request.number":    "4242",
+		"github.token":                        "token",
+		"github.repository":                   "acme/orderpipe",
+		"vars.ORDERPIPE_PERMISSIONS_BOUNDARY": "arn:aws:iam::123456789012:policy/orderpipe-ci-boundary",
+		"secrets.AWS_ROLE_ARN":                "", "secrets.AWS_JANITOR_ROLE_ARN": "",
+		"secrets.PULUMI_BACKEND_URL": "file://" + filepath.ToSlash(stateDir), "secrets.PULUMI_CONFIG_PASSPHRASE": passphrase,
+	}
 }
 
 func (r *stepRunner) probeLog() string {
