@@ -33,11 +33,17 @@ type gracefulCLI struct {
 	command string // the pulumi executable
 	version semver.Version
 	grace   time.Duration
+	hurry   <-chan struct{} // Options.Hurry
 }
+
+// hurryGrace is how long a hurried CLI has to stop before it is killed: a
+// CI runner kills the process tree 2.5 s after its SIGTERM, and a CLI
+// killed by us, while we still run, is not left behind outside that tree.
+const hurryGrace = 2 * time.Second
 
 // newGracefulCLI finds the CLI in root (root/bin/pulumi), else on PATH, and
 // checks its version as the Automation API does.
-func newGracefulCLI(root string, grace time.Duration) (gracefulCLI, error) {
+func newGracefulCLI(root string, grace time.Duration, hurry <-chan struct{}) (gracefulCLI, error) {
 	cli, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
 	if err != nil {
 		return gracefulCLI{}, fmt.Errorf("the Pulumi CLI: %w", err)
@@ -51,7 +57,7 @@ func newGracefulCLI(root string, grace time.Duration) (gracefulCLI, error) {
 	if grace <= 0 {
 		grace = DefaultCancelGrace
 	}
-	return gracefulCLI{command: command, version: cli.Version(), grace: grace}, nil
+	return gracefulCLI{command: command, version: cli.Version(), grace: grace, hurry: hurry}, nil
 }
 
 func (c gracefulCLI) Version() semver.Version { return c.version }
@@ -76,7 +82,13 @@ func (c gracefulCLI) Run(ctx context.Context, workdir string, stdin io.Reader, m
 	cmd.Stdin = stdin
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = c.grace
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		stopped := make(chan struct{})
+		go c.hurried(ctx, cmd.Process, stopped)
+		err = cmd.Wait()
+		close(stopped)
+	}
 	code := -2 // as the Automation API reports an unknown exit
 	var exit *exec.ExitError
 	switch {
@@ -89,4 +101,32 @@ func (c gracefulCLI) Run(ctx context.Context, workdir string, stdin io.Reader, m
 		err = fmt.Errorf("the Pulumi CLI did not stop within %v of the cancellation and was killed: %w", c.grace, err)
 	}
 	return stdout.String(), stderr.String(), code, err
+}
+
+// hurried ends the CLI soon once the command is hurried (a second signal):
+// the Pulumi CLI takes a second interrupt as "terminate now", so it is
+// interrupted up to twice (once already when ctx was cancelled), and
+// killed if it has not stopped within hurryGrace.
+func (c gracefulCLI) hurried(ctx context.Context, p *os.Process, stopped <-chan struct{}) {
+	select {
+	case <-stopped:
+		return
+	case <-c.hurry:
+	}
+	if ctx.Err() == nil {
+		// Not cancelled (a clean-up runs without cancellation): the first
+		// interrupt, then the second after a moment, as a user's two Ctrl-Cs.
+		_ = p.Signal(os.Interrupt)
+		select {
+		case <-stopped:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	_ = p.Signal(os.Interrupt)
+	select {
+	case <-stopped:
+	case <-time.After(hurryGrace):
+		_ = p.Kill()
+	}
 }

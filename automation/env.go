@@ -79,6 +79,10 @@ type Options struct {
 	// CancelGrace bounds how long a cancelled operation may take to stop
 	// before the CLI is killed; zero: DefaultCancelGrace.
 	CancelGrace time.Duration
+	// Hurry, once closed, ends the CLI in flight within seconds, the
+	// clean-up of a cancelled operation included (a second interrupt, then
+	// a kill): a CI runner's SIGTERM, which its kill of the job follows.
+	Hurry <-chan struct{}
 	// Account is the AWS account the stacks deploy to, in Region. With it,
 	// the resources of a killed run's pending creates that are proven ours
 	// are resolved (see recoverState), and Close and Sweep delete what no
@@ -255,7 +259,7 @@ func (o Options) workspace(ctx context.Context, tags map[string]string) (auto.Wo
 		}),
 		auto.EnvVars(env),
 	}
-	cli, err := newGracefulCLI(o.PulumiRoot, o.CancelGrace)
+	cli, err := newGracefulCLI(o.PulumiRoot, o.CancelGrace, o.Hurry)
 	if err != nil {
 		return nil, err
 	}

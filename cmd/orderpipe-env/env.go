@@ -91,7 +91,7 @@ func (f *envFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.pulumiRoot, "pulumi-root", "", "directory whose bin/pulumi is the CLI to use (default: pulumi on PATH)")
 	fl.StringVar(&f.projectDir, "project-dir", "", "the orderpipe checkout, which holds Pulumi.yaml (default: found above the working directory)")
 	fl.DurationVar(&f.ttl, "ttl", automation.DefaultTTL, "how long the stack lives before sweep removes it")
-	fl.DurationVar(&f.cancelGrace, "cancel-grace", automation.DefaultCancelGrace, "after Ctrl-C or SIGTERM, how long operations in flight may take to finish before the Pulumi CLI is killed (a second Ctrl-C kills it at once)")
+	fl.DurationVar(&f.cancelGrace, "cancel-grace", automation.DefaultCancelGrace, "after Ctrl-C or SIGTERM, how long operations in flight may take to finish before the Pulumi CLI is killed (a second signal ends it within seconds)")
 	fl.DurationVar(&f.lockWait, "lock-wait", automation.DefaultLockWait, "how long to wait for a stack locked by a run that may still be going")
 	fl.DurationVar(&f.staleLockAge, "stale-lock-age", automation.DefaultStaleLockAge, "a lock taken on another machine counts as left by a dead run once this old (0: the default); a lock of this machine is stale when its process is gone. Any other lock is waited for, never broken")
 	fl.BoolVar(&f.json, "json", false, "engine events as JSON lines instead of readable progress, and preview's result as JSON")
@@ -106,6 +106,7 @@ func (f *envFlags) options(ctx context.Context, stderr io.Writer) (automation.Op
 		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Owner: f.owner, Region: f.region, Config: settings,
 		TTL: f.ttl, PolicyPacks: f.policyPacks, PolicyConfig: f.policyConfig,
 		Progress: stderr, JSON: f.json, CancelGrace: f.cancelGrace, LockWait: f.lockWait, StaleLockAge: f.staleLockAge,
+		Hurry: cmdutil.Hurried(ctx),
 	}
 	if f.projectDir != "" {
 		dir, err := filepath.Abs(f.projectDir)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -34,17 +35,61 @@ func (e CodeError) Unwrap() error { return e.Err }
 // Main runs a command's run function with the process's arguments and
 // standard streams, under a context that SIGINT and SIGTERM cancel (the
 // commands then clean up what they made), and exits with its code.
+//
+// A second signal closes Hurried(ctx) instead of ending the process: a CI
+// runner's cancel sends SIGINT, then SIGTERM 7.5 s later, then kills the
+// process tree, and a command that died on the SIGTERM would leave its
+// children (the Pulumi CLI) outside that tree, running on with the stack's
+// lock. A third signal has its default effect.
 func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// The first signal cancels; a second one has its default effect
-		// and ends the process at once.
-		<-ctx.Done()
-		stop()
-	}()
+	ctx, stop := notify(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+type hurryKey struct{}
+
+// Hurried is closed by Main on the second signal: whatever the command still
+// waits for (its own clean-up included) should end now.
+func Hurried(ctx context.Context) <-chan struct{} {
+	c, _ := ctx.Value(hurryKey{}).(chan struct{})
+	return c // nil, which never closes, outside Main
+}
+
+// notify returns a context the first of sigs cancels and whose Hurried
+// channel the second closes; the third is left to its default effect.
+func notify(parent context.Context, sigs ...os.Signal) (context.Context, func()) {
+	hurry := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.WithValue(parent, hurryKey{}, hurry))
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, sigs...)
+	done := make(chan struct{})
+	go func() {
+		for n := 0; ; n++ {
+			select {
+			case <-done:
+				return
+			case <-ch:
+			}
+			switch n {
+			case 0:
+				cancel()
+			case 1:
+				close(hurry)
+				signal.Reset(sigs...)
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+			cancel()
+		})
+	}
 }
 
 // Run runs root with args (without the program name), prints a failure once
