@@ -193,7 +193,7 @@ func (p *Provider) retag(r *cloudResource, in resource.PropertyMap) {
 }
 
 // Put puts a resource of typ with this physical name and tags in the
-// stand-in's cloud, as another owner (another team, another backend,
+// stand-in's cloud, in the default Region, as another owner (another team, another backend,
 // someone by hand) would create it: known to no stack of the test, under the
 // URN urn:pulumi:other-owner::other::<typ>::<name>. Nil tags make it
 // untagged; a dashboard takes none (PutDashboard gives it a body). A name
@@ -210,7 +210,8 @@ func (p *Provider) Put(typ, name string, tags map[string]string) (account.Resour
 }
 
 // PutDashboard puts another owner's dashboard with this name and body in
-// the stand-in's cloud, as Put does.
+// the stand-in's cloud, as Put does; a dashboard of the name is overwritten,
+// as PutDashboard overwrites.
 func (p *Provider) PutDashboard(name, body string) (account.Resource, error) {
 	return p.put("aws:cloudwatch/dashboard:Dashboard", name, resource.PropertyMap{
 		"dashboardName": resource.NewStringProperty(name), "dashboardBody": resource.NewStringProperty(body)})
