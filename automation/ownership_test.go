@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -53,13 +54,16 @@ func TestRecoveryLeavesWhatIsNotOurs(t *testing.T) {
 		typ, logical string
 		name         func(spec.Namer) string
 		tagged       bool // by another owner, with our stack's tag; else untagged
+		// overwritten: the other owner's was there first and our create
+		// overwrote it (PutDashboard), rather than came after ours.
+		overwritten bool
 	}{
-		{tableType, spec.TableName, func(n spec.Namer) string { return n.Name(spec.DynamoDB, spec.TableName) }, false},
-		{"aws:sqs/queue:Queue", spec.QueueName, func(n spec.Namer) string { return n.Name(spec.SQS, spec.QueueName) }, true},
-		{"aws:sns/topic:Topic", spec.TopicName, func(n spec.Namer) string { return n.Name(spec.SNS, spec.TopicName) }, false},
-		{"aws:lambda/function:Function", spec.FunctionName, func(n spec.Namer) string { return n.Name(spec.Lambda, spec.FunctionName) }, true},
-		{"aws:cloudwatch/metricAlarm:MetricAlarm", spec.DLQAlarmName, func(n spec.Namer) string { return n.Name(spec.CloudWatch, spec.DLQAlarmName) }, false},
-		{"aws:cloudwatch/dashboard:Dashboard", spec.DashboardName, func(n spec.Namer) string { return n.Global(spec.CloudWatch, "eu-west-1", spec.DashboardName) }, false},
+		{tableType, spec.TableName, func(n spec.Namer) string { return n.Name(spec.DynamoDB, spec.TableName) }, false, false},
+		{"aws:sqs/queue:Queue", spec.QueueName, func(n spec.Namer) string { return n.Name(spec.SQS, spec.QueueName) }, true, false},
+		{"aws:sns/topic:Topic", spec.TopicName, func(n spec.Namer) string { return n.Name(spec.SNS, spec.TopicName) }, false, false},
+		{"aws:lambda/function:Function", spec.FunctionName, func(n spec.Namer) string { return n.Name(spec.Lambda, spec.FunctionName) }, true, false},
+		{"aws:cloudwatch/metricAlarm:MetricAlarm", spec.DLQAlarmName, func(n spec.Namer) string { return n.Name(spec.CloudWatch, spec.DLQAlarmName) }, false, false},
+		{"aws:cloudwatch/dashboard:Dashboard", spec.DashboardName, func(n spec.Namer) string { return n.Global(spec.CloudWatch, "eu-west-1", spec.DashboardName) }, false, true},
 	} {
 		repeat(t, c.logical+"/", func(t *testing.T, i int) {
 			h := newHarness(t)
@@ -71,25 +75,34 @@ func TestRecoveryLeavesWhatIsNotOurs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			killCreating(t, h, env, c.typ, c.logical)
-
-			// The name now holds another owner's resource.
 			cloud := h.Provider.Cloud()
 			name := c.name(spec.Namer{Project: automation.Project, Stack: env.Name})
-			ours, found, err := cloud.Find(ctx, c.typ, name)
-			if err != nil || !found {
-				t.Fatalf("find %s: %v %v", name, found, err)
-			}
-			if err := cloud.Delete(ctx, ours); err != nil {
-				t.Fatal(err)
-			}
 			var tags map[string]string
 			if c.tagged {
 				tags = map[string]string{automation.TagEphemeral: "true", spec.TagProject: automation.Project, spec.TagStack: env.Name, automation.TagOwner: otherOwner}
 			}
-			other, err := h.Provider.Put(c.typ, name, tags)
-			if err != nil {
-				t.Fatal(err)
+			var other account.Resource
+			if c.overwritten {
+				// Theirs first, as AWS sees it: our create overwrites it,
+				// and its body then names our resources.
+				if other, err = h.Provider.PutDashboard(name, `{"widgets":[]}`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			killCreating(t, h, env, c.typ, c.logical)
+
+			if !c.overwritten {
+				// The name now holds another owner's resource.
+				ours, found, err := cloud.Find(ctx, c.typ, name)
+				if err != nil || !found {
+					t.Fatalf("find %s: %v %v", name, found, err)
+				}
+				if err := cloud.Delete(ctx, ours); err != nil {
+					t.Fatal(err)
+				}
+				if other, err = h.Provider.Put(c.typ, name, tags); err != nil {
+					t.Fatal(err)
+				}
 			}
 
 			if err := env.Close(ctx); err != nil {
@@ -242,39 +255,144 @@ func TestSweepDuringAnUp(t *testing.T) {
 
 // Two backends (two teams, or a laptop and CI) in one account: a sweep of
 // one never removes the other's live environment, even one long expired,
-// and the other's own sweep closes it with no error.
+// and the other's own sweep closes it with no error; whether each backend
+// is its own owner (the default) or both share one --owner (the
+// repository), as CI's and a laptop's do.
 func TestSweepSparesAnotherBackend(t *testing.T) {
-	repeat(t, "", func(t *testing.T, i int) {
-		h := newHarness(t)
-		ctx := context.Background()
-		theirs := h.options(t, t.TempDir())
-		theirs.PR, theirs.TTL = 4500+i, time.Minute
-		env, err := automation.Open(ctx, theirs)
+	for _, owner := range []string{"", "example/orderpipe"} {
+		repeat(t, "owner="+owner+"/", func(t *testing.T, i int) {
+			h := newHarness(t)
+			ctx := context.Background()
+			theirs := h.options(t, t.TempDir())
+			theirs.PR, theirs.TTL, theirs.Owner = 4500+i, time.Minute, owner
+			env, err := automation.Open(ctx, theirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := env.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			live := h.Provider.Live()
+
+			ours := h.options(t, t.TempDir())
+			ours.Owner = owner
+			ours.Now = func() time.Time { return time.Now().Add(48 * time.Hour) }
+			report, err := automation.Sweep(ctx, ours, automation.SweepOptions{Act: true})
+			if err != nil || len(report.Stacks)+len(report.Orphans) != 0 {
+				t.Errorf("the other backend's sweep removed %+v (%v)", report, err)
+			}
+			if after := h.Provider.Live(); !slices.Equal(after, live) || h.Provider.Deletes() != 0 {
+				t.Errorf("%d resources live after the other backend's sweep, %d before; %d deletes", len(after), len(live), h.Provider.Deletes())
+			}
+
+			theirs.Now = ours.Now
+			report, err = automation.Sweep(ctx, theirs, automation.SweepOptions{Act: true})
+			if err != nil || !slices.Equal(report.Stacks, []string{env.Name}) {
+				t.Errorf("its own sweep: %+v (%v), want %s closed", report, err, env.Name)
+			}
+			noStacks(t, h, theirs)
+		})
+	}
+}
+
+// The sweep's rules for what no state knows, with no environment deployed:
+// resources of a lost stack (their stack is in no backend), of this owner
+// and backend, expired, go; one without the backend tag (from before it
+// was written, or made by hand) is reported and left; the lost stack's
+// dashboard, which takes no tags and whose name PutDashboard overwrites,
+// goes only when everything it shows is gone or goes too.
+func TestSweepOrphanRules(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	opts := h.options(t, t.TempDir())
+	opts.Owner = "example/orderpipe"
+	backend := automation.BackendOwner("file://" + filepath.ToSlash(opts.StateDir))
+	expired := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	tags := func(stack, backend string) map[string]string {
+		t := map[string]string{automation.TagEphemeral: "true", spec.TagProject: automation.Project, spec.TagStack: stack,
+			automation.TagOwner: opts.Owner, automation.TagExpires: expired}
+		if backend != "" {
+			t[automation.TagBackend] = backend
+		}
+		return t
+	}
+	// Lost stacks: "gone" entirely ours; "shared", whose queue is not proven
+	// ours (no backend tag); "other", another backend's.
+	cloud := h.Provider.Cloud()
+	put := func(typ, name string, tags map[string]string) account.Resource {
+		t.Helper()
+		r, err := h.Provider.Put(typ, name, tags)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := env.Up(ctx); err != nil {
+		return r
+	}
+	goes := map[string]bool{}
+	var stays []account.Resource
+	for _, stack := range []string{"gone", "shared", "other"} {
+		n := spec.Namer{Project: automation.Project, Stack: stack}
+		owner := backend
+		if stack == "other" {
+			owner = automation.BackendOwner("s3://someone-elses-state")
+		}
+		fn := put("aws:lambda/function:Function", n.Name(spec.Lambda, spec.FunctionName), tags(stack, owner))
+		table := put(tableType, n.Name(spec.DynamoDB, spec.TableName), tags(stack, owner))
+		queueOwner := owner
+		if stack == "shared" {
+			queueOwner = ""
+		}
+		queue := put("aws:sqs/queue:Queue", n.Name(spec.SQS, spec.QueueName), tags(stack, queueOwner))
+		body := fmt.Sprintf(`{"widgets":[%q,%q,%q]}`, n.Name(spec.Lambda, spec.FunctionName), n.Name(spec.DynamoDB, spec.TableName), n.Name(spec.SQS, spec.QueueName))
+		dash, err := h.Provider.PutDashboard(n.Global(spec.CloudWatch, "eu-west-1", spec.DashboardName), body)
+		if err != nil {
 			t.Fatal(err)
 		}
-		live := h.Provider.Live()
+		switch stack {
+		case "gone":
+			for _, r := range []account.Resource{fn, table, queue, dash} {
+				goes[r.ARN] = true
+			}
+		case "shared":
+			goes[fn.ARN], goes[table.ARN] = true, true
+			stays = append(stays, queue, dash)
+		default:
+			stays = append(stays, fn, table, queue, dash)
+		}
+	}
 
-		ours := h.options(t, t.TempDir())
-		ours.Now = func() time.Time { return time.Now().Add(48 * time.Hour) }
-		report, err := automation.Sweep(ctx, ours, automation.SweepOptions{Act: true})
-		if err != nil || len(report.Stacks)+len(report.Orphans) != 0 {
-			t.Errorf("the other backend's sweep removed %+v (%v)", report, err)
+	report, err := automation.Sweep(ctx, opts, automation.SweepOptions{Act: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sweep: %+v", report)
+	deleted := map[string]bool{}
+	for _, o := range report.Orphans {
+		deleted[o.ARN] = true
+	}
+	if !maps.Equal(deleted, goes) {
+		t.Errorf("deleted %v, want %v", slices.Sorted(maps.Keys(deleted)), slices.Sorted(maps.Keys(goes)))
+	}
+	left := map[string]string{}
+	for _, o := range report.Left {
+		left[o.ARN] = o.Why
+	}
+	for _, r := range stays {
+		// Another backend's resources are its own sweep's: not reported.
+		if shared := strings.Contains(r.ARN, "-shared-"); shared != (left[r.ARN] != "") {
+			t.Errorf("%s reported as left: %q", r.ARN, left[r.ARN])
 		}
-		if after := h.Provider.Live(); !slices.Equal(after, live) || h.Provider.Deletes() != 0 {
-			t.Errorf("%d resources live after the other backend's sweep, %d before; %d deletes", len(after), len(live), h.Provider.Deletes())
+		if live := slices.ContainsFunc(h.Provider.Live(), func(urn string) bool {
+			return strings.HasSuffix(urn, "::"+account.Name(r.ARN))
+		}); !live {
+			t.Errorf("%s is gone", r.ARN)
 		}
-
-		theirs.Now = ours.Now
-		report, err = automation.Sweep(ctx, theirs, automation.SweepOptions{Act: true})
-		if err != nil || !slices.Equal(report.Stacks, []string{env.Name}) {
-			t.Errorf("its own sweep: %+v (%v), want %s closed", report, err, env.Name)
+		if err := cloud.Delete(ctx, r); err != nil { // their owners' cleanup
+			t.Fatal(err)
 		}
-		noStacks(t, h, theirs)
-	})
+	}
+	if n := len(h.Provider.Live()); n != 0 {
+		t.Errorf("%d live after the owners' cleanup", n)
+	}
 }
 
 // Close of a stack that is not an ephemeral environment is refused before
@@ -339,51 +457,71 @@ func stateURNs(t *testing.T, h harness, state, stack string) []string {
 }
 
 // A us-east-1 environment whose update was killed mid-create, swept by a
-// janitor configured for eu-west-1: every account call about the stack goes
-// to the stack's own region (its provider's), none to the janitor's, and
-// the sweep leaves nothing of it.
+// janitor configured for eu-west-1, where another owner has a table of the
+// same name (a name is a region's): every account call about the stack goes
+// to the stack's own region (its provider's), none to the janitor's; the
+// sweep leaves nothing of it, and the other owner's table stays.
 func TestJanitorWorksInTheStacksRegion(t *testing.T) {
 	repeat(t, "", func(t *testing.T, i int) {
 		h := newHarness(t)
+		ctx := context.Background()
 		state := t.TempDir()
 		opts := killedOptions(t, h, state)
-		opts.Region, opts.TTL = "us-east-1", time.Minute
+		opts.Region, opts.TTL, opts.Account = "us-east-1", time.Minute, h.Provider.CloudIn("us-east-1")
 		env := killedEnv(t, h, opts)
 
-		elsewhere := &emptyAccount{}
+		table := spec.Namer{Project: automation.Project, Stack: env.Name}.Name(spec.DynamoDB, spec.TableName)
+		ours, found, err := h.Provider.CloudIn("us-east-1").Find(ctx, tableType, table)
+		if err != nil || !found || !strings.HasPrefix(ours.ARN, "arn:aws:dynamodb:us-east-1:") {
+			t.Fatalf("the killed run's table in us-east-1: %v %+v (%v)", found, ours, err)
+		}
+		if _, found, _ := h.Provider.Cloud().Find(ctx, tableType, table); found {
+			t.Fatalf("the us-east-1 table %s is found in eu-west-1", table)
+		}
+		theirs, err := h.Provider.Put(tableType, table, map[string]string{automation.TagOwner: otherOwner})
+		if err != nil || !strings.HasPrefix(theirs.ARN, "arn:aws:dynamodb:eu-west-1:") {
+			t.Fatalf("another owner's table of the name in eu-west-1: %+v (%v)", theirs, err)
+		}
+
+		elsewhere := &counting{Account: h.Provider.Cloud()}
 		janitor := h.options(t, state)
 		janitor.Region, janitor.Account = "eu-west-1", elsewhere
 		janitor.AccountIn = func(_ context.Context, region string) (automation.Account, error) {
 			if region != "us-east-1" {
 				return nil, fmt.Errorf("no account in %s in this test", region)
 			}
-			return h.Provider.Cloud(), nil
+			return h.Provider.CloudIn(region), nil
 		}
 		janitor.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-		report, err := automation.Sweep(context.Background(), janitor, automation.SweepOptions{Act: true})
+		report, err := automation.Sweep(ctx, janitor, automation.SweepOptions{Act: true})
 		if err != nil || !slices.Equal(report.Stacks, []string{env.Name}) {
 			t.Errorf("sweep: %+v (%v), want %s closed", report, err, env.Name)
 		}
 		if n := elsewhere.finds.Load() + elsewhere.deletes.Load(); n != 0 {
 			t.Errorf("%d lookups and deletes about the stack in the janitor's region", n)
 		}
+		if live := h.Provider.Live(); len(live) != 1 || !strings.Contains(live[0], "other-owner") {
+			t.Errorf("live after the sweep: %v, want only the other owner's table", live)
+		}
+		if err := h.Provider.Cloud().Delete(ctx, theirs); err != nil { // the other owner's cleanup
+			t.Fatal(err)
+		}
 		noStacks(t, h, opts)
 	})
 }
 
-// emptyAccount is an account of a region where nothing is deployed.
-type emptyAccount struct{ finds, deletes atomic.Int64 }
-
-func (a *emptyAccount) Tagged(context.Context, map[string]string, string) ([]account.Resource, string, error) {
-	return nil, "", nil
+// counting is an account that counts the lookups and deletes made in it.
+type counting struct {
+	automation.Account
+	finds, deletes atomic.Int64
 }
 
-func (a *emptyAccount) Find(context.Context, string, string) (account.Resource, bool, error) {
+func (a *counting) Find(ctx context.Context, typ, name string) (account.Resource, bool, error) {
 	a.finds.Add(1)
-	return account.Resource{}, false, nil
+	return a.Account.Find(ctx, typ, name)
 }
 
-func (a *emptyAccount) Delete(context.Context, account.Resource) error {
+func (a *counting) Delete(ctx context.Context, r account.Resource) error {
 	a.deletes.Add(1)
-	return nil
+	return a.Account.Delete(ctx, r)
 }

@@ -47,11 +47,22 @@ type Account interface {
 	Delete(ctx context.Context, r account.Resource) error
 }
 
+// TagBackend says which backend holds the stack of a resource: BackendOwner
+// of its URL. An owner (--owner, the repository) may be shared by several
+// backends (CI's, a laptop's); the janitor of one takes for orphans only
+// resources of its own backend, as only its own stacks can tell it which
+// environments are gone.
+const TagBackend = "orderpipe:backend"
+
 // resourceTags are the tags an environment puts on every resource that takes
 // tags (besides the program's project and stack), so that recovery and the
 // janitor can prove a resource is theirs before they delete it.
 func (o Options) resourceTags(owner string, expires time.Time) map[string]string {
 	tags := map[string]string{TagEphemeral: "true", TagOwner: owner, TagExpires: expires.UTC().Format(time.RFC3339)}
+	// Without a backend URL there is no workspace, and no resource to tag.
+	if u, err := o.backendURL(); err == nil {
+		tags[TagBackend] = BackendOwner(u)
+	}
 	if o.PR > 0 {
 		tags[TagPR] = strconv.Itoa(o.PR)
 	}
@@ -466,20 +477,25 @@ func providerID(typ, resourceARN string) string {
 	return account.Name(resourceARN)
 }
 
-// ownFilter selects the resources of this stack and owner.
+// ownFilter selects the resources of this stack, owner and backend.
 func (e *Env) ownFilter() map[string]string {
 	f := stackFilter(e.Name)
 	f[TagOwner] = e.tags[TagOwner]
+	f[TagBackend] = e.tags[TagBackend]
 	return f
 }
 
-// disowned says why r is not proven to be this stack's and this owner's
-// ("" when it is): every tag of ownFilter must be on it. A dashboard takes
-// no tags: it is this stack's when its body names the stack's function,
-// table and queue.
+// disowned says why r, which no state knows, is not proven to be this
+// stack's, owner's and backend's ("" when it is): every tag of ownFilter
+// must be on it. A dashboard is never proven so: it takes no tags, and
+// PutDashboard overwrites a dashboard of the name, so one that only a
+// pending create names (or that the state does not know) may be another
+// owner's, whose body our create has just replaced with ours. A dashboard
+// is deleted by the engine, when the state knows it, or by the sweep (see
+// orphans).
 func (e *Env) disowned(r account.Resource) string {
 	if account.Kind(r.ARN) == "cloudwatch:dashboard" {
-		return dashboardDisowned(r.Body, spec.Namer{Project: Project, Stack: e.Name})
+		return "a dashboard takes no tags and PutDashboard overwrites one of its name: one that no state knows may be another owner's (delete it by hand once you know it is not)"
 	}
 	return tagsDisowned(r.Tags, e.ownFilter())
 }
@@ -497,14 +513,28 @@ func tagsDisowned(tags, want map[string]string) string {
 	return ""
 }
 
-// dashboardDisowned says why a dashboard body is not of the stack of names.
+// dashboardDisowned says why a dashboard body is not of the stack of names:
+// it must name every resource the stack's dashboard shows.
 func dashboardDisowned(body string, names spec.Namer) string {
-	for _, n := range []string{names.Name(spec.Lambda, spec.FunctionName), names.Name(spec.DynamoDB, spec.TableName), names.Name(spec.SQS, spec.QueueName)} {
-		if !strings.Contains(body, strconv.Quote(n)) {
-			return fmt.Sprintf("its body does not name %s", n)
+	for _, n := range shown(names) {
+		if !strings.Contains(body, strconv.Quote(n.name)) {
+			return fmt.Sprintf("its body does not name %s", n.name)
 		}
 	}
 	return ""
+}
+
+// namedResource is a resource by its pulumi-aws type and physical name.
+type namedResource struct{ typ, name string }
+
+// shown are the resources the dashboard of the stack of names shows: its
+// function, table and queue.
+func shown(names spec.Namer) []namedResource {
+	return []namedResource{
+		{"aws:lambda/function:Function", names.Name(spec.Lambda, spec.FunctionName)},
+		{"aws:dynamodb/table:Table", names.Name(spec.DynamoDB, spec.TableName)},
+		{"aws:sqs/queue:Queue", names.Name(spec.SQS, spec.QueueName)},
+	}
 }
 
 // leave reports a resource that is not proven ours and is left alone.

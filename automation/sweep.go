@@ -126,7 +126,11 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 	if opts.Account == nil {
 		return report, errors.Join(errs...)
 	}
-	found, left, err := orphans(ctx, opts, owner, inBackend, ws)
+	backend, err := opts.backendURL()
+	if err != nil {
+		return report, err
+	}
+	found, left, err := orphans(ctx, opts, ownership{owner, BackendOwner(backend)}, inBackend, ws)
 	report.Left = left
 	if err != nil {
 		return report, errors.Join(append(errs, err)...)
@@ -163,17 +167,23 @@ func closeExpired(ctx context.Context, opts Options, ws auto.Workspace, name, li
 	return "", e.Close(ctx)
 }
 
+// ownership is whose the environments of a sweep are: its owner tag and its
+// backend's tag.
+type ownership struct{ owner, backend string }
+
 // orphans are the resources of the account tagged as ephemeral orderpipe
-// resources of owner whose stack is in neither listing of the backend's
-// stacks (inBackend, listed before, and a listing made after the Tagging
-// API's, so that a stack created meanwhile is not taken for gone) and whose
-// own expiry has passed, and the IAM roles and dashboards (which the
-// Tagging API does not list) of those stacks, when proven theirs. left are
-// those found and not proven: reported, never deleted.
-func orphans(ctx context.Context, opts Options, owner string, inBackend map[string]bool, ws auto.Workspace) (found, left []Orphan, err error) {
+// resources of this owner and backend whose stack is in neither listing of
+// the backend's stacks (inBackend, listed before, and a listing made after
+// the Tagging API's, so that a stack created meanwhile is not taken for
+// gone) and whose own expiry has passed, and the IAM roles and dashboards
+// (which the Tagging API does not list) of those stacks, when proven
+// theirs. left are those found and not proven (one without a backend tag
+// among them): reported, never deleted. Another backend's resources, of the
+// same owner, are its own sweep's: not listed.
+func orphans(ctx context.Context, opts Options, own ownership, inBackend map[string]bool, ws auto.Workspace) (found, left []Orphan, err error) {
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
-	filter := map[string]string{TagEphemeral: "true", spec.TagProject: Project, TagOwner: owner}
+	filter := map[string]string{TagEphemeral: "true", spec.TagProject: Project, TagOwner: own.owner}
 	tagged, err := listTagged(ctx, opts.Account, filter)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep: %w", err)
@@ -190,10 +200,15 @@ func orphans(ctx context.Context, opts Options, owner string, inBackend map[stri
 	stacks := map[string]orphaned{}
 	for _, r := range tagged {
 		stack := r.Tags[spec.TagStack]
-		if stack == "" || inBackend[stack] {
+		if stack == "" || inBackend[stack] || r.Tags[TagBackend] != "" && r.Tags[TagBackend] != own.backend {
 			continue
 		}
 		o := Orphan{ARN: r.ARN, Stack: stack, PR: r.Tags[TagPR], Tags: r.Tags}
+		if r.Tags[TagBackend] == "" {
+			o.Why = fmt.Sprintf("it has no %s tag: which backend's environment it is cannot be told", TagBackend)
+			left = append(left, o)
+			continue
+		}
 		if expires, err := time.Parse(time.RFC3339, r.Tags[TagExpires]); err != nil || now.Before(expires) {
 			o.Why = fmt.Sprintf("its %s tag %q has not passed", TagExpires, r.Tags[TagExpires])
 			left = append(left, o)
@@ -209,12 +224,15 @@ func orphans(ctx context.Context, opts Options, owner string, inBackend map[stri
 		if err != nil {
 			return nil, nil, fmt.Errorf("sweep: %w", err)
 		}
-		want := map[string]string{TagEphemeral: "true", spec.TagProject: Project, TagOwner: owner, spec.TagStack: stack}
+		want := map[string]string{TagEphemeral: "true", spec.TagProject: Project, TagOwner: own.owner, TagBackend: own.backend, spec.TagStack: stack}
 		for _, r := range named {
 			o := Orphan{ARN: r.ARN, Stack: stack, PR: stacks[stack].pr, Tags: r.Tags}
 			why := tagsDisowned(r.Tags, want)
 			if account.Kind(r.ARN) == "cloudwatch:dashboard" {
-				why = dashboardDisowned(r.Body, spec.Namer{Project: Project, Stack: stack})
+				why, err = dashboardOrphaned(ctx, opts.Account, r.Body, stack, found)
+				if err != nil {
+					return nil, nil, fmt.Errorf("sweep: %w", err)
+				}
 			} else if expires, err := time.Parse(time.RFC3339, r.Tags[TagExpires]); why == "" && (err != nil || now.Before(expires)) {
 				why = fmt.Sprintf("its %s tag %q has not passed", TagExpires, r.Tags[TagExpires])
 			}
@@ -227,6 +245,29 @@ func orphans(ctx context.Context, opts Options, owner string, inBackend map[stri
 		}
 	}
 	return found, left, nil
+}
+
+// dashboardOrphaned says why the dashboard named after an orphaned stack,
+// with this body, is not to be deleted ("" when it is): a dashboard takes
+// no tags, and PutDashboard overwrites, so its name and body cannot prove
+// whose it is. It goes only with what it shows: its body must name the
+// stack's function, table and queue, and each of those must be gone or an
+// orphan of this sweep (found), so that it shows nothing that stays.
+func dashboardOrphaned(ctx context.Context, acct Account, body, stack string, found []Orphan) (string, error) {
+	names := spec.Namer{Project: Project, Stack: stack}
+	if why := dashboardDisowned(body, names); why != "" {
+		return why, nil
+	}
+	for _, n := range shown(names) {
+		r, live, err := acct.Find(ctx, n.typ, n.name)
+		if err != nil {
+			return "", err
+		}
+		if live && !slices.ContainsFunc(found, func(o Orphan) bool { return o.ARN == r.ARN }) {
+			return fmt.Sprintf("it shows %s, which is not an orphan of this sweep", account.Describe(r.ARN)), nil
+		}
+	}
+	return "", nil
 }
 
 // expired reports whether an ephemeral stack is past its expiry tag or,

@@ -34,7 +34,7 @@ func standIn(h *enginetest.Harness) connect {
 		if region == "" {
 			region = fakeaws.Region
 		}
-		return h.Provider.Cloud(), region, nil
+		return h.Provider.CloudIn(region), region, nil
 	}
 }
 

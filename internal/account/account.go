@@ -8,6 +8,7 @@ package account
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -74,4 +75,23 @@ func Describe(arn string) string {
 		return arn
 	}
 	return strings.ReplaceAll(k, ":", " ") + " " + Name(arn)
+}
+
+// ErrOtherRegion is returned for a resource of another region than the
+// client's: AWS's calls act on a name in the client's region, so acting on
+// it there could hit another resource of that name.
+var ErrOtherRegion = errors.New("the resource is in another region than the account's client")
+
+// InRegion returns ErrOtherRegion, naming both regions, unless the ARN's
+// resource is in region or global (an ARN without a region: IAM, a
+// dashboard).
+func InRegion(resourceARN, region string) error {
+	parts := strings.SplitN(resourceARN, ":", 6)
+	if len(parts) < 6 {
+		return fmt.Errorf("%q is not an ARN", resourceARN)
+	}
+	if parts[3] != "" && parts[3] != region {
+		return fmt.Errorf("%s is in %s, the client in %s: %w; nothing was done", resourceARN, parts[3], region, ErrOtherRegion)
+	}
+	return nil
 }

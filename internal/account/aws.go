@@ -252,8 +252,13 @@ const waitLimit = 5 * time.Minute
 // instance profiles), and returns once it is gone where its name may be
 // used again at once (a table; a mapping, whose queue and function take one
 // mapping). A resource already gone is no error and waits for nothing; a
-// KMS key is scheduled for deletion after AWS's shortest wait, 7 days.
+// KMS key is scheduled for deletion after AWS's shortest wait, 7 days. A
+// resource of another region than a's is refused (ErrOtherRegion): the
+// deletes act on its name in a's region.
 func (a *AWS) Delete(ctx context.Context, r Resource) error {
+	if err := InRegion(r.ARN, a.region); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
 	name := Name(r.ARN)
 	var err error
 	switch Kind(r.ARN) {

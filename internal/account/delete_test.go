@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -426,5 +427,59 @@ func TestFindReadsTags(t *testing.T) {
 				t.Errorf("%s of a name nobody holds: found %v %+v (%v)", typ, found, r, err)
 			}
 		}
+	}
+}
+
+// An ARN names its resource's region (IAM's and a dashboard's name none:
+// they are global); AWS's deletes act on a name in the client's region, so
+// Delete refuses an ARN of another region, calling nothing, rather than
+// delete the resource of that name in its own.
+func TestDeleteActsOnlyInItsRegion(t *testing.T) {
+	for _, tc := range []struct {
+		arn   string
+		op    string // the call that deletes it
+		moved bool   // in another region than the client's eu-west-1
+	}{
+		{"arn:aws:dynamodb:us-east-1:123456789012:table/t", "DeleteTable", true},
+		{"arn:aws:sqs:us-east-1:123456789012:q", "GetQueueUrl", true},
+		{"arn:aws:sns:us-east-1:123456789012:t", "DeleteTopic", true},
+		{"arn:aws:lambda:us-east-1:123456789012:function:f", "DELETE functions", true},
+		{"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f", "DeleteLogGroup", true},
+		{"arn:aws:cloudwatch:us-east-1:123456789012:alarm:a", "DeleteAlarms", true},
+		{"arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c", "ScheduleKeyDeletion", true},
+		{"arn:aws:dynamodb:eu-west-1:123456789012:table/t", "DeleteTable", false},
+		{"arn:aws:cloudwatch::123456789012:dashboard/d", "", false}, // CloudWatch's protocol is not served here: only tried
+		{"arn:aws:iam::123456789012:role/r", "DeleteRole", false},
+	} {
+		t.Run(tc.arn, func(t *testing.T) {
+			api := &fakeAPI{ops: map[string]func(map[string]string) (any, *apiErr){}}
+			for _, op := range []string{"DeleteTable", "GetQueueUrl", "DeleteTopic", "DELETE functions", "DeleteLogGroup",
+				"DeleteAlarms", "ScheduleKeyDeletion", "DeleteRole"} {
+				api.ops[op] = func(map[string]string) (any, *apiErr) { return nil, &apiErr{"ResourceNotFoundException", 400} }
+			}
+			api.ops["DeleteRole"] = func(map[string]string) (any, *apiErr) { return nil, &apiErr{"NoSuchEntity", 404} }
+			for _, list := range []string{"ListInstanceProfilesForRole", "ListRolePolicies", "ListAttachedRolePolicies"} {
+				api.ops[list] = func(map[string]string) (any, *apiErr) { return xmlReply("<IsTruncated>false</IsTruncated>"), nil }
+			}
+			err := api.account(t).Delete(context.Background(), Resource{ARN: tc.arn})
+			if tc.moved {
+				if !errors.Is(err, ErrOtherRegion) || !strings.Contains(err.Error(), "us-east-1") || !strings.Contains(err.Error(), "eu-west-1") {
+					t.Errorf("Delete: %v, want ErrOtherRegion naming both regions", err)
+				}
+				if len(api.calls) != 0 {
+					t.Errorf("called %v for a resource of another region", api.calls)
+				}
+				return
+			}
+			if tc.op == "" {
+				if errors.Is(err, ErrOtherRegion) || len(api.calls) == 0 {
+					t.Errorf("Delete: %v after %d calls, want it tried", err, len(api.calls))
+				}
+				return
+			}
+			if err != nil || api.called(tc.op) != 1 {
+				t.Errorf("Delete: %v after %v, want one %s", err, api.calls, tc.op)
+			}
+		})
 	}
 }

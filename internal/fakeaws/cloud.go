@@ -9,17 +9,24 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-// The account, region and partition the stand-in answers for.
+// The account and partition the stand-in answers for, and its default
+// region: a provider configured without aws:region deploys there.
 const (
 	Account   = "123456789012"
 	Region    = "eu-west-1"
 	Partition = "aws"
 )
 
-// Outputs are the id and outputs AWS would give a resource of the type
-// with these inputs: the inputs, and the ARN or URL the program reads,
-// derived from the physical name.
+// Outputs are OutputsIn the default Region.
 func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
+	return OutputsIn(Region, typ, name, inputs)
+}
+
+// OutputsIn are the id and outputs AWS would give a resource of the type
+// with these inputs in region: the inputs, and the ARN or URL the program
+// reads, derived from the physical name and the region (none in the ARN of
+// a global resource: an IAM role or policy, a dashboard).
+func OutputsIn(region, typ, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
 	out := inputs.Copy()
 	physical := physicalName(inputs)
 	if physical == "" && autoNamed[typ] {
@@ -33,13 +40,13 @@ func Outputs(typ, name string, inputs resource.PropertyMap) (string, resource.Pr
 		out["name"] = resource.NewStringProperty(physical)
 	}
 	arn := func(service, resourcePart string) {
-		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:%s:%s:%s:%s", Partition, service, Region, Account, resourcePart))
+		out["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:%s:%s:%s:%s", Partition, service, region, Account, resourcePart))
 	}
 	id := physical
 	switch typ {
 	case "aws:sqs/queue:Queue":
 		arn("sqs", physical)
-		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", Region, Account, physical)
+		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, Account, physical)
 		out["url"] = resource.NewStringProperty(id)
 	case "aws:sns/topic:Topic":
 		arn("sns", physical)
@@ -100,6 +107,22 @@ func uuid(name string, inputs resource.PropertyMap) string {
 	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
+// global are the types whose resources belong to the account rather than a
+// region: one name in the whole account, and no region in their ARNs.
+var global = map[string]bool{
+	"aws:iam/role:Role": true, "aws:iam/policy:Policy": true, "aws:cloudwatch/dashboard:Dashboard": true,
+	"aws:iam/rolePolicy:RolePolicy": true, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": true,
+}
+
+// regionOf is where a resource of typ made in region lives: "" for a
+// global one.
+func regionOf(typ, region string) string {
+	if global[typ] {
+		return ""
+	}
+	return region
+}
+
 // autoNamed are the types whose name the provider makes up when the program
 // sets none.
 var autoNamed = map[string]bool{
@@ -116,9 +139,12 @@ func physicalName(inputs resource.PropertyMap) string {
 	return ""
 }
 
-// Invoke answers the AWS invokes the program makes: caller identity,
-// partition and region.
-func Invoke(token string) (resource.PropertyMap, error) {
+// Invoke is InvokeIn the default Region.
+func Invoke(token string) (resource.PropertyMap, error) { return InvokeIn(Region, token) }
+
+// InvokeIn answers the AWS invokes the program makes in region: caller
+// identity, partition and region.
+func InvokeIn(region, token string) (resource.PropertyMap, error) {
 	switch token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
@@ -128,7 +154,7 @@ func Invoke(token string) (resource.PropertyMap, error) {
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": Partition, "id": Partition, "dnsSuffix": "amazonaws.com"}), nil
 	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "id": Region}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"name": region, "id": region}), nil
 	}
 	return nil, fmt.Errorf("fakeaws: no mock for invoke %s", token)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -40,6 +41,12 @@ type Provider struct {
 	conflictRetry durations // over defaultConflictRetry
 	listsDeleted  time.Duration
 	deleted       []deletedResource // gone, still listed by the Tagging API
+	deleteStarts  chan<- string     // told the ARN of each resource whose deletion starts
+	// regions are the regions the engine configured its providers with,
+	// by the address of the provider's connection: the engine dials the
+	// stand-in once for each provider, and a provider deploys to one
+	// region.
+	regions map[string]string
 }
 
 // slowCreate makes creates of a type take long, as a table, a KMS key or an
@@ -134,8 +141,35 @@ func (p *Provider) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumir
 	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 }
 
-func (p *Provider) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+// Configure records the region the provider deploys to (its aws:region),
+// for the calls that come through its connection.
+func (p *Provider) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	region := req.GetVariables()["aws:config:region"]
+	if v, ok := req.GetArgs().GetFields()["region"]; ok && v.GetStringValue() != "" {
+		region = v.GetStringValue()
+	}
+	if pr, ok := peer.FromContext(ctx); ok && region != "" {
+		p.mu.Lock()
+		if p.regions == nil {
+			p.regions = map[string]string{}
+		}
+		p.regions[pr.Addr.String()] = region
+		p.mu.Unlock()
+	}
 	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true}, nil
+}
+
+// region is the region of the provider a call comes from: as configured,
+// else the default Region.
+func (p *Provider) region(ctx context.Context) string {
+	if pr, ok := peer.FromContext(ctx); ok {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if r := p.regions[pr.Addr.String()]; r != "" {
+			return r
+		}
+	}
+	return Region
 }
 
 func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
@@ -179,14 +213,15 @@ func keys(maps ...resource.PropertyMap) []resource.PropertyKey {
 	return ks
 }
 
-// outputs are the id and outputs of the resource with these inputs.
-func outputs(urnString string, inputs *structpb.Struct) (string, *structpb.Struct, error) {
+// outputs are the id and outputs of the resource with these inputs in
+// region.
+func outputs(region, urnString string, inputs *structpb.Struct) (string, *structpb.Struct, error) {
 	in, err := unmarshal(inputs)
 	if err != nil {
 		return "", nil, err
 	}
 	urn := resource.URN(urnString)
-	id, out := Outputs(string(urn.Type()), urn.Name(), in)
+	id, out := OutputsIn(region, string(urn.Type()), urn.Name(), in)
 	props, err := marshal(out)
 	return id, props, err
 }
@@ -204,7 +239,7 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 	if req.GetPreview() {
 		// As the real provider: what AWS assigns at create time (ids, ARNs,
 		// URLs) is unknown in a preview of a new resource.
-		props, err := previewOutputs(req.GetUrn(), req.GetProperties())
+		props, err := previewOutputs(p.region(ctx), req.GetUrn(), req.GetProperties())
 		return &pulumirpc.CreateResponse{Properties: props}, err
 	}
 	in, err := unmarshal(req.GetProperties())
@@ -212,7 +247,8 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 		return nil, err
 	}
 	urn := resource.URN(req.GetUrn())
-	id, out := Outputs(string(urn.Type()), urn.Name(), in)
+	region := p.region(ctx)
+	id, out := OutputsIn(region, string(urn.Type()), urn.Name(), in)
 	props, err := marshal(out)
 	if err != nil {
 		return nil, err
@@ -220,7 +256,7 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 	p.mu.Lock()
 	slow, isSlow := p.slow[string(urn.Type())]
 	p.mu.Unlock()
-	r := newCloudResource(urn, id, in, out)
+	r := newCloudResource(region, urn, id, in, out)
 	if err := p.addRetrying(ctx, r, slow.d); err != nil {
 		return nil, err
 	}
@@ -297,13 +333,13 @@ func (ds durations) with(typ string, d time.Duration) durations {
 
 // previewOutputs are the outputs of a resource a preview would create: its
 // inputs, and every output the provider computes unknown.
-func previewOutputs(urnString string, inputs *structpb.Struct) (*structpb.Struct, error) {
+func previewOutputs(region, urnString string, inputs *structpb.Struct) (*structpb.Struct, error) {
 	in, err := unmarshal(inputs)
 	if err != nil {
 		return nil, err
 	}
 	urn := resource.URN(urnString)
-	_, computed := Outputs(string(urn.Type()), urn.Name(), in)
+	_, computed := OutputsIn(region, string(urn.Type()), urn.Name(), in)
 	out := in.Copy()
 	for k := range computed {
 		if _, isInput := in[k]; !isInput {
@@ -313,12 +349,12 @@ func previewOutputs(urnString string, inputs *structpb.Struct) (*structpb.Struct
 	return marshal(out)
 }
 
-func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+func (p *Provider) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
 	news, err := unmarshal(req.GetNews())
 	if err != nil {
 		return nil, err
 	}
-	_, props, err := outputs(req.GetUrn(), req.GetNews())
+	_, props, err := outputs(p.region(ctx), req.GetUrn(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
@@ -340,10 +376,11 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	p.deletes.Add(1)
 	urn := resource.URN(req.GetUrn())
+	region := p.region(ctx)
 	p.mu.Lock()
 	var r *cloudResource
 	for u, c := range p.live {
-		if u == urn || c.typ == string(urn.Type()) && c.id == req.GetId() && c.id != "" {
+		if u == urn || c.typ == string(urn.Type()) && c.id == req.GetId() && c.id != "" && c.region == regionOf(c.typ, region) {
 			r = c
 		}
 	}
@@ -360,8 +397,9 @@ func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*e
 		return nil, fmt.Errorf("deleting %s: ResourceInUseException: still being created: %w", urn.Name(), err)
 	}
 	p.mu.Lock()
-	gone := p.startDelete(r, time.Now(), false)
+	gone, started := p.startDelete(r, time.Now(), false)
 	p.mu.Unlock()
+	p.tellDeleting(started)
 	if err := sleep(ctx, time.Until(gone)); err != nil {
 		return nil, fmt.Errorf("deleting %s: waiting until it is gone: %w", urn.Name(), err)
 	}
@@ -371,13 +409,14 @@ func (p *Provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*e
 // Read reads the resource of the type with the id from the stand-in's
 // cloud, as the real provider reads AWS (a refresh, an import): its inputs
 // and outputs as they are there, or no id when it is gone.
-func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+func (p *Provider) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
 	urn := resource.URN(req.GetUrn())
+	region := p.region(ctx)
 	p.mu.Lock()
 	p.reap(time.Now())
 	var in resource.PropertyMap
 	for _, r := range p.live {
-		if r.typ == string(urn.Type()) && r.id == req.GetId() && r.gone.IsZero() {
+		if r.typ == string(urn.Type()) && r.id == req.GetId() && r.gone.IsZero() && r.region == regionOf(r.typ, region) {
 			in = r.in
 		}
 	}
@@ -385,7 +424,7 @@ func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumir
 	if in == nil {
 		return &pulumirpc.ReadResponse{}, nil
 	}
-	_, out := Outputs(string(urn.Type()), urn.Name(), in)
+	_, out := OutputsIn(region, string(urn.Type()), urn.Name(), in)
 	props, err := marshal(out)
 	if err != nil {
 		return nil, err
@@ -397,8 +436,8 @@ func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumir
 	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props, Inputs: inputs}, nil
 }
 
-func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	out, err := Invoke(req.GetTok())
+func (p *Provider) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	out, err := InvokeIn(p.region(ctx), req.GetTok())
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package fakeaws
 
 import (
 	"context"
+	"errors"
 	"maps"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/orderpipe/orderpipe/internal/account"
 )
@@ -277,12 +281,16 @@ func TestDeleteSemantics(t *testing.T) {
 			}
 			cloud := p.Cloud()
 			arn := p.live[resource.URN(live[0])].arn
+			deleting := make(chan string, 1)
+			p.DeletesStarted(deleting)
 			start := time.Now()
 			deleted := make(chan error, 1)
 			go func() { deleted <- cloud.Delete(ctx, account.Resource{ARN: arn}) }()
-			time.Sleep(takes / 3)
+			if started := <-deleting; started != arn {
+				t.Fatalf("the deletion of %s started, want %s", started, arn)
+			}
 			if err := create(ctx, "b"); err == nil || !strings.Contains(err.Error(), tc.reuse) {
-				t.Errorf("a create while it is being created or deleted: %v, want %s", err, tc.reuse)
+				t.Errorf("a create while it is being deleted: %v, want %s", err, tc.reuse)
 			}
 			if err := <-deleted; err != nil {
 				t.Fatal(err)
@@ -446,5 +454,150 @@ func TestReadAndDashboardBody(t *testing.T) {
 	r, found, err := p.Cloud().Find(ctx, "aws:cloudwatch/dashboard:Dashboard", "theirs")
 	if err != nil || !found || r.Body != `{"widgets":[]}` || r.Tags != nil || r.ARN != put.ARN {
 		t.Errorf("the dashboard: found %v %+v (%v)", found, r, err)
+	}
+}
+
+// configured is a context of a call through the connection of a provider
+// that the engine configured for region, as the engine dials the stand-in
+// once for each provider.
+func configured(t *testing.T, p *Provider, region string, port int) context.Context {
+	t.Helper()
+	ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}})
+	args, err := structpb.NewStruct(map[string]any{"region": region})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Configure(ctx, &pulumirpc.ConfigureRequest{Args: args, Variables: map[string]string{"aws:config:region": region}}); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// The stand-in is many regions, as AWS is: a provider deploys to the region
+// it is configured with, ARNs and URLs name it, a regional name is one
+// resource in each region, and an account in one region sees that region's
+// resources and the global ones (IAM roles, dashboards), which have one name
+// in the whole account and no region in their ARNs.
+func TestRegions(t *testing.T) {
+	p := &Provider{}
+	c := creator{t, p}
+	eu, us := configured(t, p, "eu-west-1", 40001), configured(t, p, "us-east-1", 40002)
+	for _, tc := range []struct {
+		typ, arnPrefix string
+		global         bool
+	}{
+		{"aws:dynamodb/table:Table", "arn:aws:dynamodb:%s:123456789012:table/", false},
+		{"aws:sqs/queue:Queue", "arn:aws:sqs:%s:123456789012:", false},
+		{"aws:sns/topic:Topic", "arn:aws:sns:%s:123456789012:", false},
+		{"aws:lambda/function:Function", "arn:aws:lambda:%s:123456789012:function:", false},
+		{"aws:cloudwatch/metricAlarm:MetricAlarm", "arn:aws:cloudwatch:%s:123456789012:alarm:", false},
+		{"aws:iam/role:Role", "arn:aws:iam::123456789012:role/", true},
+		{"aws:cloudwatch/dashboard:Dashboard", "arn:aws:cloudwatch::123456789012:dashboard/", true},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			p.RetriesConflicts(tc.typ, 0)
+			key := "name"
+			if tc.typ == "aws:cloudwatch/dashboard:Dashboard" {
+				key = "dashboardName"
+			}
+			create := func(ctx context.Context, stack string) error {
+				_, err := c.createWith(ctx, c.urn(stack, tc.typ, "X"), map[string]any{key: "same-name", "tags": map[string]any{"stack": stack}})
+				return err
+			}
+			if err := create(us, "in-us"); err != nil {
+				t.Fatal(err)
+			}
+			errEU := create(eu, "in-eu")
+			usARN := strings.ReplaceAll(tc.arnPrefix, "%s", "us-east-1") + "same-name"
+			euARN := strings.ReplaceAll(tc.arnPrefix, "%s", "eu-west-1") + "same-name"
+			if tc.global {
+				euARN = usARN
+			}
+			for _, w := range []struct {
+				ctx         context.Context
+				arn, region string
+			}{{eu, euARN, "eu-west-1"}, {us, usARN, "us-east-1"}} {
+				r, found, err := p.CloudIn(w.region).Find(context.Background(), tc.typ, "same-name")
+				if err != nil || !found || r.ARN != w.arn {
+					t.Errorf("found in %s: %v %+v (%v), want %s", w.region, found, r, err, w.arn)
+				}
+			}
+			live := 0
+			for _, urn := range p.Live() {
+				if strings.Contains(urn, tc.typ+"::X") {
+					live++
+				}
+			}
+			if tc.global && live != 1 || !tc.global && (live != 2 || errEU != nil) {
+				t.Errorf("%d live after a create of the name in each region (%v)", live, errEU)
+			}
+			if !tc.global {
+				err := p.CloudIn("eu-west-1").Delete(context.Background(), account.Resource{ARN: usARN})
+				if !errors.Is(err, account.ErrOtherRegion) {
+					t.Errorf("the eu-west-1 account deleting a us-east-1 ARN: %v, want ErrOtherRegion", err)
+				}
+				if _, found, _ := p.CloudIn("us-east-1").Find(context.Background(), tc.typ, "same-name"); !found {
+					t.Error("the us-east-1 resource is gone after a refused delete")
+				}
+			}
+		})
+	}
+	for region, ctx := range map[string]context.Context{"eu-west-1": eu, "us-east-1": us} {
+		out, err := p.Invoke(ctx, &pulumirpc.InvokeRequest{Tok: "aws:index/getRegion:getRegion"})
+		if got := out.GetReturn().GetFields()["name"].GetStringValue(); err != nil || got != region {
+			t.Errorf("getRegion through the %s provider: %q (%v)", region, got, err)
+		}
+		page, _, err := p.CloudIn(region).Tagged(context.Background(), map[string]string{}, "")
+		for _, r := range page {
+			if !strings.Contains(r.ARN, ":"+region+":") {
+				t.Errorf("the Tagging API in %s lists %s", region, r.ARN)
+			}
+		}
+		if err != nil || len(page) != 3 { // a page of 3 of the region's 5
+			t.Errorf("the Tagging API in %s: %d (%v)", region, len(page), err)
+		}
+	}
+}
+
+// PutDashboard overwrites a dashboard of the name, whoever made it (its API
+// reference: "If a dashboard with the name you specify already exists, it is
+// overwritten"): the dashboard stays the one that was there first, under
+// its first maker's URN, with the last call's body.
+func TestPutDashboardOverwrites(t *testing.T) {
+	const typ = "aws:cloudwatch/dashboard:Dashboard"
+	ctx := context.Background()
+	ours := func(c creator) error {
+		_, err := c.createWith(ctx, c.urn("pr-1", typ, "Overview"), map[string]any{"dashboardName": "d", "dashboardBody": `{"ours":true}`})
+		return err
+	}
+	for _, tc := range []struct {
+		name        string
+		theirsFirst bool
+		body, urn   string
+	}{
+		{"theirs, then ours", true, `{"ours":true}`, "urn:pulumi:other-owner::"},
+		{"ours, then theirs", false, `{"theirs":true}`, "urn:pulumi:pr-1::"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Provider{}
+			c := creator{t, p}
+			first, second := func() error { _, err := p.PutDashboard("d", `{"theirs":true}`); return err }, func() error { return ours(c) }
+			if !tc.theirsFirst {
+				first, second = second, first
+			}
+			if err := first(); err != nil {
+				t.Fatal(err)
+			}
+			if err := second(); err != nil {
+				t.Fatalf("the second put of the name: %v; PutDashboard overwrites", err)
+			}
+			r, found, err := p.Cloud().Find(ctx, typ, "d")
+			if err != nil || !found || r.Body != tc.body {
+				t.Errorf("found %v %+v (%v), want the body %s", found, r, err, tc.body)
+			}
+			if live := p.Live(); len(live) != 1 || !strings.HasPrefix(live[0], tc.urn) {
+				t.Errorf("live %v, want one dashboard under %s", live, tc.urn)
+			}
+		})
 	}
 }

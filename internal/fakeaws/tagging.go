@@ -20,6 +20,7 @@ import (
 type cloudResource struct {
 	urn       resource.URN
 	typ, name string // the pulumi-aws type token and the physical name
+	region    string // where it lives; "" for a global resource (an IAM role, a dashboard)
 	id, arn   string
 	owner     string            // what it is part of (a queue's policy, a topic's subscription, a role's policy): deleted with it
 	tags      map[string]string // as the create call gave them; nil for a type that takes none
@@ -36,8 +37,9 @@ var untagged = map[string]bool{
 	"aws:lambda/alias:Alias": true, "aws:sns/topicPolicy:TopicPolicy": true,
 }
 
-func newCloudResource(urn resource.URN, id string, in, out resource.PropertyMap) *cloudResource {
-	r := &cloudResource{urn: urn, typ: string(urn.Type()), name: physicalName(out), id: id, in: in, tags: tagsOf(string(urn.Type()), in)}
+func newCloudResource(region string, urn resource.URN, id string, in, out resource.PropertyMap) *cloudResource {
+	typ := string(urn.Type())
+	r := &cloudResource{urn: urn, typ: typ, name: physicalName(out), region: regionOf(typ, region), id: id, in: in, tags: tagsOf(typ, in)}
 	for _, k := range []resource.PropertyKey{"arn", "dashboardArn"} {
 		if v, ok := out[k]; ok && v.IsString() {
 			r.arn = v.StringValue()
@@ -139,6 +141,9 @@ func (p *Provider) add(r *cloudResource) (*cloudResource, error) {
 	}
 	p.reap(time.Now())
 	for _, other := range p.live {
+		if other.region != r.region {
+			continue // a name, and a mapping's queue and function, are a region's
+		}
 		if r.typ == mappingType && other.typ == mappingType && sameMapping(r.in, other.in) {
 			return nil, fmt.Errorf("creating %s: ResourceConflictException: An event source mapping with event source (%s) and function (%s) already exists; its UUID is %s",
 				r.urn.Name(), str(r.in, "eventSourceArn"), str(r.in, "functionName"), other.id)
@@ -188,7 +193,7 @@ func (p *Provider) retag(r *cloudResource, in resource.PropertyMap) {
 }
 
 // Put puts a resource of typ with this physical name and tags in the
-// stand-in's cloud, as another owner (another team, another backend,
+// stand-in's cloud, in the default Region, as another owner (another team, another backend,
 // someone by hand) would create it: known to no stack of the test, under the
 // URN urn:pulumi:other-owner::other::<typ>::<name>. Nil tags make it
 // untagged; a dashboard takes none (PutDashboard gives it a body). A name
@@ -205,7 +210,8 @@ func (p *Provider) Put(typ, name string, tags map[string]string) (account.Resour
 }
 
 // PutDashboard puts another owner's dashboard with this name and body in
-// the stand-in's cloud, as Put does.
+// the stand-in's cloud, as Put does; a dashboard of the name is overwritten,
+// as PutDashboard overwrites.
 func (p *Provider) PutDashboard(name, body string) (account.Resource, error) {
 	return p.put("aws:cloudwatch/dashboard:Dashboard", name, resource.PropertyMap{
 		"dashboardName": resource.NewStringProperty(name), "dashboardBody": resource.NewStringProperty(body)})
@@ -214,7 +220,7 @@ func (p *Provider) PutDashboard(name, body string) (account.Resource, error) {
 func (p *Provider) put(typ, name string, in resource.PropertyMap) (account.Resource, error) {
 	urn := resource.NewURN(tokens.QName("other-owner"), "other", "", tokens.Type(typ), name)
 	id, out := Outputs(typ, name, in)
-	r, err := p.add(newCloudResource(urn, id, in, out))
+	r, err := p.add(newCloudResource(Region, urn, id, in, out))
 	if err != nil {
 		return account.Resource{}, err
 	}
@@ -238,18 +244,27 @@ var listedByTags = map[string]bool{
 	"aws:cloudwatch/logGroup:LogGroup": true, "aws:cloudwatch/metricAlarm:MetricAlarm": true, "aws:kms/key:Key": true,
 }
 
-// Cloud is the stand-in's cloud seen as an AWS account: a Resource
-// Groups Tagging API that pages (PageSize resources a page, where AWS gives
-// up to 100), lookups by name, and deletes.
+// Cloud is the stand-in's cloud seen as an AWS account in one region, as
+// account.AWS sees it: a Resource Groups Tagging API that pages (PageSize
+// resources a page, where AWS gives up to 100), lookups by name, and
+// deletes. It sees the region's resources and the account's global ones
+// (IAM roles, dashboards), as AWS's regional endpoints do.
 type Cloud struct {
 	p        *Provider
+	region   string
 	PageSize int
 	pages    atomic.Int64
 	refusals atomic.Int64
 }
 
-// Cloud returns the stand-in's account, paging by 3.
-func (p *Provider) Cloud() *Cloud { return &Cloud{p: p, PageSize: 3} }
+// Cloud returns the stand-in's account in the default Region, paging by 3.
+func (p *Provider) Cloud() *Cloud { return p.CloudIn(Region) }
+
+// CloudIn returns the stand-in's account in region, paging by 3.
+func (p *Provider) CloudIn(region string) *Cloud { return &Cloud{p: p, region: region, PageSize: 3} }
+
+// sees says whether the account in a's region sees r.
+func (a *Cloud) sees(r *cloudResource) bool { return r.region == "" || r.region == a.region }
 
 // Pages counts the pages the Tagging API has served.
 func (a *Cloud) Pages() int64 { return a.pages.Load() }
@@ -272,12 +287,12 @@ func (a *Cloud) Tagged(_ context.Context, filter map[string]string, token string
 		return true
 	}
 	for _, r := range a.p.live {
-		if listedByTags[r.typ] && len(r.tags) > 0 && r.arn != "" && matches(r.tags) {
+		if listedByTags[r.typ] && len(r.tags) > 0 && r.arn != "" && a.sees(r) && matches(r.tags) {
 			all = append(all, account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags)})
 		}
 	}
 	for _, d := range a.p.deleted {
-		if matches(d.Tags) {
+		if matches(d.Tags) && arnRegion(d.ARN) == a.region {
 			all = append(all, account.Resource{ARN: d.ARN, Tags: maps.Clone(d.Tags)})
 		}
 	}
@@ -308,7 +323,7 @@ func (a *Cloud) Find(_ context.Context, typ, name string) (account.Resource, boo
 	defer a.p.mu.Unlock()
 	a.p.reap(time.Now())
 	for _, r := range a.p.live {
-		if r.typ == typ && r.name == name {
+		if r.typ == typ && r.name == name && a.sees(r) {
 			return account.Resource{ARN: r.arn, Tags: maps.Clone(r.tags), Body: str(r.in, "dashboardBody")}, true, nil
 		}
 	}
@@ -320,12 +335,16 @@ func (a *Cloud) Find(_ context.Context, typ, name string) (account.Resource, boo
 func (a *Cloud) Refusals() int64 { return a.refusals.Load() }
 
 // Delete deletes the resource with the ARN and what is part of it, as
-// account.AWS does: a table or mapping still being created refuses the
+// account.AWS does: an ARN of another region is refused, deleting nothing
+// (AWS's deletes act on the name in the client's region); a table or mapping still being created refuses the
 // delete (ResourceInUseException), which is retried with backoff; a
 // deletion that takes a while (DeletesTake) is waited for, so that the name
 // can be used again when Delete returns; one already gone, or being
 // deleted, is no error.
 func (a *Cloud) Delete(ctx context.Context, res account.Resource) error {
+	if err := account.InRegion(res.ARN, a.region); err != nil {
+		return err
+	}
 	backoff := 20 * time.Millisecond
 	for {
 		a.p.mu.Lock()
@@ -350,8 +369,9 @@ func (a *Cloud) Delete(ctx context.Context, res account.Resource) error {
 			backoff = min(2*backoff, time.Second)
 			continue
 		}
-		gone := a.p.startDelete(r, now, true)
+		gone, started := a.p.startDelete(r, now, true)
 		a.p.mu.Unlock()
+		a.p.tellDeleting(started)
 		if err := sleep(ctx, time.Until(gone)); err != nil {
 			return fmt.Errorf("delete %s: waiting until it is gone: %w", res.ARN, err)
 		}
@@ -380,21 +400,57 @@ func (p *Provider) DeletesTake(typ string, d time.Duration) {
 }
 
 // startDelete starts deleting r, and, with parts, what is part of it, and
-// returns when r will be gone. A resource already being deleted keeps its
+// returns when r will be gone, and the ARNs of the resources whose deletion
+// it started (for tellDeleting). A resource already being deleted keeps its
 // time. p.mu is held.
-func (p *Provider) startDelete(r *cloudResource, now time.Time, parts bool) time.Time {
+func (p *Provider) startDelete(r *cloudResource, now time.Time, parts bool) (time.Time, []string) {
+	var started []string
 	if r.gone.IsZero() {
 		r.gone = now.Add(p.deleteTakes.of(r.typ, defaultDeleteTakes))
+		started = append(started, r.arn)
 	}
 	if parts {
 		for _, part := range p.live {
-			if part.gone.IsZero() && part.owner != "" && (part.owner == r.id || part.owner == r.arn || part.owner == r.name) {
+			if part.gone.IsZero() && part.owner != "" && part.region == r.region && (part.owner == r.id || part.owner == r.arn || part.owner == r.name) {
 				part.gone = now
+				started = append(started, part.arn)
 			}
 		}
 	}
 	p.reap(now)
-	return r.gone
+	return r.gone, started
+}
+
+// DeletesStarted makes the provider tell ch the ARN of each resource whose
+// deletion starts (it is DELETING, Deleting from then), by the engine or
+// through Cloud; nil: none. A test waits on it rather than for a time.
+func (p *Provider) DeletesStarted(ch chan<- string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deleteStarts = ch
+}
+
+// tellDeleting tells DeletesStarted's channel of the deletions started.
+// p.mu is not held: the test reading the channel may call the provider.
+func (p *Provider) tellDeleting(arns []string) {
+	p.mu.Lock()
+	ch := p.deleteStarts
+	p.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	for _, a := range arns {
+		ch <- a
+	}
+}
+
+// arnRegion is the region of an ARN: "" for a global resource's.
+func arnRegion(resourceARN string) string {
+	parts := strings.SplitN(resourceARN, ":", 5)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
 }
 
 // sleep waits d, or until ctx is done.
