@@ -170,12 +170,18 @@ func (p *Pipeline) Handler() *function.Handler {
 
 // Run runs the event source mapping until ctx is done.
 func (p *Pipeline) Run(ctx context.Context) error {
-	poller := &Poller{
+	return p.poller().Run(ctx)
+}
+
+// poller is the event source mapping as the stack configures it, invoking
+// the handler with the function's timeout.
+func (p *Pipeline) poller() *Poller {
+	return &Poller{
 		Client: p.SQS, QueueURL: p.QueueURL, QueueArn: p.QueueArn, Region: awslocal.Region,
 		BatchSize: p.Config.BatchSize, Window: time.Duration(p.Config.BatchWindow) * time.Second,
-		Concurrency: p.Config.MaxConcurrency, Invoke: p.Handler().Handle, Log: p.log,
+		Concurrency: p.Config.MaxConcurrency, Timeout: time.Duration(p.Config.LambdaTimeout) * time.Second,
+		Invoke: p.Handler().Handle, Log: p.log,
 	}
-	return poller.Run(ctx)
 }
 
 // Close stops the stand-ins.

@@ -4,16 +4,22 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/orderpipe/orderpipe/function"
+	"github.com/orderpipe/orderpipe/spec"
 )
 
 // fakeQueue returns its messages once and records what is deleted.
@@ -71,3 +77,128 @@ func TestPollerIsolatesAnAlteredMessage(t *testing.T) {
 		t.Errorf("handled and deleted %s, want [a b] [a b]", got)
 	}
 }
+
+// Lambda gives the handler a context whose deadline is the function's
+// timeout from the invocation's start; the local event source mapping does
+// the same.
+func TestPollerGivesTheFunctionsTimeout(t *testing.T) {
+	const timeout = 3 * time.Second
+	q := &fakeQueue{messages: []types.Message{message("a", `{"n":1}`, "")}}
+	var deadline, called time.Time
+	var hasDeadline bool
+	p := &Poller{Client: q, QueueURL: "q", BatchSize: 10, Timeout: timeout, Log: discard(),
+		Invoke: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			called = time.Now()
+			deadline, hasDeadline = ctx.Deadline()
+			return events.SQSEventResponse{}, nil
+		}}
+	batch, err := p.gather(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	p.process(context.Background(), batch)
+	if !hasDeadline {
+		t.Fatal("the handler's context has no deadline")
+	}
+	if deadline.Before(before.Add(timeout)) || deadline.After(called.Add(timeout)) {
+		t.Errorf("deadline %v after the invocation started, want %v", deadline.Sub(before), timeout)
+	}
+	if fmt.Sprint(q.deleted) != "[a]" {
+		t.Errorf("deleted %v, want [a]", q.deleted)
+	}
+}
+
+// An answer that comes after the deadline is a timeout on Lambda: it is
+// discarded and the whole batch returns to the queue.
+func TestPollerDiscardsALateAnswer(t *testing.T) {
+	q := &fakeQueue{messages: []types.Message{message("a", `{"n":1}`, ""), message("b", `{"n":2}`, "")}}
+	p := &Poller{Client: q, QueueURL: "q", BatchSize: 10, Timeout: 50 * time.Millisecond, Log: discard(),
+		Invoke: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second): // no deadline: the test fails, not hangs
+			}
+			time.Sleep(10 * time.Millisecond)
+			return events.SQSEventResponse{}, nil // "all done", too late
+		}}
+	batch, err := p.gather(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.process(context.Background(), batch)
+	if len(q.deleted) != 0 {
+		t.Errorf("deleted %v after the function timed out", q.deleted)
+	}
+}
+
+// hungStore stores every order but one, whose write returns only when the
+// test ends (or after 5 s, so that a handler without a deadline fails the
+// test rather than hanging it), whatever its context says.
+type hungStore struct {
+	hang    string
+	release chan struct{}
+}
+
+func (s hungStore) Put(ctx context.Context, o function.Order, _ string, _ time.Time) (function.Outcome, error) {
+	if o.OrderID == s.hang {
+		select {
+		case <-s.release:
+		case <-time.After(5 * time.Second):
+		}
+		return function.Failed, errors.New("released")
+	}
+	return function.Stored, nil
+}
+
+// The real handler behind the local event source mapping, with the local
+// run's timeout: its deadline margin is exercised, so a hung write costs
+// only its own message, which stays on the queue; the others are
+// acknowledged on this delivery.
+func TestPollerRunsTheHandlerToItsDeadline(t *testing.T) {
+	p := (&Pipeline{Config: localConfig(t, nil)}).poller()
+	if p.Timeout != time.Second {
+		t.Fatalf("timeout %v, want the local lambdaTimeout 1s", p.Timeout)
+	}
+	store := hungStore{hang: "o-2", release: make(chan struct{})}
+	defer close(store.release)
+	p.Invoke = (&function.Handler{Store: store, DeadLetters: noDeadLetters{t}, Log: discard()}).Handle
+	order := func(id string) string {
+		return `{"orderId":"` + id + `","customerId":"c-1","items":[{"sku":"A","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`
+	}
+	q := &fakeQueue{messages: []types.Message{message("m1", order("o-1"), ""), message("m2", order("o-2"), ""), message("m3", order("o-3"), "")}}
+	p.Client, p.Log = q, discard()
+	batch, err := p.gather(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	p.process(context.Background(), batch)
+	if took := time.Since(start); took >= p.Timeout {
+		t.Errorf("the batch took %v, past the function's timeout %v", took, p.Timeout)
+	}
+	if fmt.Sprint(q.deleted) != "[m1 m3]" {
+		t.Errorf("deleted %v, want [m1 m3] (m2's write hangs)", q.deleted)
+	}
+}
+
+// noDeadLetters fails the test if the handler rejects an order.
+type noDeadLetters struct{ t *testing.T }
+
+func (d noDeadLetters) Reject(_ context.Context, rec events.SQSMessage, reason string, _ time.Time) error {
+	d.t.Errorf("message %s rejected: %s", rec.MessageId, reason)
+	return nil
+}
+
+func localConfig(t *testing.T, config map[string]string) spec.Config {
+	t.Helper()
+	merged := localDefaults()
+	maps.Copy(merged, config)
+	cfg, err := spec.LoadMap(StackName, merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
