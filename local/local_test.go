@@ -16,7 +16,7 @@ import (
 // with its reason, nothing lost.
 func TestDemo(t *testing.T) {
 	ctx := context.Background()
-	p, err := Start(ctx, nil, io.Discard, io.Discard)
+	p, err := Start(ctx, nil, InProcess, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

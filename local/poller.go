@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -41,7 +42,9 @@ type Poller struct {
 	// an answer that comes after it is discarded.
 	Timeout time.Duration
 	Invoke  func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
-	Log     *slog.Logger
+	// Acknowledged, if set, is told the ids of the messages deleted.
+	Acknowledged func(messageIDs ...string)
+	Log          *slog.Logger
 }
 
 // Run polls until ctx is done, then waits for the batches in flight.
@@ -146,7 +149,7 @@ func (p *Poller) process(ctx context.Context, batch []types.Message) {
 	var done []types.DeleteMessageBatchRequestEntry
 	for i, m := range batch {
 		if !failed[aws.ToString(m.MessageId)] {
-			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 		}
 	}
 	for len(done) > 0 {
@@ -157,6 +160,14 @@ func (p *Poller) process(ctx context.Context, batch []types.Message) {
 			p.Log.Error("delete failed; the messages will be delivered again", "error", err.Error())
 		case len(out.Failed) > 0:
 			p.Log.Error("delete failed for some messages; they will be delivered again", "error", errors.New(aws.ToString(out.Failed[0].Message)).Error())
+		}
+		if err == nil && p.Acknowledged != nil {
+			var ids []string
+			for _, e := range out.Successful {
+				i, _ := strconv.Atoi(aws.ToString(e.Id))
+				ids = append(ids, aws.ToString(batch[i].MessageId))
+			}
+			p.Acknowledged(ids...)
 		}
 		done = done[n:]
 	}

@@ -40,10 +40,12 @@ func (q *fakeQueue) ReceiveMessage(_ context.Context, _ *sqs.ReceiveMessageInput
 func (q *fakeQueue) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	out := &sqs.DeleteMessageBatchOutput{}
 	for _, e := range in.Entries {
 		q.deleted = append(q.deleted, aws.ToString(e.ReceiptHandle))
+		out.Successful = append(out.Successful, types.DeleteMessageBatchResultEntry{Id: e.Id})
 	}
-	return &sqs.DeleteMessageBatchOutput{}, nil
+	return out, nil
 }
 
 func message(id, body, md5sum string) types.Message {
@@ -167,7 +169,7 @@ func TestPollerRunsTheHandlerToItsDeadline(t *testing.T) {
 		return `{"orderId":"` + id + `","customerId":"c-1","items":[{"sku":"A","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`
 	}
 	q := &fakeQueue{messages: []types.Message{message("m1", order("o-1"), ""), message("m2", order("o-2"), ""), message("m3", order("o-3"), "")}}
-	p.Client, p.Log = q, discard()
+	p.Client, p.Log, p.Acknowledged = q, discard(), nil
 	batch, err := p.gather(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -202,3 +204,65 @@ func localConfig(t *testing.T, config map[string]string) spec.Config {
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// memStore is DynamoStore's contract in memory: an order is stored once;
+// the same order again is a duplicate.
+type memStore struct {
+	mu     sync.Mutex
+	hashes map[string]string
+}
+
+func (s *memStore) Put(_ context.Context, o function.Order, _ string, _ time.Time) (function.Outcome, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch h, ok := s.hashes[o.OrderID]; {
+	case !ok:
+		s.hashes[o.OrderID] = o.IdentityHash()
+		return function.Stored, nil
+	case h == o.IdentityHash():
+		return function.Duplicate, nil
+	}
+	return function.Conflict, errors.New("conflict")
+}
+
+// A batch whose answer comes too late (a timed-out invocation) is
+// delivered again, and the handler logs each of its messages again: the
+// order a message stored the first time is then "duplicate", and a
+// duplicate is a duplicate twice. Each is still one message: stored once
+// (in the table), or one duplicate.
+func TestRedeliveryIsCountedOnce(t *testing.T) {
+	order := `{"orderId":"o-1","customerId":"c-1","items":[{"sku":"A","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`
+	store := &memStore{hashes: map[string]string{}}
+	rec := NewRecorder(slog.NewTextHandler(io.Discard, nil))
+	h := &function.Handler{Store: store, DeadLetters: noDeadLetters{t}, Log: slog.New(rec)}
+	late := true
+	q := &fakeQueue{}
+	p := &Poller{Client: q, QueueURL: "q", BatchSize: 10, Timeout: 200 * time.Millisecond, Log: discard(),
+		Acknowledged: rec.Acknowledged,
+		Invoke: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			resp, err := h.Handle(ctx, ev)
+			if late {
+				<-ctx.Done()
+			}
+			return resp, err
+		}}
+	// m1 stores o-1 and m2 is its duplicate; the answer is late.
+	batch := []types.Message{message("m1", order, ""), message("m2", order, "")}
+	p.process(context.Background(), batch[:1])
+	p.process(context.Background(), batch[1:])
+	if len(q.deleted) != 0 || rec.Duplicates().N != 0 {
+		t.Fatalf("after timed-out invocations: deleted %v, %d duplicates", q.deleted, rec.Duplicates().N)
+	}
+	// Delivered again, in time.
+	late = false
+	p.process(context.Background(), batch)
+	if fmt.Sprint(q.deleted) != "[m1 m2]" {
+		t.Fatalf("deleted %v", q.deleted)
+	}
+	if d := rec.Duplicates(); d.N != 1 || d.First[0].MessageID != "m2" {
+		t.Errorf("duplicates %+v, want m2 only (m1 stored the order)", d)
+	}
+	if n := len(rec.st.pending); n != 0 {
+		t.Errorf("%d messages still remembered after both were acknowledged", n)
+	}
+}

@@ -16,10 +16,12 @@ func TestRecorderKeepsABoundedReport(t *testing.T) {
 	for i := range 1000 {
 		log.Info("order duplicate", "messageId", fmt.Sprint("d", i), "orderId", "o", "outcome", "duplicate")
 		log.Info("order stored", "messageId", fmt.Sprint("s", i), "orderId", "o", "outcome", "stored")
+		r.Acknowledged(fmt.Sprint("d", i), fmt.Sprint("s", i))
 	}
 	// A failure that is later stored, and a conflict that stays.
 	log.Error("order failed", "messageId", "f", "outcome", "failed", "error", "throttled")
 	log.Info("order stored", "messageId", "f", "outcome", "stored")
+	r.Acknowledged("f")
 	for range 4 {
 		log.Error("order conflict", "messageId", "c", "outcome", "conflict", "error", "another payload")
 	}
@@ -38,6 +40,7 @@ func TestRecorderKeepsABoundedReport(t *testing.T) {
 	}
 	r.KeepAll()
 	log.Info("order duplicate", "messageId", "dx", "outcome", "duplicate")
+	r.Acknowledged("dx")
 	if d := r.Duplicates(); d.N != 1001 || len(d.First) != ReportLines+1 {
 		t.Errorf("after KeepAll: %d counted, %d kept", d.N, len(d.First))
 	}

@@ -21,15 +21,26 @@ type Dynalite struct {
 }
 
 // StartDynalite runs node on dynalite's cli.js on a free port of 127.0.0.1,
-// with tables that are ACTIVE at once, and waits until it accepts
-// connections.
+// with tables that are ACTIVE at once, held in node's memory, and waits
+// until it accepts connections.
 func StartDynalite(ctx context.Context, node, cliJS string) (*Dynalite, error) {
+	return startDynalite(ctx, node, cliJS)
+}
+
+// StartDynaliteOnDisk is StartDynalite with the tables in a LevelDB store
+// in dir (dynalite's --path), so that what they hold is on disk rather than
+// in any process's memory.
+func StartDynaliteOnDisk(ctx context.Context, node, cliJS, dir string) (*Dynalite, error) {
+	return startDynalite(ctx, node, cliJS, "--path", dir)
+}
+
+func startDynalite(ctx context.Context, node, cliJS string, args ...string) (*Dynalite, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(node, cliJS, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd := exec.Command(node, append([]string{cliJS, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}, args...)...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dynalite: %w", err)
