@@ -223,8 +223,30 @@ func (p *Pipeline) poller() *Poller {
 		Client: p.SQS, QueueURL: p.QueueURL, QueueArn: p.QueueArn, Region: awslocal.Region,
 		BatchSize: p.Config.BatchSize, Window: time.Duration(p.Config.BatchWindow) * time.Second,
 		Concurrency: p.Config.MaxConcurrency, Timeout: time.Duration(p.Config.LambdaTimeout) * time.Second,
-		Invoke: p.Handler().Handle, Acknowledged: p.Outcomes.Acknowledged, Log: p.log,
+		Invoke: p.Handler().Handle, Acknowledged: p.acknowledged, Log: p.log,
 	}
+}
+
+// acknowledged tells the recorder which messages left the queue, and lets
+// it read which message stored an order.
+func (p *Pipeline) acknowledged(ctx context.Context, messageIDs ...string) {
+	p.Outcomes.Acknowledged(ctx, p.storedBy, messageIDs...)
+}
+
+// storedBy is the id of the message that stored the order, from the table.
+func (p *Pipeline) storedBy(ctx context.Context, orderID string) (string, error) {
+	out, err := p.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(p.Table), ConsistentRead: aws.Bool(true),
+		Key:                  map[string]dbtypes.AttributeValue{"orderId": &dbtypes.AttributeValueMemberS{Value: orderID}},
+		ProjectionExpression: aws.String("messageId"),
+	})
+	if err != nil {
+		return "", fmt.Errorf("read order %s: %w", orderID, err)
+	}
+	if v, ok := out.Item["messageId"].(*dbtypes.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	return "", nil
 }
 
 // Close stops the stand-ins.

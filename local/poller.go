@@ -43,7 +43,7 @@ type Poller struct {
 	Timeout time.Duration
 	Invoke  func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
 	// Acknowledged, if set, is told the ids of the messages deleted.
-	Acknowledged func(messageIDs ...string)
+	Acknowledged func(ctx context.Context, messageIDs ...string)
 	Log          *slog.Logger
 }
 
@@ -167,7 +167,7 @@ func (p *Poller) process(ctx context.Context, batch []types.Message) {
 				i, _ := strconv.Atoi(aws.ToString(e.Id))
 				ids = append(ids, aws.ToString(batch[i].MessageId))
 			}
-			p.Acknowledged(ids...)
+			p.Acknowledged(ctx, ids...)
 		}
 		done = done[n:]
 	}

@@ -238,7 +238,7 @@ func TestRedeliveryIsCountedOnce(t *testing.T) {
 	late := true
 	q := &fakeQueue{}
 	p := &Poller{Client: q, QueueURL: "q", BatchSize: 10, Timeout: 200 * time.Millisecond, Log: discard(),
-		Acknowledged: rec.Acknowledged,
+		Acknowledged: func(ctx context.Context, ids ...string) { rec.Acknowledged(ctx, nil, ids...) },
 		Invoke: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			resp, err := h.Handle(ctx, ev)
 			if late {

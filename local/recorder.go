@@ -115,16 +115,32 @@ func (r *Recorder) WithGroup(name string) slog.Handler {
 
 // Acknowledged records that the messages left the queue (the event source
 // mapping deleted them): a last outcome "duplicate" counts as a duplicate
-// unless an earlier delivery of the same message stored the order.
-func (r *Recorder) Acknowledged(messageIDs ...string) {
+// unless the same message stored the order, as an earlier delivery's
+// outcome says, or else storedBy (the message id the table holds for the
+// order) when it is set: a write can land and its answer be lost (a
+// timed-out call), so that the handler logged a failure.
+func (r *Recorder) Acknowledged(ctx context.Context, storedBy func(ctx context.Context, orderID string) (string, error), messageIDs ...string) {
 	st := r.st
+	var dups []Outcome
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	for _, id := range messageIDs {
 		if p, ok := st.pending[id]; ok && p.Last.Outcome == "duplicate" && !p.Stored {
-			st.duplicates.add(p.Last, st.keep)
+			dups = append(dups, p.Last)
 		}
 		delete(st.pending, id)
+	}
+	st.mu.Unlock()
+	for _, o := range dups {
+		if storedBy != nil {
+			// An order that cannot be read stays a duplicate: the report
+			// then counts one order too many rather than one too few.
+			if by, err := storedBy(ctx, o.OrderID); err == nil && by == o.MessageID {
+				continue
+			}
+		}
+		st.mu.Lock()
+		st.duplicates.add(o, st.keep)
+		st.mu.Unlock()
 	}
 }
 
