@@ -31,7 +31,7 @@ func StartDynalite(ctx context.Context, node, cliJS string) (*Dynalite, error) {
 // in dir (dynalite's --path), so that what they hold is on disk rather than
 // in any process's memory. V8 grows its heap lazily while it has room: with
 // its young generation at 2 MB and its old one at 64 MB, node's resident
-// memory over 50,000 orders grew 23 MB instead of 40 (docs/local.md), and
+// memory over 50,000 orders grew 22 MB instead of 40 (docs/local.md), and
 // dynalite's own heap stays well within it.
 func StartDynaliteOnDisk(ctx context.Context, node, cliJS, dir string) (*Dynalite, error) {
 	return startDynalite(ctx, node, []string{"--max-semi-space-size=2", "--max-old-space-size=64"}, cliJS, "--path", dir)
