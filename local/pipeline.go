@@ -1,7 +1,7 @@
-// Package local runs the whole order pipeline on one machine: SNS and SQS
-// from goaws and DynamoDB from minidyn, in this process on 127.0.0.1, with
-// the real handler behind a poller that does what Lambda's event source
-// mapping does. Names and settings come from the stack's own configuration
+// Package local runs the whole order pipeline on one machine, on
+// 127.0.0.1: SNS and SQS from goaws in this process, DynamoDB from minidyn
+// in this process or dynalite in a child, and the real handler behind a
+// poller that does what Lambda's event source mapping does. Names and settings come from the stack's own configuration
 // and naming code.
 package local
 
@@ -144,7 +144,7 @@ func (p *Pipeline) create(ctx context.Context, names spec.Namer) error {
 	}
 	// dynalite, as DynamoDB, answers CREATING; minidyn has no status (and
 	// its table is usable at once).
-	if st := table.TableDescription.TableStatus; st != "" && st != dbtypes.TableStatusActive {
+	if d := table.TableDescription; d != nil && d.TableStatus != "" && d.TableStatus != dbtypes.TableStatusActive {
 		if err := dynamodb.NewTableExistsWaiter(p.DB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.Table)}, time.Minute,
 			func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 100 * time.Millisecond }); err != nil {
 			return fmt.Errorf("wait for table %s: %w", p.Table, err)
