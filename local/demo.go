@@ -199,6 +199,10 @@ type Report struct {
 	Stored      Section[StoredOrder]
 	Duplicates  Section[Outcome]
 	DeadLetters Section[DeadLetter]
+	// Copies are the DLQ's further copies of a message the handler
+	// rejected on more than one delivery (its invocation timed out after it
+	// had sent the message there): one message, counted once.
+	Copies int
 	// Unread says what could not be read back (a failed receive or scan):
 	// the orders it hides are counted as lost.
 	Unread []string
@@ -257,7 +261,23 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 	if err != nil {
 		r.Unread = append(r.Unread, err.Error())
 	}
+	// A receive cannot return a message in flight: a listing shorter than
+	// what the queue holds (goaws's count includes the messages in flight)
+	// leaves messages unaccounted for, and says so.
+	if held, err := ops.Depth(ctx, p.SQS, p.DLQURL); err != nil {
+		r.Unread = append(r.Unread, err.Error())
+	} else if held > len(dlq) {
+		r.Unread = append(r.Unread, fmt.Sprintf("the dead-letter queue holds %d messages; %d of them could be received and listed", held, len(dlq)))
+	}
+	rejected := map[string]bool{} // by the message the handler rejected
 	for _, d := range dlq {
+		if d.OriginalMessageID != "" {
+			if rejected[d.OriginalMessageID] {
+				r.Copies++
+				continue
+			}
+			rejected[d.OriginalMessageID] = true
+		}
 		why := "rejected by the handler: " + d.Reason
 		switch {
 		case d.Altered:
@@ -301,7 +321,11 @@ func (r Report) Write(w io.Writer) {
 	section("Duplicates, acknowledged and not rewritten", r.Duplicates.N, len(r.Duplicates.First), func(i int) {
 		fmt.Fprintf(w, "  %-8s message %s\n", r.Duplicates.First[i].OrderID, r.Duplicates.First[i].MessageID)
 	})
-	section("In the dead-letter queue", r.DeadLetters.N, len(r.DeadLetters.First), func(i int) {
+	dlqTitle := "In the dead-letter queue"
+	if r.Copies > 0 {
+		dlqTitle = fmt.Sprintf("In the dead-letter queue (besides %d further copies of messages rejected on more than one delivery)", r.Copies)
+	}
+	section(dlqTitle, r.DeadLetters.N, len(r.DeadLetters.First), func(i int) {
 		d := r.DeadLetters.First[i]
 		fmt.Fprintf(w, "  message %s: %s\n    body: %s\n", d.MessageID, d.Why, abbreviate(d.Body, 100))
 	})

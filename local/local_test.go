@@ -8,6 +8,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/orderpipe/orderpipe/function"
 )
 
 // The demo end to end, on the embedded stand-ins: each valid order stored
@@ -16,7 +22,7 @@ import (
 // with its reason, nothing lost.
 func TestDemo(t *testing.T) {
 	ctx := context.Background()
-	p, err := Start(ctx, nil, io.Discard, io.Discard)
+	p, err := Start(ctx, nil, InProcess, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,5 +84,34 @@ func TestDemo(t *testing.T) {
 	r.Write(&out)
 	if !strings.Contains(out.String(), "Published 8 = refused 0 + stored 3 + duplicates 1 + dead-letter queue 4; lost 0") {
 		t.Errorf("report:\n%s", out.String())
+	}
+
+	// A second copy of a rejected message (the handler rejected it again
+	// after its invocation timed out) is the same message, counted once.
+	var rejected DeadLetter
+	for _, d := range r.DeadLetters.First {
+		if d.OriginalMessageID != "" {
+			rejected = d
+		}
+	}
+	if _, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.DLQURL), MessageBody: aws.String(rejected.Body),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+			function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String(rejected.OriginalMessageID)},
+			function.AttrReason:            {DataType: aws.String("String"), StringValue: aws.String(rejected.Reason)},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := p.BuildReport(ctx, published, Section[Refused]{}, false); r.DeadLetters.N != 4 || r.Copies != 1 || r.Lost() != 0 || len(r.Unread) != 0 {
+		t.Errorf("with a copy: %d dead letters, %d copies, lost %d, unread %q", r.DeadLetters.N, r.Copies, r.Lost(), r.Unread)
+	}
+
+	// A message in flight cannot be listed: the report says the listing is
+	// short rather than counting the message lost in silence.
+	if _, err := p.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.DLQURL), MaxNumberOfMessages: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r = p.BuildReport(ctx, published, Section[Refused]{}, false)
+	if want := "the dead-letter queue holds 5 messages; 4 of them could be received and listed"; len(r.Unread) != 1 || r.Unread[0] != want {
+		t.Errorf("with a message in flight: unread %q, want %q", r.Unread, want)
 	}
 }

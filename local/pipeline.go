@@ -1,7 +1,7 @@
-// Package local runs the whole order pipeline on one machine: SNS and SQS
-// from goaws and DynamoDB from minidyn, in this process on 127.0.0.1, with
-// the real handler behind a poller that does what Lambda's event source
-// mapping does. Names and settings come from the stack's own configuration
+// Package local runs the whole order pipeline on one machine, on
+// 127.0.0.1: SNS and SQS from goaws in this process, DynamoDB from minidyn
+// in this process or dynalite in a child, and the real handler behind a
+// poller that does what Lambda's event source mapping does. Names and settings come from the stack's own configuration
 // and naming code.
 package local
 
@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
 	"strconv"
 	"time"
 
@@ -56,15 +57,49 @@ type Pipeline struct {
 	Outcomes *Recorder
 
 	sqsSrv *awslocal.SQS
-	dbSrv  *awslocal.DynamoDB
+	stopDB func() error
 	log    *slog.Logger
 }
 
-// Start starts the stand-ins and creates the pipeline's resources from the
-// configuration (orderpipe keys; unset ones take the stack's defaults, and
-// lambdaTimeout 1 s). Handler logs go to logs, and what goes wrong in the
-// local event source mapping (a failed receive or delete) to warnings.
-func Start(ctx context.Context, config map[string]string, logs, warnings io.Writer) (*Pipeline, error) {
+// Tables starts the DynamoDB stand-in that holds a local run's table: it
+// returns its endpoint and how to stop it.
+type Tables func(ctx context.Context) (endpoint string, stop func() error, err error)
+
+// InProcess is minidyn in this process: nothing to install, but the table
+// is in this process's memory, about 5 KB per stored order.
+func InProcess(context.Context) (string, func() error, error) {
+	db, err := awslocal.StartDynamoDB()
+	if err != nil {
+		return "", nil, err
+	}
+	return db.Endpoint, db.Close, nil
+}
+
+// OnDisk is dynalite (cliJS, dynalite's cli.js) under node, in a process
+// of its own, with the table in a LevelDB store in a new temporary
+// directory that stopping removes: the memory a run takes then does not
+// grow with the orders it stores.
+func OnDisk(node, cliJS string) Tables {
+	return func(ctx context.Context) (string, func() error, error) {
+		dir, err := os.MkdirTemp("", "orderpipe-local-table-")
+		if err != nil {
+			return "", nil, err
+		}
+		db, err := awslocal.StartDynaliteOnDisk(ctx, node, cliJS, dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return "", nil, err
+		}
+		return db.Endpoint, func() error { return errors.Join(db.Close(), os.RemoveAll(dir)) }, nil
+	}
+}
+
+// Start starts the stand-ins, the table in tables, and creates the
+// pipeline's resources from the configuration (orderpipe keys; unset ones
+// take the stack's defaults, and lambdaTimeout 1 s). Handler logs go to
+// logs, and what goes wrong in the local event source mapping (a failed
+// receive or delete) to warnings.
+func Start(ctx context.Context, config map[string]string, tables Tables, logs, warnings io.Writer) (*Pipeline, error) {
 	merged := localDefaults()
 	maps.Copy(merged, config)
 	cfg, err := spec.LoadMap(StackName, merged)
@@ -76,17 +111,17 @@ func Start(ctx context.Context, config map[string]string, logs, warnings io.Writ
 	if err != nil {
 		return nil, err
 	}
-	dbSrv, err := awslocal.StartDynamoDB()
+	dbEndpoint, stopDB, err := tables(ctx)
 	if err != nil {
 		sqsSrv.Close()
 		return nil, err
 	}
 	p := &Pipeline{
 		Config: cfg, Table: names.Name(spec.DynamoDB, spec.TableName),
-		SQSEndpoint: sqsSrv.Endpoint, DBEndpoint: dbSrv.Endpoint,
-		SQS: awslocal.SQSClient(sqsSrv.Endpoint), SNS: awslocal.SNSClient(sqsSrv.Endpoint), DB: awslocal.DynamoDBClient(dbSrv.Endpoint),
+		SQSEndpoint: sqsSrv.Endpoint, DBEndpoint: dbEndpoint,
+		SQS: awslocal.SQSClient(sqsSrv.Endpoint), SNS: awslocal.SNSClient(sqsSrv.Endpoint), DB: awslocal.DynamoDBClient(dbEndpoint),
 		Outcomes: NewRecorder(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		sqsSrv:   sqsSrv, dbSrv: dbSrv,
+		sqsSrv:   sqsSrv, stopDB: stopDB,
 		log: slog.New(slog.NewTextHandler(warnings, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if err := p.create(ctx, names); err != nil {
@@ -98,15 +133,23 @@ func Start(ctx context.Context, config map[string]string, logs, warnings io.Writ
 
 func (p *Pipeline) create(ctx context.Context, names spec.Namer) error {
 	cfg := p.Config
-	if _, err := p.DB.CreateTable(ctx, &dynamodb.CreateTableInput{
+	table, err := p.DB.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(p.Table),
 		AttributeDefinitions: []dbtypes.AttributeDefinition{{AttributeName: aws.String("orderId"), AttributeType: dbtypes.ScalarAttributeTypeS}},
 		KeySchema:            []dbtypes.KeySchemaElement{{AttributeName: aws.String("orderId"), KeyType: dbtypes.KeyTypeHash}},
 		BillingMode:          dbtypes.BillingModePayPerRequest,
-	}); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("create table %s: %w", p.Table, err)
 	}
-	var err error
+	// dynalite, as DynamoDB, answers CREATING; minidyn has no status (and
+	// its table is usable at once).
+	if d := table.TableDescription; d != nil && d.TableStatus != "" && d.TableStatus != dbtypes.TableStatusActive {
+		if err := dynamodb.NewTableExistsWaiter(p.DB).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.Table)}, time.Minute,
+			func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 100 * time.Millisecond }); err != nil {
+			return fmt.Errorf("wait for table %s: %w", p.Table, err)
+		}
+	}
 	if p.DLQURL, p.DLQArn, err = p.createQueue(ctx, names.Name(spec.SQS, spec.DLQName), map[string]string{
 		"MessageRetentionPeriod": strconv.Itoa(cfg.DLQRetention),
 	}); err != nil {
@@ -170,15 +213,43 @@ func (p *Pipeline) Handler() *function.Handler {
 
 // Run runs the event source mapping until ctx is done.
 func (p *Pipeline) Run(ctx context.Context) error {
-	poller := &Poller{
+	return p.poller().Run(ctx)
+}
+
+// poller is the event source mapping as the stack configures it, invoking
+// the handler with the function's timeout.
+func (p *Pipeline) poller() *Poller {
+	return &Poller{
 		Client: p.SQS, QueueURL: p.QueueURL, QueueArn: p.QueueArn, Region: awslocal.Region,
 		BatchSize: p.Config.BatchSize, Window: time.Duration(p.Config.BatchWindow) * time.Second,
-		Concurrency: p.Config.MaxConcurrency, Invoke: p.Handler().Handle, Log: p.log,
+		Concurrency: p.Config.MaxConcurrency, Timeout: time.Duration(p.Config.LambdaTimeout) * time.Second,
+		Invoke: p.Handler().Handle, Acknowledged: p.acknowledged, Log: p.log,
 	}
-	return poller.Run(ctx)
+}
+
+// acknowledged tells the recorder which messages left the queue, and lets
+// it read which message stored an order.
+func (p *Pipeline) acknowledged(ctx context.Context, messageIDs ...string) {
+	p.Outcomes.Acknowledged(ctx, p.storedBy, messageIDs...)
+}
+
+// storedBy is the id of the message that stored the order, from the table.
+func (p *Pipeline) storedBy(ctx context.Context, orderID string) (string, error) {
+	out, err := p.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(p.Table), ConsistentRead: aws.Bool(true),
+		Key:                  map[string]dbtypes.AttributeValue{"orderId": &dbtypes.AttributeValueMemberS{Value: orderID}},
+		ProjectionExpression: aws.String("messageId"),
+	})
+	if err != nil {
+		return "", fmt.Errorf("read order %s: %w", orderID, err)
+	}
+	if v, ok := out.Item["messageId"].(*dbtypes.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	return "", nil
 }
 
 // Close stops the stand-ins.
 func (p *Pipeline) Close() error {
-	return errors.Join(p.sqsSrv.Close(), p.dbSrv.Close())
+	return errors.Join(p.sqsSrv.Close(), p.stopDB())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -36,8 +37,14 @@ type Poller struct {
 	BatchSize   int
 	Window      time.Duration
 	Concurrency int // batches in flight at once
-	Invoke      func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
-	Log         *slog.Logger
+	// Timeout is the function's timeout: as on Lambda, each invocation's
+	// context has a deadline this long after it starts (none when 0), and
+	// an answer that comes after it is discarded.
+	Timeout time.Duration
+	Invoke  func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
+	// Acknowledged, if set, is told the ids of the messages deleted.
+	Acknowledged func(ctx context.Context, messageIDs ...string)
+	Log          *slog.Logger
 }
 
 // Run polls until ctx is done, then waits for the batches in flight.
@@ -103,6 +110,23 @@ func (p *Poller) gather(ctx context.Context) ([]types.Message, error) {
 	return batch, nil
 }
 
+// invoke calls the handler as Lambda does: under a context whose deadline
+// is the function's timeout, and with a late answer taken as a timeout.
+// Lambda would stop the function at its deadline; here the handler runs
+// on until it returns, but what it answers then counts for nothing.
+func (p *Poller) invoke(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	if p.Timeout <= 0 {
+		return p.Invoke(ctx, ev)
+	}
+	ictx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	resp, err := p.Invoke(ictx, ev)
+	if d, _ := ictx.Deadline(); !time.Now().Before(d) {
+		return events.SQSEventResponse{}, fmt.Errorf("the function timed out after %v (Task timed out)", p.Timeout)
+	}
+	return resp, err
+}
+
 func (p *Poller) process(ctx context.Context, batch []types.Message) {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(batch))}
 	for i, m := range batch {
@@ -112,7 +136,7 @@ func (p *Poller) process(ctx context.Context, batch []types.Message) {
 			EventSourceARN: p.QueueArn, AWSRegion: p.Region,
 		}
 	}
-	resp, err := p.Invoke(ctx, ev)
+	resp, err := p.invoke(ctx, ev)
 	if err != nil {
 		// As Lambda: a failed invocation returns the whole batch.
 		p.Log.Error("invocation failed; the batch returns to the queue", "error", err.Error())
@@ -125,7 +149,7 @@ func (p *Poller) process(ctx context.Context, batch []types.Message) {
 	var done []types.DeleteMessageBatchRequestEntry
 	for i, m := range batch {
 		if !failed[aws.ToString(m.MessageId)] {
-			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 		}
 	}
 	for len(done) > 0 {
@@ -136,6 +160,14 @@ func (p *Poller) process(ctx context.Context, batch []types.Message) {
 			p.Log.Error("delete failed; the messages will be delivered again", "error", err.Error())
 		case len(out.Failed) > 0:
 			p.Log.Error("delete failed for some messages; they will be delivered again", "error", errors.New(aws.ToString(out.Failed[0].Message)).Error())
+		}
+		if err == nil && p.Acknowledged != nil {
+			var ids []string
+			for _, e := range out.Successful {
+				i, _ := strconv.Atoi(aws.ToString(e.Id))
+				ids = append(ids, aws.ToString(batch[i].MessageId))
+			}
+			p.Acknowledged(ctx, ids...)
 		}
 		done = done[n:]
 	}

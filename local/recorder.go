@@ -29,11 +29,16 @@ func (s *Section[T]) add(v T, keep int) {
 
 // Recorder is a slog.Handler that keeps what the report needs of the
 // handler's per-message outcome lines, and passes every record on: the
-// duplicates (their count and the first of them), and the last outcome of
-// each message that is still on a queue (a conflict or a failure, which
-// may yet be stored or be moved to the DLQ). A message that leaves the
-// queue is forgotten, so memory grows with the messages in flight or moved
-// to the DLQ, not with all of them.
+// last outcome of each message still on a queue, and the duplicates (their
+// count and the first of them).
+//
+// A duplicate is counted when its message is acknowledged (deleted), not
+// when the handler logs it: a message is delivered again when its
+// invocation timed out or its delete failed, and the handler then logs its
+// outcome again — a second "duplicate", or "duplicate" for the order the
+// same message stored the first time, which is no second order. A message
+// that leaves the queue is forgotten, so memory grows with the messages in
+// flight or moved to the DLQ, not with all of them.
 type Recorder struct {
 	next slog.Handler
 	st   *recorded
@@ -46,11 +51,13 @@ type recorded struct {
 	pending    map[string]Pending
 }
 
-// Pending is a message the handler left on the queue: its last outcome,
-// and how many deliveries it has had since it was last acknowledged.
+// Pending is a message the handler has seen and that is not acknowledged:
+// its last outcome, how many deliveries it has had, and whether one of them
+// stored its order.
 type Pending struct {
 	Last       Outcome
 	Deliveries int
+	Stored     bool
 }
 
 // NewRecorder records and passes records to next. It keeps ReportLines
@@ -88,16 +95,8 @@ func (r *Recorder) Handle(ctx context.Context, rec slog.Record) error {
 	if o.Outcome != "" {
 		st := r.st
 		st.mu.Lock()
-		switch o.Outcome {
-		case "conflict", "failed":
-			p := st.pending[o.MessageID]
-			st.pending[o.MessageID] = Pending{Last: o, Deliveries: p.Deliveries + 1}
-		default:
-			delete(st.pending, o.MessageID)
-		}
-		if o.Outcome == "duplicate" {
-			st.duplicates.add(o, st.keep)
-		}
+		p := st.pending[o.MessageID]
+		st.pending[o.MessageID] = Pending{Last: o, Deliveries: p.Deliveries + 1, Stored: p.Stored || o.Outcome == "stored"}
 		st.mu.Unlock()
 	}
 	if r.next.Enabled(ctx, rec.Level) {
@@ -114,7 +113,38 @@ func (r *Recorder) WithGroup(name string) slog.Handler {
 	return &Recorder{next: r.next.WithGroup(name), st: r.st}
 }
 
-// Duplicates are the duplicates recorded so far.
+// Acknowledged records that the messages left the queue (the event source
+// mapping deleted them): a last outcome "duplicate" counts as a duplicate
+// unless the same message stored the order, as an earlier delivery's
+// outcome says, or else storedBy (the message id the table holds for the
+// order) when it is set: a write can land and its answer be lost (a
+// timed-out call), so that the handler logged a failure.
+func (r *Recorder) Acknowledged(ctx context.Context, storedBy func(ctx context.Context, orderID string) (string, error), messageIDs ...string) {
+	st := r.st
+	var dups []Outcome
+	st.mu.Lock()
+	for _, id := range messageIDs {
+		if p, ok := st.pending[id]; ok && p.Last.Outcome == "duplicate" && !p.Stored {
+			dups = append(dups, p.Last)
+		}
+		delete(st.pending, id)
+	}
+	st.mu.Unlock()
+	for _, o := range dups {
+		if storedBy != nil {
+			// An order that cannot be read stays a duplicate: the report
+			// then counts one order too many rather than one too few.
+			if by, err := storedBy(ctx, o.OrderID); err == nil && by == o.MessageID {
+				continue
+			}
+		}
+		st.mu.Lock()
+		st.duplicates.add(o, st.keep)
+		st.mu.Unlock()
+	}
+}
+
+// Duplicates are the duplicates acknowledged so far.
 func (r *Recorder) Duplicates() Section[Outcome] {
 	r.st.mu.Lock()
 	defer r.st.mu.Unlock()
@@ -123,8 +153,7 @@ func (r *Recorder) Duplicates() Section[Outcome] {
 	return d
 }
 
-// Pending is the message's last outcome when the handler left it on the
-// queue.
+// Pending is what the handler did with a message not acknowledged.
 func (r *Recorder) Pending(messageID string) (Pending, bool) {
 	r.st.mu.Lock()
 	defer r.st.mu.Unlock()

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,10 +17,12 @@ func TestRecorderKeepsABoundedReport(t *testing.T) {
 	for i := range 1000 {
 		log.Info("order duplicate", "messageId", fmt.Sprint("d", i), "orderId", "o", "outcome", "duplicate")
 		log.Info("order stored", "messageId", fmt.Sprint("s", i), "orderId", "o", "outcome", "stored")
+		r.Acknowledged(context.Background(), nil, fmt.Sprint("d", i), fmt.Sprint("s", i))
 	}
 	// A failure that is later stored, and a conflict that stays.
 	log.Error("order failed", "messageId", "f", "outcome", "failed", "error", "throttled")
 	log.Info("order stored", "messageId", "f", "outcome", "stored")
+	r.Acknowledged(context.Background(), nil, "f")
 	for range 4 {
 		log.Error("order conflict", "messageId", "c", "outcome", "conflict", "error", "another payload")
 	}
@@ -36,8 +39,24 @@ func TestRecorderKeepsABoundedReport(t *testing.T) {
 	if n := len(r.st.pending); n != 1 {
 		t.Errorf("%d messages remembered, want the one still on the queue", n)
 	}
+	// A write that landed though the handler logged a failure (its answer
+	// was lost): delivered again, the message is a "duplicate" of the
+	// order it stored itself, which the table says.
+	log.Error("order failed", "messageId", "w", "orderId", "ow", "outcome", "failed", "error", "context deadline exceeded")
+	log.Info("order duplicate", "messageId", "w", "orderId", "ow", "outcome", "duplicate")
+	storedBy := func(_ context.Context, orderID string) (string, error) {
+		if orderID == "ow" {
+			return "w", nil
+		}
+		return "another", nil
+	}
+	r.Acknowledged(context.Background(), storedBy, "w")
+	if d := r.Duplicates(); d.N != 1000 {
+		t.Errorf("a message that stored its own order counted as a duplicate: %d", d.N)
+	}
 	r.KeepAll()
 	log.Info("order duplicate", "messageId", "dx", "outcome", "duplicate")
+	r.Acknowledged(context.Background(), nil, "dx")
 	if d := r.Duplicates(); d.N != 1001 || len(d.First) != ReportLines+1 {
 		t.Errorf("after KeepAll: %d counted, %d kept", d.N, len(d.First))
 	}

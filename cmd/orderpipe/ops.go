@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -108,13 +109,13 @@ func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, 
 
 func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	var config []string
-	var ordersFile string
+	var ordersFile, dynamoDB, dynaliteCLI string
 	var serve, verbose bool
 	var drainTimeout time.Duration
 	c := &cobra.Command{
 		Use:   "local",
 		Short: "Run the whole pipeline on this machine and send orders through it",
-		Long: "Starts SNS/SQS (goaws) and DynamoDB (minidyn) on 127.0.0.1, creates the stack's resources under the names a stack \"local\" gets,\n" +
+		Long: "Starts SNS/SQS (goaws) and DynamoDB (minidyn, or dynalite with --dynamodb dynalite) on 127.0.0.1, creates the stack's resources under the names a stack \"local\" gets,\n" +
 			"runs the real handler behind a local event source mapping, publishes the demo orders (or --orders FILE, JSON lines),\n" +
 			"waits until the queue is drained and prints where every order went. --serve keeps it running for any AWS SDK or CLI.",
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -127,7 +128,11 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			if serve {
 				logs = stderr
 			}
-			p, err := local.Start(ctx, cfg, logs, stderr)
+			tables, err := localTables(dynamoDB, dynaliteCLI)
+			if err != nil {
+				return err
+			}
+			p, err := local.Start(ctx, cfg, tables, logs, stderr)
 			if err != nil {
 				return err
 			}
@@ -176,10 +181,30 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	c.Flags().StringArrayVar(&config, "config", nil, "orderpipe configuration as key=value; repeatable")
 	c.Flags().StringVar(&ordersFile, "orders", "", "publish the orders of this file (one JSON order a line) instead of the demo")
+	c.Flags().StringVar(&dynamoDB, "dynamodb", "minidyn", "the DynamoDB stand-in: minidyn (in this process; its memory grows about 5 KB per stored order) or dynalite (node and dynalite; the table on disk)")
+	c.Flags().StringVar(&dynaliteCLI, "dynalite", "tools/node_modules/dynalite/cli.js", "dynalite's cli.js, for --dynamodb dynalite (tools/install puts it there)")
 	c.Flags().BoolVar(&serve, "serve", false, "keep running and print the endpoints")
 	c.Flags().BoolVar(&verbose, "verbose", false, "list every order in the report, not only the first of each section")
 	c.Flags().DurationVar(&drainTimeout, "timeout", 2*time.Minute, "how long to wait for the queue to drain after each round")
 	return c
+}
+
+// localTables is the DynamoDB stand-in --dynamodb names.
+func localTables(name, dynaliteCLI string) (local.Tables, error) {
+	switch name {
+	case "minidyn":
+		return local.InProcess, nil
+	case "dynalite":
+		node, err := exec.LookPath("node")
+		if err != nil {
+			return nil, fmt.Errorf("--dynamodb dynalite needs Node.js: %w", err)
+		}
+		if _, err := os.Stat(dynaliteCLI); err != nil {
+			return nil, fmt.Errorf("--dynamodb dynalite: %w (run tools/install, or give its cli.js with --dynalite)", err)
+		}
+		return local.OnDisk(node, dynaliteCLI), nil
+	}
+	return nil, fmt.Errorf("--dynamodb: %q is not minidyn or dynalite", name)
 }
 
 // feedFile feeds the orders of the file at path to the local pipeline.
