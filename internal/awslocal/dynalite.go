@@ -46,6 +46,7 @@ func startDynalite(ctx context.Context, node string, nodeArgs []string, cliJS st
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"), args...)
 	cmd := exec.Command(node, argv...)
 	cmd.Stderr = os.Stderr
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dynalite: %w", err)
 	}
