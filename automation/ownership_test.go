@@ -113,18 +113,11 @@ func TestRecoveryLeavesWhatIsNotOurs(t *testing.T) {
 }
 
 // Two updates of one pull request's environment at once (a local `up --pr N`
-// beside CI's): the second waits for the first, whose creates in flight are
-// not a killed run's, and nothing is deleted under it. They end with one
+// beside CI's): the second's recovery waits for the first's lock before it
+// reads anything, so the first's creates in flight are never taken for a
+// killed run's, and nothing is deleted under it. They end with one
 // environment whose state matches the cloud.
 func TestTwoUpsOfOnePR(t *testing.T) {
-	// A known race, issue #18 (open): the second up reads the state without
-	// the lock, sees the first's create in flight as pending, and the
-	// engine's --import-pending-creates reads its snapshot before it takes
-	// the lock too; when the first up finishes in between, that stale
-	// snapshot overwrites its final state and the table is deleted as
-	// unimported. It failed 1 of 3 repetitions in CI on 2026-11-30. The fix
-	// (a lock held before any state is read) is the next step of #18.
-	t.Skip("known race of two concurrent ups of one PR: see the comment and issue #18")
 	repeat(t, "", func(t *testing.T, i int) {
 		h := newHarness(t)
 		ctx := context.Background()

@@ -46,7 +46,7 @@ const (
 // Backend is a self-managed backend's bucket, as the CLI opens it.
 type Backend struct {
 	bucket  *blob.Bucket
-	url     string // the backend URL, without credentials, for messages
+	url     string // the backend URL, without credentials nor query, for messages
 	project string
 	scoped  bool // a project-scoped store (meta.yaml version 1)
 }
@@ -83,8 +83,8 @@ func Open(ctx context.Context, backendURL, project string) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the backend: %w", err)
 	}
-	u.User = nil
-	b := &Backend{bucket: bucket, url: u.String(), project: project}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	b := &Backend{bucket: bucket, url: strings.TrimSuffix(u.String(), "/"), project: project}
 	if b.scoped, err = b.projectScoped(ctx); err != nil {
 		bucket.Close()
 		return nil, err
@@ -206,7 +206,7 @@ func (b *Backend) Locks(ctx context.Context, stack string) ([]Lock, error) {
 		if obj.IsDir {
 			continue
 		}
-		l := Lock{Key: obj.Key, URL: strings.TrimSuffix(b.url, "/") + "/" + obj.Key}
+		l := Lock{Key: obj.Key, URL: b.url + "/" + obj.Key}
 		raw, err := b.bucket.ReadAll(ctx, obj.Key)
 		switch {
 		case gcerrors.Code(err) == gcerrors.NotFound:
