@@ -566,7 +566,7 @@ func Select(ctx context.Context, opts Options, name string) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := auto.SelectStack(ctx, name, ws)
+	st, err := selectStack(ctx, name, ws)
 	if err != nil {
 		return nil, fmt.Errorf("select %s: %w", name, err)
 	}
@@ -590,4 +590,21 @@ func Select(ctx context.Context, opts Options, name string) (*Env, error) {
 	}
 	maps.Copy(tags, opts.resourceTags(owner, expires))
 	return &Env{Name: name, opts: opts, stack: st, tags: tags, Existing: true}, nil
+}
+
+// selectStack selects the stack. A file backend's checkpoint read while a
+// run writes it can fail ("failed to load checkpoint: EOF"): a stack opened
+// beside its update in flight is selected again, three times at most.
+func selectStack(ctx context.Context, name string, ws auto.Workspace) (auto.Stack, error) {
+	for try := 0; ; try++ {
+		st, err := auto.SelectStack(ctx, name, ws)
+		if err == nil || try == 2 || !strings.Contains(err.Error(), "failed to load checkpoint") {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, err
+		case <-time.After(time.Second):
+		}
+	}
 }
