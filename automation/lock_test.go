@@ -108,13 +108,7 @@ func TestEngineFactsRecoveryRelies(t *testing.T) {
 	if ops, err := env.PendingOps(ctx); err != nil || len(ops) != 0 {
 		t.Errorf("pending operations after recovery: %v %v", ops, err)
 	}
-	if inState, live := stateURNs(t, h, state, env.Name), h.Provider.Live(); !slices.Equal(inState, live) {
-		t.Errorf("the state holds %d resources, the cloud %d", len(inState), len(live))
-	}
-	if err := again.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	noStacks(t, h, opts)
+	closeMatching(t, h, state, again, opts)
 }
 
 // The race the review found: recovery started while an update is in
@@ -126,18 +120,7 @@ func TestRecoveryWaitsForARunInFlight(t *testing.T) {
 		h := newHarness(t)
 		ctx := context.Background()
 		state := t.TempDir()
-		opts := h.options(t, state)
-		opts.PR = 4600 + i
-		first, err := automation.Open(ctx, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		started := make(chan string, 1)
-		h.Provider.SlowCreates(tableType, 20*time.Second, started)
-		var errFirst error
-		var wg sync.WaitGroup
-		wg.Go(func() { _, errFirst = first.Up(ctx) })
-		<-started // its table's create is in flight, pending in its state
+		first, opts, waitFirst := prUpInFlight(t, h, state, 4600+i, 20*time.Second)
 
 		var log strings.Builder
 		rec := opts
@@ -157,17 +140,10 @@ func TestRecoveryWaitsForARunInFlight(t *testing.T) {
 		if n := h.Provider.Deletes(); n != 0 {
 			t.Errorf("%d resources deleted under the update", n)
 		}
-		wg.Wait()
-		if errFirst != nil {
-			t.Fatal(errFirst)
-		}
-		if inState, live := stateURNs(t, h, state, first.Name), h.Provider.Live(); !slices.Equal(inState, live) || len(live) == 0 {
-			t.Errorf("the state holds %d resources, the cloud %d", len(inState), len(live))
-		}
-		if err := first.Close(ctx); err != nil {
+		if err := waitFirst(); err != nil {
 			t.Fatal(err)
 		}
-		noStacks(t, h, opts)
+		closeMatching(t, h, state, first, opts)
 	})
 }
 
@@ -203,14 +179,22 @@ func TestTwoFirstUpsOfOnePR(t *testing.T) {
 		if n := h.Provider.Deletes(); n != 0 {
 			t.Errorf("%d resources deleted by two first updates", n)
 		}
-		if inState, live := stateURNs(t, h, state, envs[0].Name), h.Provider.Live(); !slices.Equal(inState, live) {
-			t.Errorf("the state holds %d resources, the cloud %d", len(inState), len(live))
-		}
-		if err := envs[1].Close(ctx); err != nil {
-			t.Fatal(err)
-		}
-		noStacks(t, h, opts)
+		closeMatching(t, h, state, envs[1], opts)
 	})
+}
+
+// closeMatching checks that the state of env's stack (in the file backend
+// state) holds exactly the resources live in the cloud, some, then closes
+// env and checks that no stack is left (newHarness checks the cloud).
+func closeMatching(t *testing.T, h harness, state string, env *automation.Env, opts automation.Options) {
+	t.Helper()
+	if inState, live := stateURNs(t, h, state, env.Name), h.Provider.Live(); !slices.Equal(inState, live) || len(live) == 0 {
+		t.Errorf("the state holds %d resources, the cloud %d:\nstate %v\ncloud %v", len(inState), len(live), inState, live)
+	}
+	if err := env.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	noStacks(t, h, opts)
 }
 
 // A pull request's stack is named by its number and its owner: the same for
