@@ -56,7 +56,7 @@ const DefaultTTL = 24 * time.Hour
 
 // Options describe an ephemeral environment.
 type Options struct {
-	PR     int    // pull request number: the stack is pr-<PR>-<random>
+	PR     int    // pull request number: the stack is PRStackName's
 	Prefix string // without a PR: the stack is <Prefix>-<random>; "eph" when empty
 
 	// Backend is the Pulumi state backend URL. Empty: a local file backend
@@ -94,15 +94,13 @@ type Options struct {
 	// says. Nil: only stacks of Region are looked after in the account.
 	AccountIn func(ctx context.Context, region string) (Account, error)
 	// LockWait bounds the wait for a lock that may be held by a running
-	// operation; zero: DefaultLockWait. StaleLockAge is when a lock taken
-	// on another machine counts as left by a dead run; zero or negative:
-	// DefaultStaleLockAge. A lock taken on this machine is stale when its
-	// process is gone; a lock that may be held is never broken.
-	LockWait     time.Duration
-	StaleLockAge time.Duration
-	EnvVars      map[string]string // for the Pulumi CLI and its plugins
-	ModuleDir    string            // the orderpipe module, to build the function; empty: found from the working directory
-	Program      pulumi.RunFunc    // nil: the orderpipe program
+	// operation, and for another run's create of a pull request's stack;
+	// zero: DefaultLockWait. A lock is broken only when it was taken on
+	// this machine by a process that has ended; any other is waited for.
+	LockWait  time.Duration
+	EnvVars   map[string]string // for the Pulumi CLI and its plugins
+	ModuleDir string            // the orderpipe module, to build the function; empty: found from the working directory
+	Program   pulumi.RunFunc    // nil: the orderpipe program
 
 	Progress io.Writer // engine events, one line a step; nil: none
 	JSON     bool      // Progress gets the events as JSON lines
@@ -133,15 +131,23 @@ type Env struct {
 	closed bool
 }
 
-// New creates the ephemeral stack with its configuration and tags.
+// errStackTaken reports a stack that exists already, or that another run is
+// creating (the backend creates a stack under its lock).
+var errStackTaken = errors.New("the stack exists or is being created by another run")
+
+// New creates the ephemeral stack with its configuration and tags. With a
+// PR, the stack is the PR's (PRStackName); when it exists already, or
+// another run is creating it, the error wraps errStackTaken.
 func New(ctx context.Context, opts Options) (*Env, error) {
-	name, err := StackName(opts.PR, opts.Prefix)
-	if err != nil {
-		return nil, err
-	}
 	owner, err := opts.owner()
 	if err != nil {
 		return nil, err
+	}
+	name := PRStackName(opts.PR, owner)
+	if opts.PR <= 0 {
+		if name, err = StackName(opts.Prefix); err != nil {
+			return nil, err
+		}
 	}
 	tags := opts.resourceTags(owner, opts.expiry())
 	ws, err := opts.workspace(ctx, tags)
@@ -149,6 +155,9 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 		return nil, err
 	}
 	st, err := auto.NewStack(ctx, name, ws)
+	if auto.IsCreateStack409Error(err) || auto.IsConcurrentUpdateError(err) {
+		return nil, fmt.Errorf("create stack %s: %w: %w", name, errStackTaken, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create stack %s: %w", name, err)
 	}
@@ -325,19 +334,27 @@ func (e *Env) configure(ctx context.Context) error {
 
 var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// StackName is a new, unique stack name: pr-<pr>-<random> or
-// <prefix>-<random>. It is short and lower case, so that the stack's
-// physical names stay readable; spec.Namer keeps them within AWS's limits
-// in any case.
-func StackName(pr int, prefix string) (string, error) {
+// PRStackName is the stack of pull request pr's environment among the
+// environments of owner: pr-<pr>-<8 hex digits of a SHA-256 of owner>. Every
+// run of the PR names the same stack, so that two first runs at once create
+// one (the backend creates a stack under its lock and refuses a second);
+// two owners (backends, repositories) sharing an account name different
+// stacks, and so different physical names.
+func PRStackName(pr int, owner string) string {
+	sum := sha256.Sum256([]byte(owner))
+	return fmt.Sprintf("pr-%d-%s", pr, hex.EncodeToString(sum[:4]))
+}
+
+// StackName is a new, unique stack name for an environment without a pull
+// request: <prefix>-<random>. It is short and lower case, so that the
+// stack's physical names stay readable; spec.Namer keeps them within AWS's
+// limits in any case.
+func StackName(prefix string) (string, error) {
 	var b [5]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("automation: random stack suffix: %w", err)
 	}
 	suffix := fmt.Sprintf("%x", b)[:8]
-	if pr > 0 {
-		return fmt.Sprintf("pr-%d-%s", pr, suffix), nil
-	}
 	prefix = strings.Trim(nonName.ReplaceAllString(strings.ToLower(prefix), "-"), "-")
 	if prefix == "" {
 		prefix = "eph"
@@ -351,11 +368,8 @@ func StackName(pr int, prefix string) (string, error) {
 // Up deploys the stack and returns its outputs. What a killed run left (a
 // lock, pending creates) is recovered first.
 func (e *Env) Up(ctx context.Context) (map[string]any, error) {
-	if err := e.recoverState(ctx); err != nil {
-		return nil, err
-	}
 	var res auto.UpResult
-	err := e.unlocked(ctx, func(ctx context.Context) error {
+	err := e.run(ctx, func(ctx context.Context) error {
 		p := e.progress()
 		opts := []optup.Option{optup.EventStreams(p.events)}
 		if len(e.opts.PolicyPacks) > 0 {
@@ -399,22 +413,17 @@ func (e *Env) Outputs(ctx context.Context) (map[string]any, error) {
 // run left (a lock, pending creates) is recovered first; a resource that
 // fails to delete does not keep the others.
 func (e *Env) Destroy(ctx context.Context) error {
-	if err := e.recoverState(ctx); err != nil {
-		return err
-	}
-	return e.destroy(ctx)
+	return e.run(ctx, e.destroy)
 }
 
 func (e *Env) destroy(ctx context.Context) error {
-	return e.unlocked(ctx, func(ctx context.Context) error {
-		p := e.progress()
-		_, err := e.stack.Destroy(ctx, optdestroy.EventStreams(p.events), optdestroy.ContinueOnError())
-		p.wait()
-		if err != nil {
-			return p.fail("destroy", e.Name, err)
-		}
-		return nil
-	})
+	p := e.progress()
+	_, err := e.stack.Destroy(ctx, optdestroy.EventStreams(p.events), optdestroy.ContinueOnError())
+	p.wait()
+	if err != nil {
+		return p.fail("destroy", e.Name, err)
+	}
+	return nil
 }
 
 // closeTimeout bounds the cleanup that runs after the caller gave up.
@@ -432,17 +441,18 @@ func (e *Env) Close(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
-	if err := e.recoverState(ctx); err != nil {
-		return err
-	}
 	// A stack that never deployed anything (a preview's) cannot have left
 	// anything in the account: the engine records a create as pending
 	// before it starts it.
-	before, err := e.readState(ctx)
+	var before state
+	err := e.run(ctx, func(ctx context.Context) error {
+		var err error
+		if before, err = e.readState(ctx); err != nil {
+			return err
+		}
+		return e.destroy(ctx)
+	})
 	if err != nil {
-		return err
-	}
-	if err := e.destroy(ctx); err != nil {
 		return err
 	}
 	// What the state knew the destroy has deleted, even while the Tagging
@@ -454,7 +464,7 @@ func (e *Env) Close(ctx context.Context) error {
 			return err
 		}
 	}
-	err = e.unlocked(ctx, func(ctx context.Context) error { return e.stack.Workspace().RemoveStack(ctx, e.Name) })
+	err = e.run(ctx, func(ctx context.Context) error { return e.stack.Workspace().RemoveStack(ctx, e.Name) })
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", e.Name, err)
 	}
@@ -483,9 +493,15 @@ func moduleRoot() (string, error) {
 
 // Open returns the environment of opts.PR when the backend has one, so that
 // each push to a pull request updates the same stack; otherwise, or without
-// a PR, it creates a new one. Existing tells which.
+// a PR, it creates a new one. Existing tells which. When another run is
+// creating the PR's stack, Open waits (up to LockWait) until that run has
+// tagged it, and returns it.
 func Open(ctx context.Context, opts Options) (*Env, error) {
-	if opts.PR > 0 {
+	if opts.PR <= 0 {
+		return New(ctx, opts)
+	}
+	deadline := time.Now().Add(opts.lockWait())
+	for {
 		names, err := FindPR(ctx, opts)
 		if err != nil {
 			return nil, err
@@ -503,8 +519,22 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 			}
 			return e, nil
 		}
+		e, err := New(ctx, opts)
+		if !errors.Is(err, errStackTaken) {
+			return e, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w; after %v it is still not tagged as the environment of PR %d", err, opts.lockWait(), opts.PR)
+		}
+		if opts.Progress != nil && !opts.JSON {
+			fmt.Fprintf(opts.Progress, "open     the stack of PR %d is being created by another run: waiting for it\n", opts.PR)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
-	return New(ctx, opts)
 }
 
 // FindPR lists the stacks of the backend tagged with opts.PR.
@@ -540,7 +570,7 @@ func Select(ctx context.Context, opts Options, name string) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := auto.SelectStack(ctx, name, ws)
+	st, err := selectStack(ctx, name, ws)
 	if err != nil {
 		return nil, fmt.Errorf("select %s: %w", name, err)
 	}
@@ -564,4 +594,21 @@ func Select(ctx context.Context, opts Options, name string) (*Env, error) {
 	}
 	maps.Copy(tags, opts.resourceTags(owner, expires))
 	return &Env{Name: name, opts: opts, stack: st, tags: tags, Existing: true}, nil
+}
+
+// selectStack selects the stack. A file backend's checkpoint read while a
+// run writes it can fail ("failed to load checkpoint: EOF"): a stack opened
+// beside its update in flight is selected again, three times at most.
+func selectStack(ctx context.Context, name string, ws auto.Workspace) (auto.Stack, error) {
+	for try := 0; ; try++ {
+		st, err := auto.SelectStack(ctx, name, ws)
+		if err == nil || try == 2 || !strings.Contains(err.Error(), "failed to load checkpoint") {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, err
+		case <-time.After(time.Second):
+		}
+	}
 }

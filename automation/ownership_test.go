@@ -126,36 +126,16 @@ func TestRecoveryLeavesWhatIsNotOurs(t *testing.T) {
 }
 
 // Two updates of one pull request's environment at once (a local `up --pr N`
-// beside CI's): the second waits for the first, whose creates in flight are
-// not a killed run's, and nothing is deleted under it. They end with one
+// beside CI's): the second's recovery waits for the first's lock before it
+// reads anything, so the first's creates in flight are never taken for a
+// killed run's, and nothing is deleted under it. They end with one
 // environment whose state matches the cloud.
 func TestTwoUpsOfOnePR(t *testing.T) {
-	// A known race, issue #18 (open): the second up reads the state without
-	// the lock, sees the first's create in flight as pending, and the
-	// engine's --import-pending-creates reads its snapshot before it takes
-	// the lock too; when the first up finishes in between, that stale
-	// snapshot overwrites its final state and the table is deleted as
-	// unimported. It failed 1 of 3 repetitions in CI on 2026-11-30. The fix
-	// (a lock held before any state is read) is the next step of #18.
-	t.Skip("known race of two concurrent ups of one PR: see the comment and issue #18")
 	repeat(t, "", func(t *testing.T, i int) {
 		h := newHarness(t)
 		ctx := context.Background()
 		state := t.TempDir()
-		opts := h.options(t, state)
-		opts.PR = 4300 + i
-		first, err := automation.Open(ctx, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		started := make(chan string, 1)
-		h.Provider.SlowCreates(tableType, 6*time.Second, started)
-		var errFirst error
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); _, errFirst = first.Up(ctx) }()
-		<-started // its table's create is in flight, pending in its state
-
+		first, opts, waitFirst := prUpInFlight(t, h, state, 4300+i, 6*time.Second)
 		second, err := automation.Open(ctx, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -164,8 +144,7 @@ func TestTwoUpsOfOnePR(t *testing.T) {
 			t.Fatalf("opened %s, want %s", second.Name, first.Name)
 		}
 		_, errSecond := second.Up(ctx)
-		wg.Wait()
-		if errFirst != nil || errSecond != nil {
+		if errFirst := waitFirst(); errFirst != nil || errSecond != nil {
 			t.Fatalf("first: %v; second: %v", errFirst, errSecond)
 		}
 		if n := h.Provider.Deletes(); n != 0 {
@@ -174,14 +153,31 @@ func TestTwoUpsOfOnePR(t *testing.T) {
 		if got := stacksIn(t, h, opts); !slices.Equal(got, []string{first.Name}) {
 			t.Errorf("stacks %v, want only %s", got, first.Name)
 		}
-		if inState, live := stateURNs(t, h, state, first.Name), h.Provider.Live(); !slices.Equal(inState, live) {
-			t.Errorf("the state holds %d resources, the cloud %d:\nstate %v\ncloud %v", len(inState), len(live), inState, live)
-		}
-		if err := second.Close(ctx); err != nil {
-			t.Fatal(err)
-		}
-		noStacks(t, h, opts)
+		closeMatching(t, h, state, second, opts)
 	})
+}
+
+// prUpInFlight opens PR pr's environment in the file backend state and
+// starts its update, whose table's create takes slow; it returns once that
+// create is in flight, pending in the state. wait waits for the update's end
+// and returns its error.
+func prUpInFlight(t *testing.T, h harness, state string, pr int, slow time.Duration) (env *automation.Env, opts automation.Options, wait func() error) {
+	t.Helper()
+	opts = h.options(t, state)
+	opts.PR = pr
+	env, err := automation.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan string, 1)
+	h.Provider.SlowCreates(tableType, slow, started)
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.Up(context.Background())
+		done <- err
+	}()
+	<-started
+	return env, opts, func() error { return <-done }
 }
 
 // The nightly sweep meets an update of an expired pull request's stack (a

@@ -6,18 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/orderpipe/orderpipe/internal/account"
+	"github.com/orderpipe/orderpipe/internal/stacklock"
 	"github.com/orderpipe/orderpipe/spec"
 )
 
@@ -26,10 +24,6 @@ const (
 	// DefaultLockWait bounds the wait for a stack locked by a run that may
 	// still be going.
 	DefaultLockWait = 2 * time.Minute
-	// DefaultStaleLockAge is when a lock taken on another machine, whose
-	// process cannot be checked, counts as left by a dead run: longer than
-	// an update of the stack and DefaultCancelGrace together.
-	DefaultStaleLockAge = 30 * time.Minute
 	// stepTimeout bounds each step of a recovery that talks to the account.
 	stepTimeout = 5 * time.Minute
 )
@@ -80,125 +74,134 @@ func (e *Env) say(format string, args ...any) {
 	}
 }
 
-// lockHolder is a lock the Pulumi CLI found on the stack.
-type lockHolder struct {
-	Where string // the lock file's URL
-	User  string
-	Host  string
-	PID   int
-	Since time.Time
-}
-
-func (l lockHolder) String() string {
-	return fmt.Sprintf("%s@%s (pid %d) since %s", l.User, l.Host, l.PID, l.Since.Format(time.RFC3339))
-}
-
-// lockLine is how the CLI (a self-managed backend) names each lock of a
-// locked stack: "  <url>: created by <user>@<host> (pid <n>) at <RFC 3339>".
-var lockLine = regexp.MustCompile(`(?m)^\s*(\S+): created by (.*)@([^@\s]+) \(pid (\d+)\) at (\S+)\s*$`)
-
-// lockHolders returns the locks a failed operation's error reports, and
-// whether it failed for a lock at all. The CLI says which locks block it
-// only in its message.
-func lockHolders(err error) ([]lockHolder, bool) {
-	if err == nil {
-		return nil, false
-	}
-	msg := err.Error()
-	var op *OpError
-	if errors.As(err, &op) && op.Err != nil {
-		msg = op.Err.Error()
-	}
-	cloud := strings.Contains(msg, "Another update is currently in progress")
-	if !strings.Contains(msg, "the stack is currently locked by") && !cloud {
-		return nil, false
-	}
-	var holders []lockHolder
-	for _, m := range lockLine.FindAllStringSubmatch(msg, -1) {
-		pid, _ := strconv.Atoi(m[4])
-		since, _ := time.Parse(time.RFC3339, m[5])
-		holders = append(holders, lockHolder{Where: m[1], User: m[2], Host: m[3], PID: pid, Since: since})
-	}
-	return holders, true
-}
-
-// stale says whether a lock was left by a run that is gone: on this machine,
-// when its process is; from another machine, which cannot be asked, once it
-// is older than StaleLockAge. Any other lock may be held by a run that is
-// going, and is never broken.
-func (o Options) stale(l lockHolder, now time.Time) (bool, string) {
-	if host, _ := os.Hostname(); l.Host == host && l.PID > 0 {
-		if running(l.PID) {
-			return false, fmt.Sprintf("its process %d is running", l.PID)
-		}
-		return true, fmt.Sprintf("its process %d is gone", l.PID)
-	}
-	limit := o.StaleLockAge
-	if limit <= 0 {
-		limit = DefaultStaleLockAge
-	}
-	age := now.Sub(l.Since).Round(time.Second)
-	if l.Since.IsZero() {
-		return false, "its holder is not named"
-	}
-	if age >= limit {
-		return true, fmt.Sprintf("it was taken on another machine %v ago, and locks older than %v count as stale", age, limit)
-	}
-	return false, fmt.Sprintf("it was taken on another machine %v ago (stale after %v)", age, limit)
-}
-
 // ErrBusy reports a stack locked by a run that may still be going, which
 // Sweep leaves for its next run rather than wait for.
 var ErrBusy = errors.New("locked by a run that may still be going")
 
-// unlocked runs op, which takes the stack's lock. When the stack is locked
-// by runs that are gone (a killed CLI leaves its lock), it removes their
-// locks and runs op again; when a lock may still be held, it waits for it,
-// up to LockWait, saying what it waits for, and runs op again (op reads
-// what it works on afresh each time).
-func (e *Env) unlocked(ctx context.Context, op func(context.Context) error) error {
-	wait := e.opts.LockWait
-	if wait <= 0 {
-		wait = DefaultLockWait
+func (o Options) lockWait() time.Duration {
+	if o.LockWait > 0 {
+		return o.LockWait
 	}
-	deadline := time.Now().Add(wait)
-	for cleared := 0; ; {
-		err := op(ctx)
-		holders, locked := lockHolders(err)
-		if !locked {
-			return err
+	return DefaultLockWait
+}
+
+// withLock runs f holding the stack's lock, taken as the Pulumi CLI takes it
+// (internal/stacklock), so that no engine operation runs on the stack
+// meanwhile and f reads no run's work in flight. A lock whose run is
+// certainly gone (taken on this machine by a process that has ended) is
+// removed, that lock file alone; any other is waited for, up to LockWait
+// (not at all for Sweep: ErrBusy), and never broken. A backend whose lock
+// cannot be taken here (Pulumi Cloud) runs f with a nil lock: f must then
+// change nothing.
+func (e *Env) withLock(ctx context.Context, f func(ctx context.Context, held *stacklock.Held) error) error {
+	backend, err := e.opts.backendURL()
+	if err != nil {
+		return err
+	}
+	b, err := stacklock.Open(ctx, backend, Project)
+	if errors.Is(err, stacklock.ErrUnsupported) {
+		return f(ctx, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("take the lock of %s: %w", e.Name, err)
+	}
+	defer b.Close()
+	held, err := e.lock(ctx, b)
+	if err != nil {
+		return err
+	}
+	err = f(ctx, held)
+	return errors.Join(err, held.Release(context.WithoutCancel(ctx)))
+}
+
+// lock takes the stack's lock in b, removing the locks of runs that are
+// gone and waiting for the others.
+func (e *Env) lock(ctx context.Context, b *stacklock.Backend) (*stacklock.Held, error) {
+	deadline := time.Now().Add(e.opts.lockWait())
+	for broken := 0; ; {
+		held, err := b.Lock(ctx, e.Name)
+		var locked *stacklock.LockedError
+		if !errors.As(err, &locked) {
+			return held, err
 		}
-		staleAll, reasons := len(holders) > 0, make([]string, 0, len(holders))
-		for _, l := range holders {
-			stale, why := e.opts.stale(l, e.opts.now())
-			staleAll = staleAll && stale
-			reasons = append(reasons, l.String()+": "+why)
-		}
-		if len(holders) == 0 {
-			reasons = append(reasons, "an update in progress, whose holder the backend does not name")
-		}
-		if staleAll && cleared < 3 {
-			cleared++
-			e.say("%s is locked by a run that is gone (%s): removing its lock", e.Name, strings.Join(reasons, "; "))
-			if err := e.stack.Cancel(ctx); err != nil {
-				return fmt.Errorf("remove the stale lock of %s: %w", e.Name, err)
+		var live []stacklock.Lock
+		var why []string
+		for _, l := range locked.Locks {
+			// Bounded: a holder judged gone again and again is a bug,
+			// not a reason to go on removing files.
+			gone, reason := l.Gone(time.Now())
+			if !gone || broken >= 10 {
+				live = append(live, l)
+				why = append(why, fmt.Sprintf("%s: %s", l, reason))
+				continue
 			}
+			e.say("removing the lock %s of %s (%s): %s", l.URL, e.Name, l, reason)
+			if err := b.Break(ctx, l); err != nil {
+				return nil, err
+			}
+			broken++
+		}
+		if len(live) == 0 {
 			continue
 		}
 		if e.opts.noLockWait {
-			return fmt.Errorf("%s is %w: %s", e.Name, ErrBusy, strings.Join(reasons, "; "))
+			return nil, fmt.Errorf("%s is %w: %s", e.Name, ErrBusy, strings.Join(why, "; "))
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			// The CLI's own message names the same locks: not repeated.
-			return fmt.Errorf("%s is still locked after %v: %s; if that run is gone, remove the lock with `pulumi cancel --stack %s`",
-				e.Name, wait, strings.Join(reasons, "; "), e.Name)
+			hints := make([]string, len(live))
+			for i, l := range live {
+				hints[i] = removeHint(l.URL)
+			}
+			return nil, fmt.Errorf("%s is still locked after %v by %s; a lock that may be held is never broken: once you know that run is gone, remove its lock file (%s) and run again",
+				e.Name, e.opts.lockWait(), strings.Join(why, "; "), strings.Join(hints, "; "))
 		}
-		e.say("%s is locked by %s: waiting for it (%v left)", e.Name, strings.Join(reasons, "; "), left.Round(time.Second))
+		e.say("%s is locked by %s: waiting for it (%v left)", e.Name, strings.Join(why, "; "), left.Round(time.Second))
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for the lock of %s: %w", e.Name, ctx.Err())
-		case <-time.After(min(5*time.Second, left)):
+			return nil, fmt.Errorf("waiting for the lock of %s: %w", e.Name, ctx.Err())
+		case <-time.After(min(2*time.Second, left)):
+		}
+	}
+}
+
+// removeHint is the command that removes a lock file by hand.
+func removeHint(lockURL string) string {
+	if p, ok := strings.CutPrefix(lockURL, "file://"); ok {
+		return "rm " + p
+	}
+	if strings.HasPrefix(lockURL, "s3://") {
+		return "aws s3 rm " + lockURL
+	}
+	return lockURL
+}
+
+// run runs op, an engine operation that takes the stack's lock, after
+// recovering what a killed run left. A run that takes the lock between
+// recovery's release and op's (the CLI then refuses op) is met by
+// recovering again from the start, which waits for it, up to LockWait.
+func (e *Env) run(ctx context.Context, op func(context.Context) error) error {
+	deadline := time.Now().Add(e.opts.lockWait())
+	for {
+		if err := e.recoverState(ctx); err != nil {
+			return err
+		}
+		err := op(ctx)
+		if !auto.IsConcurrentUpdateError(err) {
+			return err
+		}
+		if e.opts.noLockWait {
+			return fmt.Errorf("%s is %w: %w", e.Name, ErrBusy, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is still locked after %v: %w", e.Name, e.opts.lockWait(), err)
+		}
+		e.say("%s was locked by another run as the operation began: recovering again", e.Name)
+		// Pulumi Cloud's lock cannot be waited for in recovery: a pause.
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(2 * time.Second):
 		}
 	}
 }
@@ -304,22 +307,28 @@ func (e *Env) account(ctx context.Context, s state) (Account, string, error) {
 	return acct, region, nil
 }
 
-// recoverState resolves what a killed run left in the state, under the
-// stack's lock and through the engine (`pulumi refresh
-// --import-pending-creates … --clear-pending-creates`): a pending create
-// whose resource is in the account and proven ours by its tags is imported
-// into the state (see deleteUnimported for what the pinned engine makes of
-// that); every other pending create is dropped from the state, and what
-// holds its name is left alone and reported. A run that
-// still holds the lock is waited for: its pending creates are its creates
-// in flight. An import a run left pending is never deleted.
+// recoverState resolves what a killed run left in the state, holding the
+// stack's lock from before it reads the state until it has written it: a
+// run in flight holds the lock, so its creates are never taken for a
+// killed run's. Each pending create's resource is looked up in the account:
+// one proven this stack's and owner's is deleted (waiting until it is gone,
+// so that the next update can create it anew under its name); anything
+// else is reported and left alone; then the pending creates are dropped
+// from the checkpoint, under the same lock. An import a run left pending is
+// never deleted.
+//
+// Why not `pulumi refresh --import-pending-creates --clear-pending-creates`:
+// the pinned CLI (3.274.1) edits the checkpoint for those flags with a read
+// before it takes the lock and a write under it (TotalStateEdit), so a run
+// that finishes in between has its final state overwritten by its own
+// snapshot in flight; and its `up` and `destroy` carry pending creates over
+// into every new checkpoint (backend/snapshot.go), so they must be dropped.
+// On a backend whose lock cannot be taken here (Pulumi Cloud) nothing is
+// deleted or dropped: what would be is reported.
 func (e *Env) recoverState(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
-	recovered := false
-	err := e.unlocked(ctx, func(ctx context.Context) error {
-		// Read afresh after each wait: the run that held the lock may have
-		// finished its creates.
+	err := e.withLock(ctx, func(ctx context.Context, held *stacklock.Held) error {
 		s, err := e.readState(ctx)
 		if err != nil || len(s.creates()) == 0 {
 			return err
@@ -328,67 +337,45 @@ func (e *Env) recoverState(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		imports := make([]optrefresh.PendingCreate, 0, len(proven))
+		if held == nil {
+			for _, p := range proven {
+				e.say("not deleting %s, whose create was cut short: the backend's lock cannot be taken here, and a run may hold the stack; resolve it with `pulumi refresh --stack %s` once no run does",
+					account.Describe(p.ARN), e.Name)
+			}
+			return nil
+		}
 		for _, p := range proven {
-			imports = append(imports, p.PendingCreate)
+			e.say("deleting %s, whose create was cut short; the update creates it anew", account.Describe(p.ARN))
+			if err := acct.Delete(ctx, p.Resource); err != nil {
+				return err
+			}
 		}
-		p := e.progress()
-		_, err = e.stack.Refresh(ctx, optrefresh.ImportPendingCreates(imports), optrefresh.ClearPendingCreates(), optrefresh.EventStreams(p.events))
-		p.wait()
+		urns := make([]string, 0, len(s.pending))
+		for _, p := range s.creates() {
+			urns = append(urns, p.URN)
+		}
+		n, err := held.DropPendingCreates(ctx, urns)
 		if err != nil {
-			return p.fail("refresh", e.Name, err)
+			return err
 		}
-		recovered = true
-		return e.deleteUnimported(ctx, acct, proven)
+		e.say("resolved the pending creates of %s: %d dropped from its state", e.Name, n)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", e.Name, err)
-	}
-	if recovered {
-		e.say("resolved the pending creates of %s", e.Name)
 	}
 	return nil
 }
 
 // provenCreate is a pending create whose resource is proven ours.
 type provenCreate struct {
-	optrefresh.PendingCreate
+	URN string
 	account.Resource
-}
-
-// deleteUnimported deletes the proven resources that the refresh did not
-// keep in the state. The pinned engine's refresh refreshes only the state's
-// resources and carries only pending creates forward, so an imported
-// pending create leaves the state with the refresh; the lock has just shown
-// that no run holds the stack, and the resource is proven this stack's and
-// owner's, so it is deleted, and the operation that follows creates it anew.
-// An engine that keeps the import keeps the resource.
-func (e *Env) deleteUnimported(ctx context.Context, acct Account, proven []provenCreate) error {
-	if len(proven) == 0 {
-		return nil
-	}
-	s, err := e.readState(ctx)
-	if err != nil {
-		return err
-	}
-	for _, p := range proven {
-		if s.urns[p.URN] {
-			continue
-		}
-		if slices.ContainsFunc(s.pending, func(o pending) bool { return o.URN == p.URN }) {
-			return fmt.Errorf("%s is pending in the state of %s again: another run has taken the stack", p.URN, e.Name)
-		}
-		e.say("deleting %s, whose create was cut short and which the engine's import did not keep", account.Describe(p.ARN))
-		if err := acct.Delete(ctx, p.Resource); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // provePending looks up the resource of each pending create of s in the
 // account (the stack's region's, which it returns) and returns those
-// proven ours, to import.
+// proven ours.
 func (e *Env) provePending(ctx context.Context, s state) ([]provenCreate, Account, error) {
 	creates := s.creates()
 	var ops []string
@@ -404,7 +391,7 @@ func (e *Env) provePending(ctx context.Context, s state) ([]provenCreate, Accoun
 	if err != nil {
 		return nil, nil, err
 	}
-	var imports []provenCreate
+	var proven []provenCreate
 	unnamed := map[string][]pending{} // by the kind of their ARN
 	for _, p := range creates {
 		if p.Name == "" {
@@ -422,18 +409,24 @@ func (e *Env) provePending(ctx context.Context, s state) ([]provenCreate, Accoun
 			e.say("%s %s is not in the account in %s: its create never reached AWS", p.Type, p.Name, region)
 			continue
 		}
+		if s.knows(r.ARN) {
+			// An update run by hand since carried the pending create over
+			// (the engine keeps them) and created the resource: it is the
+			// state's, and only the pending create is stale.
+			e.say("%s holds the name of a pending create, and the state knows it: kept", account.Describe(r.ARN))
+			continue
+		}
 		if why := e.disowned(r); why != "" {
 			e.leave(r, why)
 			continue
 		}
-		e.say("importing %s, whose create was cut short, to finish it through the engine", account.Describe(r.ARN))
-		imports = append(imports, provenCreate{optrefresh.PendingCreate{URN: p.URN, ID: providerID(p.Type, r.ARN)}, r})
+		proven = append(proven, provenCreate{p.URN, r})
 	}
 	if len(unnamed) == 0 {
-		return imports, acct, nil
+		return proven, acct, nil
 	}
 	// A resource without a name (a key, a mapping) is found by the tags its
-	// create call gave it, and imported only when it is the one candidate.
+	// create call gave it, and deleted only when it is the one candidate.
 	tagged, err := listTagged(ctx, acct, e.ownFilter())
 	if err != nil {
 		return nil, nil, err
@@ -446,13 +439,12 @@ func (e *Env) provePending(ctx context.Context, s state) ([]provenCreate, Accoun
 			}
 		}
 		if len(ps) != 1 || len(candidates) != 1 {
-			e.say("%d pending creates of %s and %d resources of this stack no state knows: none imported", len(ps), ps[0].Type, len(candidates))
+			e.say("%d pending creates of %s and %d resources of this stack no state knows: none deleted", len(ps), ps[0].Type, len(candidates))
 			continue
 		}
-		e.say("importing %s, whose create was cut short, to finish it through the engine", account.Describe(candidates[0].ARN))
-		imports = append(imports, provenCreate{optrefresh.PendingCreate{URN: ps[0].URN, ID: providerID(ps[0].Type, candidates[0].ARN)}, candidates[0]})
+		proven = append(proven, provenCreate{ps[0].URN, candidates[0]})
 	}
-	return imports, acct, nil
+	return proven, acct, nil
 }
 
 // kinds are the ARN kinds (account.Kind) of the pulumi-aws types whose
@@ -460,21 +452,6 @@ func (e *Env) provePending(ctx context.Context, s state) ([]provenCreate, Accoun
 var kinds = map[string]string{
 	"aws:kms/key:Key": "kms:key",
 	"aws:lambda/eventSourceMapping:EventSourceMapping": "lambda:event-source-mapping",
-}
-
-// providerID is the id the AWS provider gives a resource of the type: a
-// queue's URL, a topic's ARN, else the last part of the ARN (a name, a key
-// id, a mapping's UUID).
-func providerID(typ, resourceARN string) string {
-	switch typ {
-	case "aws:sns/topic:Topic":
-		return resourceARN
-	case "aws:sqs/queue:Queue":
-		if a, err := arn.Parse(resourceARN); err == nil {
-			return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", a.Region, a.AccountID, a.Resource)
-		}
-	}
-	return account.Name(resourceARN)
 }
 
 // ownFilter selects the resources of this stack, owner and backend.
@@ -584,52 +561,53 @@ func findNamed(ctx context.Context, acct Account, region, stack string) ([]accou
 // deleteLeaks deletes what is left of the stack in the account after its
 // destroy: the resources tagged as this stack's and this owner's, and its
 // role and dashboard when proven ours, that the state before the destroy
-// (before) did not know. It stops, deleting nothing, when the stack's state
-// is no longer empty: another run has deployed it since.
+// (before) did not know. It holds the stack's lock from before it reads the
+// state until its last delete, and deletes nothing when the state is no
+// longer empty (another run has deployed the stack since) or the lock
+// cannot be taken here (Pulumi Cloud: what it would delete is reported).
 func (e *Env) deleteLeaks(ctx context.Context, before state) error {
 	if e.opts.Account == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
-	acct, region, err := e.account(ctx, before)
-	if err != nil {
-		return err
-	}
-	tagged, err := listTagged(ctx, acct, e.ownFilter())
-	if err != nil {
-		return fmt.Errorf("look for resources of %s that no state knows: %w", e.Name, err)
-	}
-	named, err := findNamed(ctx, acct, region, e.Name)
-	if err != nil {
-		return fmt.Errorf("look for resources of %s that no state knows: %w", e.Name, err)
-	}
-	var found []account.Resource
-	for _, r := range append(tagged, named...) {
-		if before.knows(r.ARN) {
-			continue
+	return e.withLock(ctx, func(ctx context.Context, held *stacklock.Held) error {
+		now, err := e.readState(ctx)
+		if err != nil {
+			return err
 		}
-		if why := e.disowned(r); why != "" {
-			e.leave(r, why)
-			continue
+		if now.resources > 0 || len(now.pending) > 0 {
+			return fmt.Errorf("%s was deployed again while it was being destroyed: its resources that no state knew are left, and the stack is kept", e.Name)
 		}
-		found = append(found, r)
-	}
-	if len(found) == 0 {
+		acct, region, err := e.account(ctx, before)
+		if err != nil {
+			return err
+		}
+		tagged, err := listTagged(ctx, acct, e.ownFilter())
+		if err != nil {
+			return fmt.Errorf("look for resources of %s that no state knows: %w", e.Name, err)
+		}
+		named, err := findNamed(ctx, acct, region, e.Name)
+		if err != nil {
+			return fmt.Errorf("look for resources of %s that no state knows: %w", e.Name, err)
+		}
+		for _, r := range append(tagged, named...) {
+			if before.knows(r.ARN) {
+				continue
+			}
+			if why := e.disowned(r); why != "" {
+				e.leave(r, why)
+				continue
+			}
+			if held == nil {
+				e.say("not deleting %s, which no state knows: the backend's lock cannot be taken here, and a run may hold the stack", account.Describe(r.ARN))
+				continue
+			}
+			e.say("deleting %s, which no state knows", account.Describe(r.ARN))
+			if err := acct.Delete(ctx, r); err != nil {
+				return fmt.Errorf("delete a resource of %s that no state knows: %w", e.Name, err)
+			}
+		}
 		return nil
-	}
-	now, err := e.readState(ctx)
-	if err != nil {
-		return err
-	}
-	if now.resources > 0 || len(now.pending) > 0 {
-		return fmt.Errorf("%s was deployed again while it was being destroyed: its resources that no state knew are left, and the stack is kept", e.Name)
-	}
-	for _, r := range found {
-		e.say("deleting %s, which no state knows", account.Describe(r.ARN))
-		if err := acct.Delete(ctx, r); err != nil {
-			return fmt.Errorf("delete a resource of %s that no state knows: %w", e.Name, err)
-		}
-	}
-	return nil
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,9 +98,10 @@ func noStacks(t *testing.T, h harness, opts automation.Options) {
 }
 
 // The next push of a pull request after its job was killed mid-create: the
-// stale lock is removed (its process is gone), the table of the pending
-// create is found by its name, proven the stack's by its tags and imported
-// by the engine, and the update goes on with it.
+// stale lock is removed (its process has ended), the table of the pending
+// create is found by its name, proven the stack's by its tags and deleted,
+// the pending create is dropped from the state, and the update creates the
+// table anew.
 // Close then leaves nothing.
 func TestSecondUpAfterAKilledOne(t *testing.T) {
 	h := newHarness(t)
@@ -124,8 +126,8 @@ func TestSecondUpAfterAKilledOne(t *testing.T) {
 		t.Fatalf("the update after a killed one: %v\n%s", err, log.String())
 	}
 	t.Log(log.String())
-	for _, want := range []string{"creates pending in its state, which no run holds: Orders", "importing dynamodb table orderpipe-" + first.Name + "-Orders, whose create was cut short",
-		"is locked by a run that is gone", "its process", "is gone): removing its lock", "resolved the pending creates of " + first.Name} {
+	for _, want := range []string{"creates pending in its state, which no run holds: Orders", "deleting dynamodb table orderpipe-" + first.Name + "-Orders, whose create was cut short",
+		"removing the lock file://", "has ended", "resolved the pending creates of " + first.Name + ": 1 dropped"} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("the progress does not say %q", want)
 		}
@@ -218,24 +220,27 @@ func TestPendingCreateWithoutAnAccount(t *testing.T) {
 }
 
 // writeLock leaves a lock on the stack as the Pulumi CLI writes one (a
-// self-managed backend's .pulumi/locks/<org>/<project>/<stack>/<id>.json).
-func writeLock(t *testing.T, state, stack, host string, pid int, since time.Time) string {
+// self-managed backend's .pulumi/locks/<org>/<project>/<stack>/<id>.json),
+// id naming the file.
+func writeLock(t *testing.T, state, stack, id, host string, pid int, since time.Time) string {
 	t.Helper()
 	dir := filepath.Join(state, ".pulumi", "locks", "organization", automation.Project, stack)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(map[string]any{"pid": pid, "username": "ci", "hostname": host, "timestamp": since})
-	path := filepath.Join(dir, "0d6c1a36-5e0a-4a43-9f6e-0c2f1d3e4b5a.json")
+	path := filepath.Join(dir, id+".json")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
-// Locks left on a stack: removed when their run is known to be gone, waited
-// for (up to LockWait, then an error that says what to do) when it may not
-// be.
+// Locks left on a stack: a lock file is removed, that file alone, only when
+// it was taken on this machine by a process that has ended (or whose pid is
+// now a process started after the lock); any other, another machine's
+// however old, is waited for up to LockWait, never removed, and the error
+// names the file and how to remove it by hand.
 func TestStaleLock(t *testing.T) {
 	h := newHarness(t)
 	state := t.TempDir()
@@ -246,61 +251,75 @@ func TestStaleLock(t *testing.T) {
 	}
 	host, _ := os.Hostname()
 
-	// A process of this machine named as the CLI, still running.
-	bin := filepath.Join(t.TempDir(), "pulumi")
-	if err := os.Symlink("/bin/sleep", bin); err != nil {
+	// A process of this machine, running since before its lock.
+	running := exec.Command("/bin/sleep", "120")
+	if err := running.Start(); err != nil {
 		t.Fatal(err)
 	}
-	runningCLI := exec.Command(bin, "60")
-	if err := runningCLI.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer runningCLI.Process.Kill()
+	defer func() { running.Process.Kill(); running.Wait() }()
+	startedBy := time.Now().Add(time.Second)
 	// A process of this machine that has ended.
 	ended := exec.Command("/bin/true")
 	if err := ended.Run(); err != nil {
 		t.Fatal(err)
 	}
 
+	type lock struct {
+		host    string
+		pid     int
+		since   time.Time
+		removed bool
+	}
 	for _, c := range []struct {
-		name         string
-		host         string
-		pid          int
-		age          time.Duration
-		staleLockAge time.Duration
-		cleared      bool
-		says         string
+		name  string
+		locks []lock
+		says  string
 	}{
-		{"this machine, process gone", host, ended.Process.Pid, time.Minute, 0, true, "is gone"},
-		{"this machine, process running", host, runningCLI.Process.Pid, time.Hour, 0, false, "is running"},
-		{"another machine, recent", "ci-runner-7", 4242, 2 * time.Minute, 0, false, "stale after 30m0s"},
-		{"another machine, older than the stale age", "ci-runner-7", 4242, 2 * time.Hour, 0, true, "locks older than 30m0s count as stale"},
-		{"another machine, no stale age: the default, never at once", "ci-runner-7", 4242, time.Second, -1, false, "stale after 30m0s"},
+		{"this machine, process ended", []lock{{host, ended.Process.Pid, time.Now().Add(-time.Minute), true}}, "has ended"},
+		{"this machine, pid reused since", []lock{{host, running.Process.Pid, time.Now().Add(-time.Hour), true}}, "after the lock was taken"},
+		{"this machine, process running", []lock{{host, running.Process.Pid, startedBy, false}}, "is running"},
+		{"another machine, fresh", []lock{{"ci-runner-7", ended.Process.Pid, time.Now(), false}}, "taken on another machine (ci-runner-7)"},
+		{"another machine, 2 h old", []lock{{"ci-runner-7", ended.Process.Pid, time.Now().Add(-2 * time.Hour), false}}, "taken on another machine (ci-runner-7) 2h0m"},
+		{"one of each: only the dead one removed", []lock{{host, ended.Process.Pid, time.Now(), true}, {"ci-runner-7", 4242, time.Now().Add(-2 * time.Hour), false}}, "has ended"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var log strings.Builder
 			o := opts
-			o.Progress, o.LockWait, o.StaleLockAge = &log, 2*time.Second, c.staleLockAge
+			o.Progress, o.LockWait = io.MultiWriter(&log, testWriter{t}), 3*time.Second
 			e, err := automation.Select(context.Background(), o, env.Name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			lock := writeLock(t, state, env.Name, c.host, c.pid, time.Now().Add(-c.age))
-			defer os.Remove(lock)
+			var files []string
+			var held []string
+			for i, l := range c.locks {
+				files = append(files, writeLock(t, state, env.Name, fmt.Sprintf("0d6c1a36-5e0a-4a43-9f6e-0c2f1d3e4b5%d", i), l.host, l.pid, l.since))
+				if !l.removed {
+					held = append(held, files[i])
+				}
+			}
 			start := time.Now()
 			_, err = e.Up(context.Background())
-			t.Logf("%v after %v:\n%s", err, time.Since(start).Round(time.Millisecond), log.String())
+			t.Logf("%v after %v", err, time.Since(start).Round(time.Millisecond))
 			if !strings.Contains(log.String()+fmt.Sprint(err), c.says) {
 				t.Errorf("neither the progress nor the error says %q", c.says)
 			}
-			_, statErr := os.Stat(lock)
+			for i, l := range c.locks {
+				_, statErr := os.Stat(files[i])
+				if gone := errors.Is(statErr, os.ErrNotExist); gone != l.removed {
+					t.Errorf("lock %d (%s, pid %d): removed %v, want %v", i, l.host, l.pid, gone, l.removed)
+				}
+			}
 			switch {
-			case c.cleared && (err != nil || !errors.Is(statErr, os.ErrNotExist)):
-				t.Errorf("the stale lock was not cleared: %v, lock file: %v", err, statErr)
-			case !c.cleared && (err == nil || statErr != nil):
-				t.Errorf("a lock that may be held was broken: %v, lock file: %v", err, statErr)
-			case !c.cleared && !strings.Contains(err.Error(), "pulumi cancel --stack "+env.Name):
-				t.Errorf("the error does not say how to clear it: %v", err)
+			case len(held) == 0 && err != nil:
+				t.Errorf("the update after removing a dead run's lock: %v", err)
+			case len(held) > 0 && (err == nil || !strings.Contains(err.Error(), "rm "+held[0])):
+				t.Errorf("the error does not name the lock file with how to remove it: %v", err)
+			case len(held) > 0 && time.Since(start) < o.LockWait:
+				t.Errorf("gave up after %v, before LockWait %v", time.Since(start), o.LockWait)
+			}
+			for _, f := range held {
+				os.Remove(f)
 			}
 		})
 	}

@@ -71,7 +71,6 @@ type envFlags struct {
 	projectDir   string
 	cancelGrace  time.Duration
 	lockWait     time.Duration
-	staleLockAge time.Duration
 	ttl          time.Duration
 	json         bool
 	connect      connect
@@ -92,8 +91,7 @@ func (f *envFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.projectDir, "project-dir", "", "the orderpipe checkout, which holds Pulumi.yaml (default: found above the working directory)")
 	fl.DurationVar(&f.ttl, "ttl", automation.DefaultTTL, "how long the stack lives before sweep removes it")
 	fl.DurationVar(&f.cancelGrace, "cancel-grace", automation.DefaultCancelGrace, "after Ctrl-C or SIGTERM, how long operations in flight may take to finish before the Pulumi CLI is killed (a second signal ends it within seconds)")
-	fl.DurationVar(&f.lockWait, "lock-wait", automation.DefaultLockWait, "how long to wait for a stack locked by a run that may still be going")
-	fl.DurationVar(&f.staleLockAge, "stale-lock-age", automation.DefaultStaleLockAge, "a lock taken on another machine counts as left by a dead run once this old (0: the default); a lock of this machine is stale when its process is gone. Any other lock is waited for, never broken")
+	fl.DurationVar(&f.lockWait, "lock-wait", automation.DefaultLockWait, "how long to wait for a stack locked by a run that may still be going (a lock is broken only when it was taken on this machine by a process that has ended; any other is waited for, never broken)")
 	fl.BoolVar(&f.json, "json", false, "engine events as JSON lines instead of readable progress, and preview's result as JSON")
 }
 
@@ -105,7 +103,7 @@ func (f *envFlags) options(ctx context.Context, stderr io.Writer) (automation.Op
 	opts := automation.Options{
 		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Owner: f.owner, Region: f.region, Config: settings,
 		TTL: f.ttl, PolicyPacks: f.policyPacks, PolicyConfig: f.policyConfig,
-		Progress: stderr, JSON: f.json, CancelGrace: f.cancelGrace, LockWait: f.lockWait, StaleLockAge: f.staleLockAge,
+		Progress: stderr, JSON: f.json, CancelGrace: f.cancelGrace, LockWait: f.lockWait,
 		Hurry: cmdutil.Hurried(ctx),
 	}
 	if f.projectDir != "" {
@@ -221,7 +219,7 @@ func upCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
 		Short: "Create or update the pull request's environment and print its outputs as JSON",
 		Long: "A new stack that fails to come up, or whose run is interrupted (Ctrl-C, SIGTERM), is destroyed and removed.\n" +
 			"The stack of an existing pull request is kept: destroy it with `env destroy --pr N`.\n" +
-			"A stack a killed run left locked or half-created is recovered first (see --stale-lock-age and --lock-wait).",
+			"A stack a killed run left locked or half-created is recovered first (see --lock-wait).",
 		RunE: func(c *cobra.Command, _ []string) (err error) {
 			ctx := c.Context()
 			env, err := f.open(ctx, stderr)

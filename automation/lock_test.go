@@ -1,0 +1,207 @@
+package automation_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/orderpipe/orderpipe/automation"
+	"github.com/orderpipe/orderpipe/internal/stacklock"
+	"github.com/orderpipe/orderpipe/spec"
+)
+
+// What recovery relies on, checked against the pinned CLI: the lock
+// internal/stacklock takes is the CLI's (its update refuses while it is
+// held, and stacklock refuses while an update holds the stack), `stack
+// export` reads the state while it is held, and the engine's update carries
+// a pending create over into its new checkpoint (so recovery must drop it).
+func TestEngineFactsRecoveryRelies(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	state := t.TempDir()
+	opts := killedOptions(t, h, state)
+	env := killedEnv(t, h, opts)
+	// The killed CLI's lock, where stacklock looks for it.
+	b, err := stacklock.Open(ctx, "file://"+filepath.ToSlash(state), automation.Project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	locks, err := b.Locks(ctx, env.Name)
+	if err != nil || len(locks) != 1 {
+		t.Fatalf("the killed CLI's locks: %v %v", locks, err)
+	}
+	if gone, why := locks[0].Gone(time.Now()); !gone {
+		t.Fatalf("the killed CLI's lock is not judged gone: %s", why)
+	}
+	if err := b.Break(ctx, locks[0]); err != nil {
+		t.Fatal(err)
+	}
+
+	held, err := b.Lock(ctx, env.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = env.EngineUp(ctx)
+	if !auto.IsConcurrentUpdateError(err) || !strings.Contains(err.Error(), held.Key()) {
+		t.Errorf("the CLI's update while stacklock holds the stack: %v", err)
+	}
+	if ops, err := env.PendingOps(ctx); err != nil || len(ops) != 1 || !strings.HasPrefix(ops[0], "creating ") {
+		t.Errorf("stack export while stacklock holds the stack: %v %v", ops, err)
+	}
+	if err := held.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The table of the pending create gone by hand, an update of the CLI's
+	// own creates it and keeps the pending create.
+	cloud := h.Provider.Cloud()
+	table, found, err := cloud.Find(ctx, tableType, spec.Namer{Project: automation.Project, Stack: env.Name}.Name(spec.DynamoDB, spec.TableName))
+	if err != nil || !found {
+		t.Fatalf("the table: %v %v", found, err)
+	}
+	if err := cloud.Delete(ctx, table); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan string, 1)
+	h.Provider.SlowCreates(tableType, 10*time.Second, started)
+	var wg sync.WaitGroup
+	var errUp error
+	wg.Go(func() { errUp = env.EngineUp(ctx) })
+	<-started
+	_, err = b.Lock(ctx, env.Name)
+	var locked *stacklock.LockedError
+	if !errors.As(err, &locked) || len(locked.Locks) != 1 || locked.Locks[0].PID <= 0 {
+		t.Errorf("stacklock while the CLI updates the stack: %v", err)
+	}
+	wg.Wait()
+	h.Provider.SlowCreates(tableType, 0, nil)
+	if errUp != nil {
+		t.Fatal(errUp)
+	}
+	if ops, err := env.PendingOps(ctx); err != nil || len(ops) != 1 || !strings.HasSuffix(ops[0], "::Orders") {
+		t.Errorf("pending operations after the engine's update: %v %v; the pinned engine carries pending creates over", ops, err)
+	}
+
+	// Recovery keeps the table the state now knows, and drops the pending
+	// create; Close leaves nothing.
+	var log strings.Builder
+	opts.Progress = io.MultiWriter(&log, testWriter{t})
+	again, err := automation.Select(ctx, opts, env.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "and the state knows it: kept") {
+		t.Errorf("recovery does not say it kept the table the state knows:\n%s", log.String())
+	}
+	if ops, err := env.PendingOps(ctx); err != nil || len(ops) != 0 {
+		t.Errorf("pending operations after recovery: %v %v", ops, err)
+	}
+	closeMatching(t, h, state, again, opts)
+}
+
+// The race the review found: recovery started while an update is in
+// flight waits for that update's lock and reads nothing until it has it.
+// With a short LockWait it gives up having read no state and deleted
+// nothing; the update ends with its state matching the cloud.
+func TestRecoveryWaitsForARunInFlight(t *testing.T) {
+	repeat(t, "", func(t *testing.T, i int) {
+		h := newHarness(t)
+		ctx := context.Background()
+		state := t.TempDir()
+		first, opts, waitFirst := prUpInFlight(t, h, state, 4600+i, 20*time.Second)
+
+		var log strings.Builder
+		rec := opts
+		rec.LockWait = 3 * time.Second
+		rec.Progress = io.MultiWriter(&log, testWriter{t})
+		recoverer, err := automation.Select(ctx, rec, first.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = recoverer.Destroy(ctx)
+		if err == nil || !strings.Contains(err.Error(), "still locked after 3s") || !strings.Contains(err.Error(), "is running") {
+			t.Errorf("recovery beside an update in flight: %v", err)
+		}
+		if strings.Contains(log.String(), "pending") || strings.Contains(log.String(), "deleting") || !strings.Contains(log.String(), "waiting for it") {
+			t.Errorf("recovery read or acted on the state of a run in flight:\n%s", log.String())
+		}
+		if n := h.Provider.Deletes(); n != 0 {
+			t.Errorf("%d resources deleted under the update", n)
+		}
+		if err := waitFirst(); err != nil {
+			t.Fatal(err)
+		}
+		closeMatching(t, h, state, first, opts)
+	})
+}
+
+// Two first runs of one pull request at once (no stack yet): both open the
+// one stack of the PR, and both updates succeed one after the other.
+func TestTwoFirstUpsOfOnePR(t *testing.T) {
+	repeat(t, "", func(t *testing.T, i int) {
+		h := newHarness(t)
+		ctx := context.Background()
+		state := t.TempDir()
+		opts := h.options(t, state)
+		opts.PR = 4700 + i
+		var envs [2]*automation.Env
+		var errs [2]error
+		var wg sync.WaitGroup
+		for k := range envs {
+			wg.Go(func() {
+				if envs[k], errs[k] = automation.Open(ctx, opts); errs[k] == nil {
+					_, errs[k] = envs[k].Up(ctx)
+				}
+			})
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("first: %v; second: %v", errs[0], errs[1])
+		}
+		if envs[0].Name != envs[1].Name {
+			t.Errorf("two stacks for one PR: %s and %s", envs[0].Name, envs[1].Name)
+		}
+		if got := stacksIn(t, h, opts); !slices.Equal(got, []string{envs[0].Name}) {
+			t.Errorf("stacks %v, want only %s", got, envs[0].Name)
+		}
+		if n := h.Provider.Deletes(); n != 0 {
+			t.Errorf("%d resources deleted by two first updates", n)
+		}
+		closeMatching(t, h, state, envs[1], opts)
+	})
+}
+
+// closeMatching checks that the state of env's stack (in the file backend
+// state) holds exactly the resources live in the cloud, some, then closes
+// env and checks that no stack is left (newHarness checks the cloud).
+func closeMatching(t *testing.T, h harness, state string, env *automation.Env, opts automation.Options) {
+	t.Helper()
+	if inState, live := stateURNs(t, h, state, env.Name), h.Provider.Live(); !slices.Equal(inState, live) || len(live) == 0 {
+		t.Errorf("the state holds %d resources, the cloud %d:\nstate %v\ncloud %v", len(inState), len(live), inState, live)
+	}
+	if err := env.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	noStacks(t, h, opts)
+}
+
+// A pull request's stack is named by its number and its owner: the same for
+// every run against one backend, another for another backend.
+func TestPRStackName(t *testing.T) {
+	a, b := automation.PRStackName(12, "backend-aaaa"), automation.PRStackName(12, "backend-bbbb")
+	if a != automation.PRStackName(12, "backend-aaaa") || a == b || !strings.HasPrefix(a, "pr-12-") || len(a) != len("pr-12-")+8 {
+		t.Errorf("PRStackName: %s, %s", a, b)
+	}
+}
