@@ -143,13 +143,13 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := PRStackName(opts.PR, owner)
+	tags := opts.resourceTags(owner, opts.expiry())
+	name := PRStackName(opts.PR, owner, tags[TagBackend])
 	if opts.PR <= 0 {
 		if name, err = StackName(opts.Prefix); err != nil {
 			return nil, err
 		}
 	}
-	tags := opts.resourceTags(owner, opts.expiry())
 	ws, err := opts.workspace(ctx, tags)
 	if err != nil {
 		return nil, err
@@ -335,13 +335,17 @@ func (e *Env) configure(ctx context.Context) error {
 var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
 
 // PRStackName is the stack of pull request pr's environment among the
-// environments of owner: pr-<pr>-<8 hex digits of a SHA-256 of owner>. Every
+// environments of owner in backend (its id, BackendOwner):
+// pr-<pr>-<8 hex digits of a SHA-256 of both>. Every
 // run of the PR names the same stack, so that two first runs at once create
 // one (the backend creates a stack under its lock and refuses a second);
 // two owners (backends, repositories) sharing an account name different
 // stacks, and so different physical names.
-func PRStackName(pr int, owner string) string {
-	sum := sha256.Sum256([]byte(owner))
+func PRStackName(pr int, owner, backend string) string {
+	// Both: one owner may span backends (the same --owner on a laptop and
+	// in CI), and every physical name derives from the stack's, so two
+	// backends' stacks of one PR must not share a name in one account.
+	sum := sha256.Sum256([]byte(owner + "\x00" + backend))
 	return fmt.Sprintf("pr-%d-%s", pr, hex.EncodeToString(sum[:4]))
 }
 

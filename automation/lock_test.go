@@ -197,11 +197,21 @@ func closeMatching(t *testing.T, h harness, state string, env *automation.Env, o
 	noStacks(t, h, opts)
 }
 
-// A pull request's stack is named by its number and its owner: the same for
-// every run against one backend, another for another backend.
+// A pull request's stack is named by its number, owner and backend: the
+// same for every run of one owner against one backend, another for another
+// owner or another backend (one --owner may span two backends).
 func TestPRStackName(t *testing.T) {
-	a, b := automation.PRStackName(12, "backend-aaaa"), automation.PRStackName(12, "backend-bbbb")
-	if a != automation.PRStackName(12, "backend-aaaa") || a == b || !strings.HasPrefix(a, "pr-12-") || len(a) != len("pr-12-")+8 {
-		t.Errorf("PRStackName: %s, %s", a, b)
+	a := automation.PRStackName(12, "acme/orderpipe", "backend-aaaa")
+	for _, other := range []string{
+		automation.PRStackName(12, "acme/orderpipe", "backend-bbbb"),
+		automation.PRStackName(12, "acme/other", "backend-aaaa"),
+		automation.PRStackName(13, "acme/orderpipe", "backend-aaaa"),
+	} {
+		if a == other {
+			t.Errorf("PRStackName gives %s to two environments", a)
+		}
+	}
+	if a != automation.PRStackName(12, "acme/orderpipe", "backend-aaaa") || !strings.HasPrefix(a, "pr-12-") || len(a) != len("pr-12-")+8 {
+		t.Errorf("PRStackName: %s", a)
 	}
 }
