@@ -404,6 +404,11 @@ func dropPendingCreates(raw []byte, urns []string) ([]byte, int, error) {
 	if err := json.Unmarshal(raw, &top); err != nil {
 		return nil, 0, err
 	}
+	// Only the layout this was written against (apitype.CheckpointV3): a
+	// later one is left to the CLI rather than edited blind.
+	if v := string(top["version"]); v != "3" {
+		return nil, 0, fmt.Errorf("checkpoint version %s, not 3: resolve its pending creates with `pulumi refresh --clear-pending-creates` while no run holds it", v)
+	}
 	if err := json.Unmarshal(top["checkpoint"], &chk); err != nil || chk == nil {
 		return nil, 0, errors.New("no checkpoint in it")
 	}

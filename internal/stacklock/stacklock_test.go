@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 )
@@ -256,6 +257,15 @@ func TestDropPendingCreates(t *testing.T) {
 				t.Errorf("a second drop: %d %v", n, err)
 			}
 		})
+	}
+}
+
+// A checkpoint of another layout than the one the edit was written against
+// is refused, unchanged.
+func TestDropPendingCreatesRefusesAnotherVersion(t *testing.T) {
+	raw := []byte(strings.Replace(checkpoint, `{"version":3,`, `{"version":4,`, 1))
+	if out, n, err := dropPendingCreates(raw, []string{"urn:a"}); err == nil || n != 0 || out != nil {
+		t.Errorf("a version 4 checkpoint: %d dropped, %v", n, err)
 	}
 }
 
