@@ -569,6 +569,10 @@ var ErrNotEphemeral = errors.New("not an ephemeral environment")
 // ErrNotEphemeral: an environment's Close destroys and removes it. The
 // environment keeps the stack's owner and expiry.
 func Select(ctx context.Context, opts Options, name string) (*Env, error) {
+	name, err := plainStackName(name)
+	if err != nil {
+		return nil, err
+	}
 	tags := map[string]string{}
 	ws, err := opts.workspace(ctx, tags)
 	if err != nil {
@@ -615,4 +619,21 @@ func selectStack(ctx context.Context, name string, ws auto.Workspace) (auto.Stac
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// plainStackName is name without the organization and project a user may
+// write before it (organization/orderpipe/x, organization/x, as the CLI
+// takes them): every name the environment derives (its lock, its
+// resources' names and tags) is the plain one.
+func plainStackName(name string) (string, error) {
+	parts := strings.Split(name, "/")
+	switch {
+	case len(parts) == 1 && name != "":
+		return name, nil
+	case len(parts) == 2 && parts[0] == "organization" && parts[1] != "":
+		return parts[1], nil
+	case len(parts) == 3 && parts[0] == "organization" && parts[1] == Project && parts[2] != "":
+		return parts[2], nil
+	}
+	return "", fmt.Errorf("stack %q: give its name (organization/%s/<name> or <name>): a self-managed backend's stacks are the organization's, of project %s", name, Project, Project)
 }

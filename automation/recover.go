@@ -93,7 +93,7 @@ func (o Options) lockWait() time.Duration {
 // (not at all for Sweep: ErrBusy), and never broken. A backend whose lock
 // cannot be taken here (Pulumi Cloud) runs f with a nil lock: f must then
 // change nothing.
-func (e *Env) withLock(ctx context.Context, f func(ctx context.Context, held *stacklock.Held) error) error {
+func (e *Env) withLock(ctx context.Context, f func(ctx context.Context, held *stacklock.Held) error) (err error) {
 	backend, err := e.opts.backendURL()
 	if err != nil {
 		return err
@@ -106,12 +106,24 @@ func (e *Env) withLock(ctx context.Context, f func(ctx context.Context, held *st
 		return fmt.Errorf("take the lock of %s: %w", e.Name, err)
 	}
 	defer b.Close()
+	// A hurried run (the runner's SIGTERM; its kill follows in 2.5 s)
+	// stops what it does under the lock, a clean-up's waits included, so
+	// that it releases the lock before it is killed with it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-e.opts.Hurry:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	held, err := e.lock(ctx, b)
 	if err != nil {
 		return err
 	}
-	err = f(ctx, held)
-	return errors.Join(err, held.Release(context.WithoutCancel(ctx)))
+	defer func() { err = errors.Join(err, held.Release(ctx)) }()
+	return f(ctx, held)
 }
 
 // lock takes the stack's lock in b, removing the locks of runs that are

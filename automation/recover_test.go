@@ -276,7 +276,7 @@ func TestStaleLock(t *testing.T) {
 		says  string
 	}{
 		{"this machine, process ended", []lock{{host, ended.Process.Pid, time.Now().Add(-time.Minute), true}}, "has ended"},
-		{"this machine, pid reused since", []lock{{host, running.Process.Pid, time.Now().Add(-time.Hour), true}}, "after the lock was taken"},
+		{"this machine, pid reused since", []lock{{host, running.Process.Pid, time.Now().Add(-3 * time.Hour), true}}, "after the lock was taken"},
 		{"this machine, process running", []lock{{host, running.Process.Pid, startedBy, false}}, "is running"},
 		{"another machine, fresh", []lock{{"ci-runner-7", ended.Process.Pid, time.Now(), false}}, "taken on another machine (ci-runner-7)"},
 		{"another machine, 2 h old", []lock{{"ci-runner-7", ended.Process.Pid, time.Now().Add(-2 * time.Hour), false}}, "taken on another machine (ci-runner-7) 2h0m"},

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/orderpipe/orderpipe/internal/account"
+	"github.com/orderpipe/orderpipe/internal/stacklock"
 	"github.com/orderpipe/orderpipe/spec"
 )
 
@@ -135,16 +136,68 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 	if err != nil {
 		return report, errors.Join(append(errs, err)...)
 	}
-	for _, o := range found {
-		if so.Act {
-			if err := opts.Account.Delete(ctx, account.Resource{ARN: o.ARN, Tags: o.Tags}); err != nil {
-				errs = append(errs, fmt.Errorf("sweep: %w", err))
-				continue
-			}
-		}
-		report.Orphans = append(report.Orphans, o)
+	if !so.Act {
+		report.Orphans = found
+		return report, errors.Join(errs...)
 	}
-	return report, errors.Join(errs...)
+	deleted, skipped, err := deleteOrphans(ctx, opts, backend, found)
+	report.Orphans, report.Skipped = deleted, append(report.Skipped, skipped...)
+	return report, errors.Join(append(errs, err)...)
+}
+
+// deleteOrphans deletes the orphans of each stack while holding that
+// stack's lock, and only while the backend has no such stack: a PR's stack
+// name is fixed, so a push may create it again between the listings and
+// now, and CreateQueue would hand its update the orphan's queue. The CLI
+// creates a stack under the same lock, with a checkpoint. A backend whose
+// lock cannot be taken here (Pulumi Cloud) has the two listings only.
+func deleteOrphans(ctx context.Context, opts Options, backend string, found []Orphan) (deleted []Orphan, skipped []Skipped, err error) {
+	b, err := stacklock.Open(ctx, backend, Project)
+	switch {
+	case errors.Is(err, stacklock.ErrUnsupported):
+	case err != nil:
+		return nil, nil, fmt.Errorf("sweep: %w", err)
+	default:
+		defer b.Close()
+	}
+	byStack := map[string][]Orphan{}
+	for _, o := range found {
+		byStack[o.Stack] = append(byStack[o.Stack], o)
+	}
+	var errs []error
+	for _, stack := range slices.Sorted(maps.Keys(byStack)) {
+		err := func() (err error) {
+			if b != nil {
+				held, err := b.Lock(ctx, stack)
+				var locked *stacklock.LockedError
+				if errors.As(err, &locked) {
+					skipped = append(skipped, Skipped{stack, "its orphans are left: " + locked.Error()})
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				defer func() { err = errors.Join(err, held.Release(ctx)) }()
+				if back, err := held.HasCheckpoint(ctx); err != nil || back {
+					if err == nil {
+						skipped = append(skipped, Skipped{stack, "its orphans are left: the stack is in the backend again"})
+					}
+					return err
+				}
+			}
+			for _, o := range byStack[stack] {
+				if err := opts.Account.Delete(ctx, account.Resource{ARN: o.ARN, Tags: o.Tags}); err != nil {
+					return err
+				}
+				deleted = append(deleted, o)
+			}
+			return nil
+		}()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep: orphans of %s: %w", stack, err))
+		}
+	}
+	return deleted, skipped, errors.Join(errs...)
 }
 
 // closeExpired closes the expired stack name, unless its expiry, read again

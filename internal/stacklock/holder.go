@@ -8,10 +8,12 @@ import (
 
 // startSlack absorbs the coarseness of a process's start time as the system
 // reports it (the boot time in whole seconds, moved by every step of the
-// wall clock since boot): a lock's holder started before it wrote the lock,
-// so only a process started later than the lock's timestamp by more than
-// this is taken for another process under a reused pid.
-const startSlack = time.Minute
+// wall clock since boot, and a fresh machine's NTP step can be minutes): a
+// lock's holder started before it wrote the lock, so only a process started
+// later than the lock's timestamp by more than this is taken for another
+// process under a reused pid. Too long only makes a reused pid's lock
+// waited for, which is safe.
+const startSlack = time.Hour
 
 // Gone says whether the lock's run has certainly ended, and why or why not.
 // Only a lock taken on this machine can be judged: its process has ended,

@@ -36,6 +36,11 @@ import (
 // self-managed backend of a scheme not opened here.
 var ErrUnsupported = errors.New("the stack's lock cannot be taken outside the Pulumi CLI")
 
+// ErrStackName reports a stack name that is not a plain stack name.
+var ErrStackName = errors.New("a stack's lock is taken by its plain name (no organization or project before it)")
+
+var errNoCheckpoint = errors.New("no checkpoint in the backend")
+
 // The CLI's bookkeeping directory and its layout (pkg/workspace).
 const (
 	bookkeeping = ".pulumi"
@@ -65,6 +70,14 @@ func Open(ctx context.Context, backendURL, project string) (*Backend, error) {
 		// ones (a rename within one directory).
 		p := strings.TrimPrefix(backendURL, "file://")
 		p = strings.Split(p, "?")[0]
+		if p == "~" || strings.HasPrefix(p, "~/") {
+			// What `pulumi login --local` writes: the CLI expands it.
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return nil, fmt.Errorf("backend path: %w", err)
+			}
+			p = filepath.Join(home, strings.TrimPrefix(p, "~"))
+		}
 		if p, err = filepath.Abs(p); err != nil {
 			return nil, fmt.Errorf("backend path: %w", err)
 		}
@@ -249,6 +262,11 @@ type Held struct {
 // again; another lock written meanwhile makes it remove its own and refuse,
 // so of two takers at once neither, or one, holds the stack, never both.
 func (b *Backend) Lock(ctx context.Context, stack string) (*Held, error) {
+	// A qualified name (organization/orderpipe/x) would put the lock in a
+	// directory no CLI looks in, beside the CLI's own.
+	if stack == "" || strings.ContainsAny(stack, `/\`) {
+		return nil, fmt.Errorf("lock %q: %w", stack, ErrStackName)
+	}
 	if others, err := b.Locks(ctx, stack); err != nil || len(others) > 0 {
 		return nil, errors.Join(err, lockedOrNil(stack, others))
 	}
@@ -268,7 +286,9 @@ func (b *Backend) Lock(ctx context.Context, stack string) (*Held, error) {
 		return nil, err
 	}
 	if err := b.bucket.WriteAll(ctx, h.key, raw, nil); err != nil {
-		return nil, fmt.Errorf("write the lock of %s: %w", stack, err)
+		// The write may have landed all the same (a store that answered
+		// late): never leave a lock of ours behind.
+		return nil, errors.Join(fmt.Errorf("write the lock of %s: %w", stack, err), h.Release(context.WithoutCancel(ctx)))
 	}
 	all, err := b.Locks(ctx, stack)
 	others := slices.DeleteFunc(all, func(l Lock) bool { return l.Key == h.key })
@@ -297,12 +317,34 @@ func newHolder() (Holder, error) {
 	return Holder{PID: os.Getpid(), Username: u.Username, Hostname: host, Timestamp: time.Now()}, nil
 }
 
-// Release removes the lock.
+// Release removes the lock, trying three times (as the CLI does) within
+// its own bounded time, whatever ctx has become: a lock of ours left
+// behind would hold every later run of the stack.
 func (h *Held) Release(ctx context.Context) error {
-	if err := h.b.bucket.Delete(ctx, h.key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
-		return fmt.Errorf("release the lock of %s (remove %s by hand): %w", h.stack, h.key, err)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var err error
+	for try := range 3 {
+		if err = h.b.bucket.Delete(ctx, h.key); err == nil || gcerrors.Code(err) == gcerrors.NotFound {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("release the lock of %s (remove %s by hand): %w", h.stack, h.key, err)
+		case <-time.After(time.Duration(try+1) * 500 * time.Millisecond):
+		}
 	}
-	return nil
+	return fmt.Errorf("release the lock of %s (remove %s by hand): %w", h.stack, h.key, err)
+}
+
+// HasCheckpoint says whether the stack exists in the backend: the CLI
+// writes a checkpoint when it creates a stack.
+func (h *Held) HasCheckpoint(ctx context.Context) (bool, error) {
+	_, err := h.checkpointKey(ctx)
+	if errors.Is(err, errNoCheckpoint) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Key is the lock file's key in the bucket.
@@ -391,7 +433,7 @@ func (h *Held) checkpointKey(ctx context.Context) (string, error) {
 		}
 	}
 	if best == nil {
-		return "", fmt.Errorf("%s has no checkpoint in the backend", h.stack)
+		return "", fmt.Errorf("%s: %w", h.stack, errNoCheckpoint)
 	}
 	return best.Key, nil
 }

@@ -175,7 +175,7 @@ func TestGone(t *testing.T) {
 	}{
 		{"this machine, process ended", Lock{Holder: Holder{PID: ended.Process.Pid, Hostname: host, Timestamp: now}}, true},
 		{"this machine, process running since before the lock", Lock{Holder: Holder{PID: running.Process.Pid, Hostname: host, Timestamp: started.Add(time.Second)}}, false},
-		{"this machine, pid reused since the lock", Lock{Holder: Holder{PID: running.Process.Pid, Hostname: host, Timestamp: started.Add(-time.Hour)}}, true},
+		{"this machine, pid reused since the lock", Lock{Holder: Holder{PID: running.Process.Pid, Hostname: host, Timestamp: started.Add(-3 * startSlack)}}, true},
 		{"another machine, fresh", Lock{Holder: Holder{PID: ended.Process.Pid, Hostname: "ci-runner-7", Timestamp: now}}, false},
 		{"another machine, 2 h old", Lock{Holder: Holder{PID: ended.Process.Pid, Hostname: "ci-runner-7", Timestamp: now.Add(-2 * time.Hour)}}, false},
 		{"localhost", Lock{Holder: Holder{PID: ended.Process.Pid, Hostname: "localhost", Timestamp: now}}, false},
@@ -273,5 +273,63 @@ func TestDropPendingCreatesRefusesAnotherVersion(t *testing.T) {
 func TestOpenRefusesPulumiCloud(t *testing.T) {
 	if _, err := Open(context.Background(), "https://api.pulumi.com", "orderpipe"); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("open Pulumi Cloud: %v", err)
+	}
+}
+
+// A qualified stack name would be locked where no CLI looks: refused.
+func TestLockRefusesAQualifiedName(t *testing.T) {
+	_, b := store(t, true)
+	for _, name := range []string{"organization/orderpipe/s", "organization/s", `a\b`, ""} {
+		if h, err := b.Lock(context.Background(), name); !errors.Is(err, ErrStackName) {
+			t.Errorf("Lock(%q): %v", name, err)
+			if h != nil {
+				h.Release(context.Background())
+			}
+		}
+	}
+}
+
+// file://~ (what `pulumi login --local` writes) is the home directory, as
+// the CLI expands it.
+func TestOpenExpandsHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if err := os.Mkdir(filepath.Join(home, "state"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), "file://~/state", "orderpipe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	h, err := b.Lock(context.Background(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release(context.Background())
+	if _, err := os.Stat(filepath.Join(home, "state", filepath.FromSlash(h.Key()))); err != nil {
+		t.Errorf("the lock is not under the home directory: %v", err)
+	}
+}
+
+// A stack exists in the backend once the CLI has written its checkpoint.
+func TestHasCheckpoint(t *testing.T) {
+	dir, b := store(t, true)
+	ctx := context.Background()
+	h, err := b.Lock(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release(ctx)
+	if has, err := h.HasCheckpoint(ctx); has || err != nil {
+		t.Errorf("before its checkpoint: %v %v", has, err)
+	}
+	file := filepath.Join(dir, ".pulumi", "stacks", "orderpipe", "s.json")
+	os.MkdirAll(filepath.Dir(file), 0o755)
+	if err := os.WriteFile(file, []byte(checkpoint), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := h.HasCheckpoint(ctx); !has || err != nil {
+		t.Errorf("after its checkpoint: %v %v", has, err)
 	}
 }

@@ -1,0 +1,83 @@
+package automation
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orderpipe/orderpipe/internal/account"
+)
+
+// deletes records what it is asked to delete.
+type deletes struct {
+	Account
+	arns []string
+}
+
+func (d *deletes) Delete(_ context.Context, r account.Resource) error {
+	d.arns = append(d.arns, r.ARN)
+	return nil
+}
+
+// The sweep deletes a stack's orphans holding that stack's lock, and only
+// while the backend has no such stack: a stack locked by another run, or
+// created again since the listings (a push to its PR), keeps them.
+func TestOrphansDeletedUnderTheirStacksLock(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".pulumi/meta.yaml", "version: 1\n")
+	write(".pulumi/stacks/orderpipe/back.json", `{"version":3,"checkpoint":{"stack":"organization/orderpipe/back","latest":null}}`)
+	write(".pulumi/locks/organization/orderpipe/held/0d7c5b4e-0000-4000-8000-000000000000.json",
+		`{"pid":1,"username":"ci","hostname":"another-machine","timestamp":"2026-11-30T00:00:00Z"}`)
+	orphan := func(stack string) Orphan {
+		return Orphan{ARN: "arn:aws:sqs:eu-west-1:123456789012:orderpipe-" + stack + "-OrderQueue", Stack: stack}
+	}
+	found := []Orphan{orphan("gone"), orphan("back"), orphan("held"), orphan("gone2")}
+	acct := &deletes{}
+	deleted, skipped, err := deleteOrphans(context.Background(), Options{Account: acct}, "file://"+filepath.ToSlash(dir), found)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{orphan("gone").ARN, orphan("gone2").ARN}
+	if !slices.Equal(acct.arns, want) || len(deleted) != 2 {
+		t.Errorf("deleted %v, want %v", acct.arns, want)
+	}
+	var why []string
+	for _, s := range skipped {
+		why = append(why, s.Stack+": "+s.Why)
+	}
+	if len(skipped) != 2 || !strings.Contains(why[0], "back: ") || !strings.Contains(why[0], "in the backend again") ||
+		!strings.Contains(why[1], "held: ") || !strings.Contains(why[1], "locked") {
+		t.Errorf("skipped: %q", why)
+	}
+	locks, _ := filepath.Glob(filepath.Join(dir, ".pulumi/locks/organization/orderpipe/*/*.json"))
+	if len(locks) != 1 {
+		t.Errorf("lock files after the sweep: %v; want only the other run's", locks)
+	}
+}
+
+// A stack named as the CLI qualifies it is the plain name; any other
+// qualification is refused.
+func TestPlainStackName(t *testing.T) {
+	for in, want := range map[string]string{
+		"pr-5-abcd": "pr-5-abcd", "organization/pr-5-abcd": "pr-5-abcd", "organization/orderpipe/pr-5-abcd": "pr-5-abcd",
+		"acme/orderpipe/pr-5-abcd": "", "organization/other/pr-5-abcd": "", "": "", "organization/": "", "a/b/c/d": "",
+	} {
+		got, err := plainStackName(in)
+		if got != want || (want == "") != (err != nil) {
+			t.Errorf("plainStackName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
