@@ -149,41 +149,44 @@ func Sweep(ctx context.Context, opts Options, so SweepOptions) (SweepReport, err
 // stack's lock, and only while the backend has no such stack: a PR's stack
 // name is fixed, so a push may create it again between the listings and
 // now, and CreateQueue would hand its update the orphan's queue. The CLI
-// creates a stack under the same lock, with a checkpoint. A backend whose
-// lock cannot be taken here (Pulumi Cloud) has the two listings only.
+// creates a stack under the same lock, with a checkpoint. On a backend
+// whose lock cannot be taken here (Pulumi Cloud) nothing is deleted: the
+// orphans are reported as left.
 func deleteOrphans(ctx context.Context, opts Options, backend string, found []Orphan) (deleted []Orphan, skipped []Skipped, err error) {
-	b, err := stacklock.Open(ctx, backend, Project)
-	switch {
-	case errors.Is(err, stacklock.ErrUnsupported):
-	case err != nil:
-		return nil, nil, fmt.Errorf("sweep: %w", err)
-	default:
-		defer b.Close()
-	}
 	byStack := map[string][]Orphan{}
 	for _, o := range found {
 		byStack[o.Stack] = append(byStack[o.Stack], o)
 	}
+	stacks := slices.Sorted(maps.Keys(byStack))
+	b, err := stacklock.Open(ctx, backend, Project)
+	if errors.Is(err, stacklock.ErrUnsupported) {
+		for _, stack := range stacks {
+			skipped = append(skipped, Skipped{stack, "its orphans are left: " + err.Error() + ", and nothing is deleted without it"})
+		}
+		return nil, skipped, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer b.Close()
 	var errs []error
-	for _, stack := range slices.Sorted(maps.Keys(byStack)) {
+	for _, stack := range stacks {
 		err := func() (err error) {
-			if b != nil {
-				held, err := b.Lock(ctx, stack)
-				var locked *stacklock.LockedError
-				if errors.As(err, &locked) {
-					skipped = append(skipped, Skipped{stack, "its orphans are left: " + locked.Error()})
-					return nil
+			held, err := b.Lock(ctx, stack)
+			var locked *stacklock.LockedError
+			if errors.As(err, &locked) {
+				skipped = append(skipped, Skipped{stack, "its orphans are left: " + locked.Error()})
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			defer func() { err = errors.Join(err, held.Release(ctx)) }()
+			if back, err := held.HasCheckpoint(ctx); err != nil || back {
+				if err == nil {
+					skipped = append(skipped, Skipped{stack, "its orphans are left: the stack is in the backend again"})
 				}
-				if err != nil {
-					return err
-				}
-				defer func() { err = errors.Join(err, held.Release(ctx)) }()
-				if back, err := held.HasCheckpoint(ctx); err != nil || back {
-					if err == nil {
-						skipped = append(skipped, Skipped{stack, "its orphans are left: the stack is in the backend again"})
-					}
-					return err
-				}
+				return err
 			}
 			for _, o := range byStack[stack] {
 				if err := opts.Account.Delete(ctx, account.Resource{ARN: o.ARN, Tags: o.Tags}); err != nil {

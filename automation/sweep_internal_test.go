@@ -81,3 +81,13 @@ func TestPlainStackName(t *testing.T) {
 		}
 	}
 }
+
+// On a backend whose lock cannot be taken here nothing is deleted.
+func TestOrphansLeftWithoutALock(t *testing.T) {
+	acct := &deletes{}
+	found := []Orphan{{ARN: "arn:aws:sqs:eu-west-1:123456789012:orderpipe-gone-OrderQueue", Stack: "gone"}}
+	deleted, skipped, err := deleteOrphans(context.Background(), Options{Account: acct}, "https://api.pulumi.com", found)
+	if err != nil || len(acct.arns) != 0 || len(deleted) != 0 || len(skipped) != 1 || !strings.Contains(skipped[0].Why, "nothing is deleted") {
+		t.Errorf("deleted %v, skipped %+v, %v", acct.arns, skipped, err)
+	}
+}
