@@ -26,7 +26,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optremove"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -163,8 +162,10 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 	}
 	e := &Env{Name: name, opts: opts, stack: st, tags: tags}
 	if err := e.configure(ctx); err != nil {
-		// Leave nothing behind.
-		return nil, errors.Join(err, ws.RemoveStack(context.WithoutCancel(ctx), name, optremove.Force()))
+		// Leave nothing behind, but never by force: the stack has no
+		// resources of this run, and one that has resources is another
+		// run's (a first run of the PR beside this one) and stays.
+		return nil, errors.Join(err, ws.RemoveStack(context.WithoutCancel(ctx), name))
 	}
 	return e, nil
 }
