@@ -161,7 +161,7 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 		return nil, fmt.Errorf("create stack %s: %w", name, err)
 	}
 	e := &Env{Name: name, opts: opts, stack: st, tags: tags}
-	if err := e.configure(ctx); err != nil {
+	if err := midWrite(ctx, func() error { return e.configure(ctx) }); err != nil {
 		// Leave nothing behind, but never by force: the stack has no
 		// resources of this run, and one that has resources is another
 		// run's (a first run of the PR beside this one) and stays.
@@ -605,18 +605,29 @@ func Select(ctx context.Context, opts Options, name string) (*Env, error) {
 	return &Env{Name: name, opts: opts, stack: st, tags: tags, Existing: true}, nil
 }
 
-// selectStack selects the stack. A file backend's checkpoint read while a
-// run writes it can fail ("failed to load checkpoint: EOF"): a stack opened
-// beside its update in flight is selected again, three times at most.
-func selectStack(ctx context.Context, name string, ws auto.Workspace) (auto.Stack, error) {
+// selectStack selects the stack, again when its checkpoint was read mid-write
+// (midWrite).
+func selectStack(ctx context.Context, name string, ws auto.Workspace) (st auto.Stack, err error) {
+	err = midWrite(ctx, func() error {
+		st, err = auto.SelectStack(ctx, name, ws)
+		return err
+	})
+	return st, err
+}
+
+// midWrite runs f, which reads the stack's checkpoint, up to three times: a
+// file backend's checkpoint read while another run writes it can fail
+// ("failed to load checkpoint: EOF"), and a stack opened beside its update
+// in flight meets that. f must be safe to repeat.
+func midWrite(ctx context.Context, f func() error) error {
 	for try := 0; ; try++ {
-		st, err := auto.SelectStack(ctx, name, ws)
+		err := f()
 		if err == nil || try == 2 || !strings.Contains(err.Error(), "failed to load checkpoint") {
-			return st, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return st, err
+			return err
 		case <-time.After(time.Second):
 		}
 	}
