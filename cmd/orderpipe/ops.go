@@ -115,7 +115,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "local",
 		Short: "Run the whole pipeline on this machine and send orders through it",
-		Long: "Starts SNS/SQS (goaws) and DynamoDB (minidyn, or dynalite with --dynamodb dynalite) on 127.0.0.1, creates the stack's resources under the names a stack \"local\" gets,\n" +
+		Long: "Starts SNS/SQS (goaws) and DynamoDB (dynalite where Node.js and tools/install's dynalite are found, else minidyn; see --dynamodb) on 127.0.0.1, creates the stack's resources under the names a stack \"local\" gets,\n" +
 			"runs the real handler behind a local event source mapping, publishes the demo orders (or --orders FILE, JSON lines),\n" +
 			"waits until the queue is drained and prints where every order went. --serve keeps it running for any AWS SDK or CLI.",
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -128,7 +128,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			if serve {
 				logs = stderr
 			}
-			tables, err := localTables(dynamoDB, dynaliteCLI)
+			tables, tablesAre, err := localTables(dynamoDB, dynaliteCLI)
 			if err != nil {
 				return err
 			}
@@ -142,8 +142,8 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			go func() { done <- p.Run(runCtx) }()
 			defer func() { stop(); <-done }()
 
-			fmt.Fprintf(stdout, "SNS and SQS: %s\nDynamoDB:    %s\ntopic:       %s\nqueue:       %s\ndead-letter: %s\ntable:       %s\n",
-				p.SQSEndpoint, p.DBEndpoint, p.TopicArn, p.QueueURL, p.DLQURL, p.Table)
+			fmt.Fprintf(stdout, "SNS and SQS: %s\nDynamoDB:    %s (%s)\ntopic:       %s\nqueue:       %s\ndead-letter: %s\ntable:       %s\n",
+				p.SQSEndpoint, p.DBEndpoint, tablesAre, p.TopicArn, p.QueueURL, p.DLQURL, p.Table)
 			if serve {
 				fmt.Fprintln(stdout, "serving until Ctrl-C; try: go run ./cmd/orderpipe smoke --endpoint", p.SQSEndpoint, "--dynamodb-endpoint", p.DBEndpoint)
 				<-ctx.Done()
@@ -181,7 +181,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	c.Flags().StringArrayVar(&config, "config", nil, "orderpipe configuration as key=value; repeatable")
 	c.Flags().StringVar(&ordersFile, "orders", "", "publish the orders of this file (one JSON order a line) instead of the demo")
-	c.Flags().StringVar(&dynamoDB, "dynamodb", "minidyn", "the DynamoDB stand-in: minidyn (in this process; its memory grows about 5 KB per stored order) or dynalite (node and dynalite; the table on disk)")
+	c.Flags().StringVar(&dynamoDB, "dynamodb", "auto", "the DynamoDB stand-in: dynalite (Node.js and --dynalite; the table on disk), minidyn (in this process; its memory grows about 5 KB per stored order), or auto: dynalite where both are found, else minidyn")
 	c.Flags().StringVar(&dynaliteCLI, "dynalite", "tools/node_modules/dynalite/cli.js", "dynalite's cli.js, for --dynamodb dynalite (tools/install puts it there)")
 	c.Flags().BoolVar(&serve, "serve", false, "keep running and print the endpoints")
 	c.Flags().BoolVar(&verbose, "verbose", false, "list every order in the report, not only the first of each section")
@@ -189,22 +189,39 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	return c
 }
 
-// localTables is the DynamoDB stand-in --dynamodb names.
-func localTables(name, dynaliteCLI string) (local.Tables, error) {
+// localTables is the DynamoDB stand-in --dynamodb names, and how the
+// run's header describes it. auto takes dynalite when it is installed:
+// its table is on disk, so a run's memory does not grow with the orders it
+// stores, where minidyn's grows about 5 KB an order; without Node.js the
+// run still needs nothing but Go.
+func localTables(name, dynaliteCLI string) (local.Tables, string, error) {
+	const inMemory = "minidyn, the table in this process's memory"
 	switch name {
 	case "minidyn":
-		return local.InProcess, nil
-	case "dynalite":
-		node, err := exec.LookPath("node")
-		if err != nil {
-			return nil, fmt.Errorf("--dynamodb dynalite needs Node.js: %w", err)
+		return local.InProcess, inMemory, nil
+	case "dynalite", "auto":
+		node, err := findDynalite(dynaliteCLI)
+		switch {
+		case err == nil:
+			return local.OnDisk(node, dynaliteCLI), "dynalite, the table on disk", nil
+		case name == "auto":
+			return local.InProcess, inMemory + "; for dynalite's on disk: " + err.Error(), nil
 		}
-		if _, err := os.Stat(dynaliteCLI); err != nil {
-			return nil, fmt.Errorf("--dynamodb dynalite: %w (run tools/install, or give its cli.js with --dynalite)", err)
-		}
-		return local.OnDisk(node, dynaliteCLI), nil
+		return nil, "", fmt.Errorf("--dynamodb dynalite: %w", err)
 	}
-	return nil, fmt.Errorf("--dynamodb: %q is not minidyn or dynalite", name)
+	return nil, "", fmt.Errorf("--dynamodb: %q is not auto, minidyn or dynalite", name)
+}
+
+// findDynalite finds node, and checks that cliJS is there.
+func findDynalite(cliJS string) (node string, err error) {
+	node, err = exec.LookPath("node")
+	if err != nil {
+		return "", fmt.Errorf("install Node.js (%w)", err)
+	}
+	if _, err := os.Stat(cliJS); err != nil {
+		return "", fmt.Errorf("%w (run tools/install, or give its cli.js with --dynalite)", err)
+	}
+	return node, nil
 }
 
 // feedFile feeds the orders of the file at path to the local pipeline.

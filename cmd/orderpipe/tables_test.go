@@ -2,22 +2,47 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
 // --dynamodb names the table's stand-in; a wrong name or a missing dynalite
-// is an error that says which flag and what to do.
+// is an error that says which flag and what to do, and auto falls back to
+// minidyn saying why.
 func TestLocalTables(t *testing.T) {
+	// A PATH with a node in it, and one without.
+	withNode := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withNode, "node"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cli := filepath.Join(t.TempDir(), "cli.js")
+	if err := os.WriteFile(cli, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const noCLI = "testdata/no-such-cli.js"
 	for _, c := range []struct {
-		name, cli, err string
+		name, path, cli, want, err string
 	}{
-		{"minidyn", "", ""},
-		{"dynalite", "testdata/no-such-cli.js", "--dynamodb dynalite: stat testdata/no-such-cli.js: no such file or directory (run tools/install, or give its cli.js with --dynalite)"},
-		{"dynamo", "", `--dynamodb: "dynamo" is not minidyn or dynalite`},
+		{"minidyn", withNode, cli, "minidyn, the table in this process's memory", ""},
+		{"dynalite", withNode, cli, "dynalite, the table on disk", ""},
+		{"auto", withNode, cli, "dynalite, the table on disk", ""},
+		{"auto", withNode, noCLI, "minidyn, the table in this process's memory; for dynalite's on disk: stat testdata/no-such-cli.js: no such file or directory (run tools/install, or give its cli.js with --dynalite)", ""},
+		{"auto", t.TempDir(), cli, `minidyn, the table in this process's memory; for dynalite's on disk: install Node.js (exec: "node": executable file not found in $PATH)`, ""},
+		{"dynalite", withNode, noCLI, "", "--dynamodb dynalite: stat testdata/no-such-cli.js: no such file or directory (run tools/install, or give its cli.js with --dynalite)"},
+		{"dynalite", t.TempDir(), cli, "", `--dynamodb dynalite: install Node.js (exec: "node": executable file not found in $PATH)`},
+		{"dynamo", withNode, cli, "", `--dynamodb: "dynamo" is not auto, minidyn or dynalite`},
 	} {
-		_, err := localTables(c.name, c.cli)
-		if got := fmt.Sprint(err); c.err == "" && err != nil || c.err != "" && got != c.err {
-			t.Errorf("%s: %v, want %q", c.name, err, c.err)
+		t.Setenv("PATH", c.path)
+		tables, got, err := localTables(c.name, c.cli)
+		if c.err != "" {
+			if fmt.Sprint(err) != c.err || tables != nil {
+				t.Errorf("%s %s: %v, want %q", c.name, c.cli, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want || tables == nil {
+			t.Errorf("%s %s: %q, %v; want %q", c.name, c.cli, got, err, c.want)
 		}
 	}
 }
