@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,9 +18,9 @@ import (
 	"github.com/orderpipe/orderpipe/internal/awslocal"
 )
 
-// corpusRow is one row of testdata/orders2/orders.jsonl, a held-back corpus
-// written from ISO 4217 and RFC 3339 without this code (its README says
-// how).
+// corpusRow is one row of a held-back corpus (testdata/orders2,
+// testdata/orders3: orders.jsonl), written from the standards without this
+// code (each README says how).
 type corpusRow struct {
 	Name, Body, Expect, Field, Rule string
 	Decided                         bool `json:"decided_by_docs"`
@@ -44,59 +45,139 @@ var corpusDisagreements = map[string]string{
 	"size-body-256k-plus1": "too large for the DLQ with a reason",
 }
 
-// Every row of the corpus, in file order against an empty table, through
-// ParseOrder and the real handler, DynamoDB store (minidyn) and DLQ (goaws).
+// orders3Disagreements are orders3's rows where this handler decides
+// otherwise than the corpus, each with why; the lead decides which belong.
+var orders3Disagreements = map[string]string{}
+
+// Every row of each held-back corpus, in file order against an empty table,
+// through ParseOrder and the real handler, DynamoDB store (minidyn) and DLQ
+// (goaws). Each corpus has its own table, DLQ and disagreements.
 func TestOrdersCorpus(t *testing.T) {
-	f, err := os.Open("testdata/orders2/orders.jsonl")
+	for _, c := range []struct {
+		name     string
+		disagree map[string]string
+	}{
+		{"orders2", corpusDisagreements},
+		{"orders3", orders3Disagreements},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows := readCorpus(t, filepath.Join("testdata", c.name, "orders.jsonl"))
+			h, logs := corpusHandler(t, c.name)
+			problems, wrong := runCorpus(t, h, logs, rows, c.disagree)
+			for _, p := range problems {
+				t.Error(p)
+			}
+			t.Logf("%d rows, %d wrong, %d decided otherwise", len(rows), wrong, len(c.disagree))
+		})
+	}
+}
+
+// The harness itself: rows that are wrong on purpose must each be reported,
+// and right ones not.
+func TestCorpusHarnessCatchesWrongRows(t *testing.T) {
+	const (
+		valid   = `{"orderId":"harness-1","customerId":"c-1","items":[{"sku":"A-1","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`
+		other   = `{"orderId":"harness-1","customerId":"c-2","items":[{"sku":"A-1","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`
+		badCode = `{"orderId":"harness-2","customerId":"c-1","items":[{"sku":"A-1","quantity":1,"unitPrice":"1.00"}],"currency":"eur","total":"1.00"}`
+		valid3  = `{"orderId":"harness-3","customerId":"c-1","items":[{"sku":"A-1","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`
+	)
+	rows := []corpusRow{
+		{Name: "right-stored", Body: valid, Expect: "stored"},
+		{Name: "right-duplicate", Body: valid, Expect: "duplicate-of:right-stored"},
+		{Name: "right-conflict", Body: other, Expect: "conflict-with:right-stored"},
+		{Name: "right-rejected", Body: badCode, Expect: "rejected", Field: "currency"},
+		{Name: "wrong-field", Body: badCode, Expect: "rejected", Field: "total"},
+		{Name: "wrong-outcome", Body: valid3, Expect: "rejected", Field: "orderId"},
+		{Name: "wrong-resend", Body: valid, Expect: "conflict-with:right-stored"},
+		{Name: "wrong-disagreement", Body: other, Expect: "conflict-with:right-stored"},
+	}
+	disagree := map[string]string{"wrong-disagreement": "listed, yet it agrees"}
+	h, logs := corpusHandler(t, "harness")
+	problems, wrong := runCorpus(t, h, logs, rows, disagree)
+	var got []string
+	for _, p := range problems {
+		got = append(got, p[:strings.IndexAny(p, " :")])
+	}
+	want := []string{"wrong-field", "wrong-outcome", "wrong-resend", "wrong-disagreement"}
+	if strings.Join(got, ",") != strings.Join(want, ",") || wrong != 3 {
+		t.Errorf("reported %q (%d wrong), want %q (3 wrong):\n%s", got, wrong, want, strings.Join(problems, "\n"))
+	}
+}
+
+func readCorpus(t *testing.T, path string) []corpusRow {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var rows []corpusRow
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		var row corpusRow
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		rows = append(rows, row)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// corpusHandler is the real handler on an empty table and DLQ of its own.
+func corpusHandler(t *testing.T, name string) (*Handler, *bytes.Buffer) {
+	t.Helper()
 	mini, err := awslocal.StartDynamoDB()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mini.Close() })
-	createTable(t, dynamoClient(mini.Endpoint), "orders-corpus")
+	table := "corpus-" + name
+	createTable(t, dynamoClient(mini.Endpoint), table)
 	q := awslocal.SQSClient(sqsServer(t).Endpoint)
-	var logs bytes.Buffer
-	h := &Handler{
-		Store:       DynamoStore{Client: dynamoClient(mini.Endpoint), Table: "orders-corpus"},
-		DeadLetters: SQSDeadLetters{Client: q, QueueURL: createQueue(t, q, "corpus-dlq")},
-		Log:         slog.New(slog.NewJSONHandler(&logs, nil)),
-	}
+	logs := new(bytes.Buffer)
+	return &Handler{
+		Store:       DynamoStore{Client: dynamoClient(mini.Endpoint), Table: table},
+		DeadLetters: SQSDeadLetters{Client: q, QueueURL: createQueue(t, q, "corpus-dlq-"+name)},
+		Log:         slog.New(slog.NewJSONHandler(logs, nil)),
+	}, logs
+}
 
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 4<<20)
-	rows, wrong := 0, 0
-	for sc.Scan() {
-		var row corpusRow
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
-		rows++
+// cloudWatchEventMax is the largest CloudWatch Logs event: 256 KiB less the
+// 26 bytes it counts for each event.
+const cloudWatchEventMax = 256*1024 - 26
+
+// runCorpus hands each row to h alone, in order, and says where the outcome
+// is not the row's expectation (or is, for a row in disagree). Each problem
+// starts with the row's name. wrong counts the rows not in disagree.
+func runCorpus(t *testing.T, h *Handler, logs *bytes.Buffer, rows []corpusRow, disagree map[string]string) (problems []string, wrong int) {
+	t.Helper()
+	for _, row := range rows {
 		logs.Reset()
 		if _, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: row.Name, Body: row.Body}}}); err != nil {
 			t.Fatal(err)
 		}
+		if n := logs.Len(); n > cloudWatchEventMax {
+			problems = append(problems, fmt.Sprintf("%s: a log line of %d bytes, over CloudWatch Logs' %d", row.Name, n, cloudWatchEventMax))
+		}
 		var line struct{ Outcome, Reason string }
 		if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
-			t.Fatalf("%s: log %q: %v", row.Name, logs.String(), err)
+			t.Fatalf("%s: log %.500q: %v", row.Name, logs.String(), err)
 		}
 		got := outcomeOf(row, Outcome(line.Outcome))
-		why, disagree := corpusDisagreements[row.Name]
+		why, disagrees := disagree[row.Name]
 		switch {
-		case got == "" && disagree:
-			t.Errorf("%s: now agrees with the corpus; remove it from corpusDisagreements (%s)", row.Name, why)
-		case got != "" && !disagree:
+		case got == "" && disagrees:
+			problems = append(problems, fmt.Sprintf("%s: now agrees with the corpus; remove it from the disagreements (%s)", row.Name, why))
+		case got != "" && !disagrees:
 			wrong++
-			t.Errorf("%s (decided by docs: %v): %s; corpus expects %s %s (%s)\n    reason: %.300s", row.Name, row.Decided, got, row.Expect, row.Field, row.Rule, line.Reason)
+			problems = append(problems, fmt.Sprintf("%s (decided by docs: %v): %s; corpus expects %s %s (%s)\n    reason: %.300s", row.Name, row.Decided, got, row.Expect, row.Field, row.Rule, line.Reason))
 		}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d rows, %d wrong, %d decided otherwise", rows, wrong, len(corpusDisagreements))
+	return problems, wrong
 }
 
 // outcomeOf says how the handler's outcome differs from the row's
