@@ -14,6 +14,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orderpipe/orderpipe/internal/awslocal"
 )
@@ -62,8 +66,7 @@ func TestOrdersCorpus(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows := readCorpus(t, filepath.Join("testdata", c.name, "orders.jsonl"))
-			h, logs := corpusHandler(t, c.name)
-			problems, wrong := runCorpus(t, h, logs, rows, c.disagree)
+			problems, wrong := newCorpusEnv(t, c.name).run(t, rows, c.disagree)
 			for _, p := range problems {
 				t.Error(p)
 			}
@@ -73,7 +76,8 @@ func TestOrdersCorpus(t *testing.T) {
 }
 
 // The harness itself: rows that are wrong on purpose must each be reported,
-// and right ones not.
+// and right ones not; so must a stored payload or a DLQ copy that is not
+// what was sent.
 func TestCorpusHarnessCatchesWrongRows(t *testing.T) {
 	const (
 		valid   = `{"orderId":"harness-1","customerId":"c-1","items":[{"sku":"A-1","quantity":1,"unitPrice":"1.00"}],"currency":"EUR","total":"1.00"}`
@@ -92,8 +96,8 @@ func TestCorpusHarnessCatchesWrongRows(t *testing.T) {
 		{Name: "wrong-disagreement", Body: other, Expect: "conflict-with:right-stored"},
 	}
 	disagree := map[string]string{"wrong-disagreement": "listed, yet it agrees"}
-	h, logs := corpusHandler(t, "harness")
-	problems, wrong := runCorpus(t, h, logs, rows, disagree)
+	env := newCorpusEnv(t, "harness")
+	problems, wrong := env.run(t, rows, disagree)
 	var got []string
 	for _, p := range problems {
 		got = append(got, p[:strings.IndexAny(p, " :")])
@@ -101,6 +105,18 @@ func TestCorpusHarnessCatchesWrongRows(t *testing.T) {
 	want := []string{"wrong-field", "wrong-outcome", "wrong-resend", "wrong-disagreement"}
 	if strings.Join(got, ",") != strings.Join(want, ",") || wrong != 3 {
 		t.Errorf("reported %q (%d wrong), want %q (3 wrong):\n%s", got, wrong, want, strings.Join(problems, "\n"))
+	}
+
+	// The end state, checked against what was not sent.
+	ctx := context.Background()
+	if p := env.stored(ctx, "right-stored", valid+" ", "right-stored"); !strings.Contains(p, "payload") {
+		t.Errorf("a payload other than the one sent: %q", p)
+	}
+	if p := env.stored(ctx, "right-stored", valid, "right-duplicate"); !strings.Contains(p, "messageId") {
+		t.Errorf("an item written by another message: %q", p)
+	}
+	if p := env.deadLetters(ctx, corpusRow{Name: "right-rejected", Body: badCode, Expect: "rejected"}); !strings.Contains(p, "holds 0 messages") {
+		t.Errorf("a rejection the DLQ does not hold: %q", p)
 	}
 }
 
@@ -127,45 +143,60 @@ func readCorpus(t *testing.T, path string) []corpusRow {
 	return rows
 }
 
-// corpusHandler is the real handler on an empty table and DLQ of its own.
-func corpusHandler(t *testing.T, name string) (*Handler, *bytes.Buffer) {
+// corpusEnv is the real handler on an empty table and DLQ of its own, with
+// clients of its own to read both where a user would look.
+type corpusEnv struct {
+	h     *Handler
+	logs  *bytes.Buffer
+	db    *dynamodb.Client
+	table string
+	q     *sqs.Client
+	dlq   string
+}
+
+func newCorpusEnv(t *testing.T, name string) *corpusEnv {
 	t.Helper()
 	mini, err := awslocal.StartDynamoDB()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mini.Close() })
-	table := "corpus-" + name
-	createTable(t, dynamoClient(mini.Endpoint), table)
-	q := awslocal.SQSClient(sqsServer(t).Endpoint)
-	logs := new(bytes.Buffer)
-	return &Handler{
-		Store:       DynamoStore{Client: dynamoClient(mini.Endpoint), Table: table},
-		DeadLetters: SQSDeadLetters{Client: q, QueueURL: createQueue(t, q, "corpus-dlq-"+name)},
-		Log:         slog.New(slog.NewJSONHandler(logs, nil)),
-	}, logs
+	e := &corpusEnv{logs: new(bytes.Buffer), db: dynamoClient(mini.Endpoint), table: "corpus-" + name}
+	createTable(t, e.db, e.table)
+	e.q = awslocal.SQSClient(sqsServer(t).Endpoint)
+	e.dlq = createQueue(t, e.q, "corpus-dlq-"+name)
+	e.h = &Handler{
+		Store:       DynamoStore{Client: dynamoClient(mini.Endpoint), Table: e.table},
+		DeadLetters: SQSDeadLetters{Client: e.q, QueueURL: e.dlq},
+		Log:         slog.New(slog.NewJSONHandler(e.logs, nil)),
+	}
+	return e
 }
 
 // cloudWatchEventMax is the largest CloudWatch Logs event: 256 KiB less the
 // 26 bytes it counts for each event.
 const cloudWatchEventMax = 256*1024 - 26
 
-// runCorpus hands each row to h alone, in order, and says where the outcome
-// is not the row's expectation (or is, for a row in disagree). Each problem
-// starts with the row's name. wrong counts the rows not in disagree.
-func runCorpus(t *testing.T, h *Handler, logs *bytes.Buffer, rows []corpusRow, disagree map[string]string) (problems []string, wrong int) {
+// run hands each row to the handler alone, in order, and says where the
+// outcome is not the row's expectation (or is, for a row in disagree), and
+// where the table or the DLQ is not as the docs say it is after that
+// outcome. Each problem starts with the row's name; wrong counts the rows
+// not in disagree whose outcome is wrong.
+func (e *corpusEnv) run(t *testing.T, rows []corpusRow, disagree map[string]string) (problems []string, wrong int) {
 	t.Helper()
+	ctx := context.Background()
+	bodies := map[string]string{}
 	for _, row := range rows {
-		logs.Reset()
-		if _, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: row.Name, Body: row.Body}}}); err != nil {
+		e.logs.Reset()
+		if _, err := e.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: row.Name, Body: row.Body}}}); err != nil {
 			t.Fatal(err)
 		}
-		if n := logs.Len(); n > cloudWatchEventMax {
+		if n := e.logs.Len(); n > cloudWatchEventMax {
 			problems = append(problems, fmt.Sprintf("%s: a log line of %d bytes, over CloudWatch Logs' %d", row.Name, n, cloudWatchEventMax))
 		}
 		var line struct{ Outcome, Reason string }
-		if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
-			t.Fatalf("%s: log %.500q: %v", row.Name, logs.String(), err)
+		if err := json.Unmarshal(e.logs.Bytes(), &line); err != nil {
+			t.Fatalf("%s: log %.500q: %v", row.Name, e.logs.String(), err)
 		}
 		got := outcomeOf(row, Outcome(line.Outcome))
 		why, disagrees := disagree[row.Name]
@@ -176,8 +207,134 @@ func runCorpus(t *testing.T, h *Handler, logs *bytes.Buffer, rows []corpusRow, d
 			wrong++
 			problems = append(problems, fmt.Sprintf("%s (decided by docs: %v): %s; corpus expects %s %s (%s)\n    reason: %.300s", row.Name, row.Decided, got, row.Expect, row.Field, row.Rule, line.Reason))
 		}
+		// The DLQ is emptied after every row; what the row leaves is checked
+		// where its outcome is right.
+		dlq := e.deadLetters(ctx, row)
+		if got != "" || disagrees {
+			continue
+		}
+		if dlq != "" {
+			problems = append(problems, dlq)
+		}
+		switch _, ref, _ := strings.Cut(row.Expect, ":"); {
+		case row.Expect == "stored":
+			bodies[row.Name] = row.Body
+			if p := e.stored(ctx, row.Name, row.Body, row.Name); p != "" {
+				problems = append(problems, p)
+			}
+		case ref != "":
+			if p := e.stored(ctx, row.Name, bodies[ref], ref); p != "" {
+				problems = append(problems, p)
+			}
+		}
 	}
 	return problems, wrong
+}
+
+// stored says how the table's item for body's order is not the one the docs
+// promise message messageID stored: the order JSON byte for byte, its
+// fields as sent, written by that message (a re-send rewrites nothing).
+func (e *corpusEnv) stored(ctx context.Context, name, body, messageID string) string {
+	payload := orderJSON(body)
+	var sent map[string]any
+	if err := json.Unmarshal([]byte(payload), &sent); err != nil {
+		return fmt.Sprintf("%s: the stored row's order does not decode: %v", name, err)
+	}
+	id, _ := sent["orderId"].(string)
+	out, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(e.table),
+		Key:            map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: id}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Sprintf("%s: reading order %q: %v", name, id, err)
+	}
+	str := func(k string) string {
+		s, _ := out.Item[k].(*types.AttributeValueMemberS)
+		if s == nil {
+			return "<absent>"
+		}
+		return s.Value
+	}
+	var bad []string
+	if got := str("payload"); got != payload {
+		bad = append(bad, fmt.Sprintf("payload %.200q, sent %.200q", got, payload))
+	}
+	if got := str("messageId"); got != messageID {
+		bad = append(bad, fmt.Sprintf("messageId %q, want %q", got, messageID))
+	}
+	for _, k := range []string{"customerId", "currency", "total", "createdAt"} {
+		want, ok := sent[k].(string)
+		if !ok {
+			want = "<absent>"
+		}
+		if got := str(k); got != want {
+			bad = append(bad, fmt.Sprintf("%s %q, sent %q", k, got, want))
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: order %q in the table: %s", name, id, strings.Join(bad, "; "))
+}
+
+// orderJSON is the order a body carries: the body, or its SNS envelope's
+// Message (docs/handler.md, Delivery forms).
+func orderJSON(body string) string {
+	var env map[string]json.RawMessage
+	if json.Unmarshal([]byte(body), &env) == nil && env["Type"] != nil && env["TopicArn"] != nil {
+		var m string
+		if json.Unmarshal(env["Message"], &m) == nil {
+			return m
+		}
+	}
+	return body
+}
+
+// deadLetters says how the DLQ is not as the docs say after row's outcome:
+// a rejected message there once, with its body as sent and its reason;
+// nothing for any other outcome. It empties the DLQ.
+func (e *corpusEnv) deadLetters(ctx context.Context, row corpusRow) string {
+	out, err := e.q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:              aws.String(e.dlq),
+		MaxNumberOfMessages:   10,
+		MessageAttributeNames: []string{"All"},
+	})
+	if err != nil {
+		return fmt.Sprintf("%s: reading the DLQ: %v", row.Name, err)
+	}
+	var bad []string
+	for _, m := range out.Messages {
+		if _, err := e.q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.dlq), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			return fmt.Sprintf("%s: emptying the DLQ: %v", row.Name, err)
+		}
+		attr := func(k string) string {
+			if v, ok := m.MessageAttributes[k]; ok && v.StringValue != nil {
+				return *v.StringValue
+			}
+			return ""
+		}
+		if aws.ToString(m.Body) != row.Body {
+			bad = append(bad, fmt.Sprintf("body %.200q, sent %.200q", aws.ToString(m.Body), row.Body))
+		}
+		if got := attr("orderpipe.originalMessageId"); got != row.Name {
+			bad = append(bad, fmt.Sprintf("orderpipe.originalMessageId %q", got))
+		}
+		if attr("orderpipe.reason") == "" {
+			bad = append(bad, "no orderpipe.reason")
+		}
+	}
+	want := 0
+	if row.Expect == "rejected" {
+		want = 1
+	}
+	if len(out.Messages) != want {
+		bad = append(bad, fmt.Sprintf("the DLQ holds %d messages, want %d", len(out.Messages), want))
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s", row.Name, strings.Join(bad, "; "))
 }
 
 // outcomeOf says how the handler's outcome differs from the row's
