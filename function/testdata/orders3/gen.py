@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import unicodedata
+import decimal
 from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -129,7 +130,7 @@ def mdays(y, m):
 
 def days_from_civil(y, m, d):
     y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
+    era = y // 400  # floor division: Hinnant's C form needs the -399
     yoe = y - era * 400
     doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
@@ -138,7 +139,7 @@ def days_from_civil(y, m, d):
 
 def civil_from_days(z):
     z += 719468
-    era = (z if z >= 0 else z - 146096) // 146097
+    era = z // 146097
     doe = z - era * 146097
     yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
     y = yoe + era * 400
@@ -172,7 +173,8 @@ def instant(ts):
         uy, um, ud = civil_from_days(minute // 1440)
         if minute % 1440 != 23 * 60 + 59 or ud != mdays(uy, um):
             return None
-    frac = Decimal("0" + (m.group(7) or ".0")).normalize()
+    # The fraction to its last non-zero digit, as text: no precision lost.
+    frac = (m.group(7) or ".").rstrip("0")
     return (minute, ss, frac)
 
 
@@ -270,7 +272,7 @@ def check(body):
     if isinstance(top, dict) and "Type" in top and "TopicArn" in top:
         probs.update(top.dups)
         for k, v in top.items():
-            if isinstance(v, str) and bad_string(v):
+            if v is None or isinstance(v, str) and bad_string(v):
                 probs.add(k)
         if top["Type"] != "Notification":
             probs.add("Type")
@@ -983,9 +985,112 @@ def add_rows():
     ok("size-order-just-under", o("size-order-just-under", cust=s("c-1")) .replace('"c-1"', '"c-1"' + " " * (65536 - len(o("size-order-just-under").encode())), 1),
        "exactly 65536 bytes with whitespace after a value inside the object", SIZE)
 
+    # ------------------------------------------------ second pass: more classes
+    # Envelope recognised by names after unescaping, and only at the top.
+    ok("env-escaped-names", envelope(o("env-escaped-names"), 90).replace('"Type":', '"T\\u0079pe":', 1).replace('"Message":', '"M\\u0065ssage":', 1),
+       "Type and Message written with escapes are still the fields Type and Message", DOCS + " Delivery forms; " + J + " 8.3")
+    ok("env-escaped-message-name", envelope(o("env-escaped-message-name"), 92).replace('"Message":', '"\\u004dessage":', 1),
+       "only Message written with an escape (\\u004dessage)", DOCS + " Delivery forms; " + J + " 8.3")
+    ok("env-escaped-topicarn-name", envelope(o("env-escaped-topicarn-name"), 93).replace('"TopicArn":', '"Topic\\u0041rn":', 1),
+       "only TopicArn written with an escape (Topic\\u0041rn)", DOCS + " Delivery forms; " + J + " 8.3")
+    bad("json-case-escaped", o("json-case-escaped", extra=[("\\u004frderId", '"x"')]), "OrderId",
+        "\\u004frderId is OrderId: a name in another case, found after unescaping", DOCS + "; " + J + " 8.3")
+    bad("env-names-in-item", o("env-names-in-item", items='[{"sku":"A-1","quantity":1,"unitPrice":"1.00","Type":"Notification","TopicArn":"%s"}]' % ARN),
+        "items[0].Type", "Type and TopicArn inside an item: unknown fields of the item, not an envelope", DOCS + " Delivery forms")
+    bad("env-order-with-type-and-arn", o("env-order-with-type-and-arn", extra=[("Type", '"Notification"'), ("TopicArn", s(ARN))]),
+        "Message", "a full order plus Type and TopicArn at the top is by the docs' definition a notification, and it has no Message; expected the reason to name Message",
+        DOCS + " Delivery forms", False)
+    # Sizes counted in bytes, not characters.
+    def sized(name, target):
+        its = "[" + ",".join('{"sku":%s,"quantity":1,"unitPrice":"0"}' % s("\U0001F600" * 128) for _ in range(100)) + "]"
+        body = o(name, cust=s("\U0001F600" * 128), items=its, total='"0"')
+        pad = target - len(body.encode())
+        assert pad > 0
+        return body[:-1] + " " * pad + "}"
+    b64k = sized("size-astral-65536", 65536)
+    assert len(b64k.encode()) == 65536
+    ok("size-astral-65536", b64k, "exactly 65536 bytes of UTF-8, mostly 4-byte characters (about 26000 characters)", SIZE)
+    b64k1 = sized("size-astral-65537", 65537)
+    assert len(b64k1.encode()) == 65537
+    bad("size-astral-65537", b64k1, "body", "65537 bytes of UTF-8 (about 26000 characters, 39000 UTF-16 units): over 64 KiB, which counts bytes", SIZE)
+    bad("size-qty-60000-digits", o("size-qty-60000-digits", items='[{"sku":"A-1","quantity":1%s,"unitPrice":"1.00"}]' % ("0" * 60000)),
+        "items[0].quantity", "a quantity of 60001 digits (under 64 KiB): valid JSON, over 1000000", J + " 6, 9; " + DOCS)
+    # Values that would break an expression built from strings.
+    for n, v in [("hash", "#orderId"), ("colon", ":v"), ("expr", "x) OR attribute_not_exists(orderId"),
+                 ("quote", 'c"1'), ("backslash", "c\\1")]:
+        ok("cust-expr-" + n, o("cust-expr-" + n, cust=s(v)),
+           "customerId %s: a value, stored as sent (DynamoDB expression syntax in a value is data)" % s(v), CID)
+    # Re-sends: amounts, zeros, and what a rejection or a conflict leaves.
+    ok("re-z", o("re-z", items='[{"sku":"A-1","quantity":2,"unitPrice":"10"}]', total='"20"'), "2 x 10 EUR", IDEM)
+    R("re-z-2dp", o("re-z", items='[{"sku":"A-1","quantity":2,"unitPrice":"10.00"}]', total='"20.00"'), "duplicate-of:re-z", "",
+      "10.00 and 20.00 EUR are 10 and 20", IDEM, True)
+    R("re-z-1dp", o("re-z", items='[{"sku":"A-1","quantity":2,"unitPrice":"10.0"}]', total='"20.0"'), "duplicate-of:re-z", "",
+      "10.0 and 20.0 EUR", IDEM, True)
+    ok("re-0", o("re-0", items='[{"sku":"A-1","quantity":1,"unitPrice":"0"}]', total='"0"'), "a free order, 0 EUR", IDEM)
+    R("re-0-2dp", o("re-0", items='[{"sku":"A-1","quantity":1,"unitPrice":"0.00"}]', total='"0.0"'), "duplicate-of:re-0", "",
+      "0.00 and 0.0 are 0", IDEM, True)
+    R("re-r-bad", o("re-r", currency='"XTS"'), "rejected", "currency", "first sent with XTS: rejected, nothing stored", DOCS)
+    ok("re-r", o("re-r"), "the same id sent again, valid: stored (a rejection stores nothing)", DOCS)
+    R("re-r-conflict", o("re-r", cust='"c-2"'), "conflict-with:re-r", "", "another customer under the id", IDEM, True)
+    R("re-r-again", o("re-r"), "duplicate-of:re-r", "", "the original again after a conflict: a duplicate (a conflict changes nothing)", IDEM, True)
+    ok("re-u", o("re-u", cust=s("c-\u2028-\U0001F600")), "U+2028 and U+1F600 literal", IDEM)
+    R("re-u-escaped", o("re-u", cust='"c-\\u2028-\\ud83d\\ude00"'), "duplicate-of:re-u", "",
+      "the same characters as escapes", IDEM + "; " + J + " 7", True)
+    R("re-u-envelope", envelope(o("re-u", cust=s("c-\u2028-\U0001F600")), 91), "duplicate-of:re-u", "",
+      "the same order in an envelope (U+2028 literal inside Message)", IDEM, True)
+    ok("re-t", o("re-t", created='"2026-11-26T14:37:00Z"'), "an order at 14:37:00Z", IDEM)
+    R("re-t-30-zeros", o("re-t", created='"2026-11-26T14:37:00.' + "0" * 30 + 'Z"'), "duplicate-of:re-t", "",
+      "thirty zeros in the fraction", IDEM, True)
+    R("re-t-minus00", o("re-t", created='"2026-11-26T14:37:00-00:00"'), "duplicate-of:re-t", "",
+      "-00:00 (4.3: UTC, local offset unknown) names the same instant; silent as in orders2", IDEM + "; " + T + " 4.3", False)
+    R("re-t-2359", o("re-t", created='"2026-11-25T14:38:00-23:59"'), "duplicate-of:re-t", "",
+      "14:38-23:59 on the 25th is 14:37Z on the 26th", IDEM, True)
+
+    # ------------------------------------------------ third pass
+    ok("env-escaped-type-value", envelope(o("env-escaped-type-value"), 94).replace('"Type":"Notification"', '"Type":"Notific\\u0061tion"', 1),
+       "Type's value written with an escape is still Notification", SNS + "; " + J + " 7")
+    bad("env-topicarn-null", envelope(o("env-topicarn-null"), 95).replace('"TopicArn":"%s"' % ARN, '"TopicArn":null', 1), "TopicArn",
+        "TopicArn null: an envelope by its names, with null for a field; expected rejected naming TopicArn", DOCS + "; " + SNS, False)
+    for n, raw in [("mixed-case-ffff", "\\uFfFf"), ("mixed-case-fffe", "\\uFFfe")]:
+        bad("cust-" + n, o("cust-" + n, cust='"c-' + raw + '"'), "customerId",
+            raw + ": hex digits in mixed case are the same escape", DOCS + " (U+FFFE, U+FFFF as escapes); " + J + " 7 (HEXDIG)")
+    ok("ts-leapsec-lower-tz", at("ts-leapsec-lower-tz", "2016-12-31t23:59:60z"), "a leap second with lower-case t and z", LEAP)
+    ok("ts-y0000-feb29", at("ts-y0000-feb29", "0000-02-29T00:00:00Z"),
+       "year 0000 is divisible by 400: a leap year in the proleptic Gregorian calendar (Appendix C's rule)", T + " 5.7; Appendix C", False)
+    ok("ts-y9999-leapsec", at("ts-y9999-leapsec", "9999-12-31T23:59:60Z"), "the last second of 9999 in UTC", LEAP)
+    ok("ts-y0000-leapsec-offset", at("ts-y0000-leapsec-offset", "0000-01-01T00:00:60+00:01"),
+       "00:00:60+00:01 on 0000-01-01 is 23:59:60Z on the last day of year -1: the docs' rule (last second of a month in UTC) holds; expected stored",
+       LEAP, False)
+    bad("tsx-y9999-leapsec-offset", at("tsx-y9999-leapsec-offset", "9999-12-31T23:59:60-23:59"), "createdAt",
+        "23:59:60-23:59 is 23:58:60Z the next day: not the last second of a month", LEAP)
+    ok("re-s5", o("re-s5", created='"2016-12-31T23:59:60.5Z"'), "half a second into the leap second", IDEM)
+    R("re-s5-0530", o("re-s5", created='"2017-01-01T05:29:60.500+05:30"'), "duplicate-of:re-s5", "",
+      "the same half second in +05:30", LEAP, True)
+    R("re-s5-59", o("re-s5", created='"2016-12-31T23:59:59.5Z"'), "conflict-with:re-s5", "",
+      "23:59:59.5Z is a second earlier", LEAP, True)
+    frac = "123456789012345678901234567890"
+    ok("re-p", o("re-p", created='"2026-11-26T14:37:00.%sZ"' % frac), "a 30-digit fraction", IDEM, False)
+    R("re-p-zeros", o("re-p", created='"2026-11-26T15:37:00.%s0000+01:00"' % frac), "duplicate-of:re-p", "",
+      "the same 30 digits, four zeros more, in +01:00", IDEM, False)
+    R("re-p-last-digit", o("re-p", created='"2026-11-26T14:37:00.%sZ"' % (frac[:-1] + "1")), "conflict-with:re-p", "",
+      "the 30th digit differs (1e-30 s): the docs keep the fraction to the last digit sent", IDEM, False)
+    ok("re-m", o("re-m", items="[" + item("A-1", "1", '"1.00"') + "," + item("A-1", "1", '"1.00"') + "]", total='"2.00"'),
+       "the same sku on two lines: no rule forbids it", IDEM, False)
+    R("re-m-merged", o("re-m", items="[" + item("A-1", "2", '"1.00"') + "]", total='"2.00"'), "conflict-with:re-m", "",
+      "the lines merged into one of quantity 2: other fields as JSON; expected a conflict", IDEM, False)
+    # Rejected bodies whose DLQ copy must come back byte for byte.
+    crlf = json.dumps(json.loads(o("dlq-crlf", currency='"XTS"')), indent="\t", ensure_ascii=False).replace("\n", "\r\n")
+    bad("dlq-crlf", crlf, "currency", "a tab-indented CRLF body, rejected: its DLQ copy keeps every CR", DOCS + " A rejected message (keeps its original body)")
+    bad("dlq-unicode", o("dlq-unicode", cust=s("\u2028\u2029\U0001F600\ufdd0\u00a0\t"), currency='"XXX"'), "currency",
+        "U+2028, U+2029, an astral character, U+FDD0, NBSP and a literal tab in a rejected body", DOCS + " A rejected message; " + SQS)
+    bad("dlq-envelope", envelope(o("dlq-envelope", currency='"XAU"'), 96), "currency", "a rejected order inside an envelope: the DLQ keeps the envelope",
+        DOCS + " A rejected message")
+
 
 def main():
     sys.setrecursionlimit(3000)
+    sys.set_int_max_str_digits(0)
+    decimal.getcontext().prec = 200  # exact sums, far past any amount here
     add_rows()
     names, ids, by_name = set(), {}, {}
     for i, r in enumerate(ROWS):
