@@ -48,22 +48,14 @@ NOT_FOR_ORDERS = {"XTS", "XXX", "XAU", "XDR", "CLF", "BOV", "MXV", "XAD"}
 
 # ISO 4217 Table A.3 (List Three): code -> (withdrawn, replaced by).
 WITHDRAWN = {
-    "ESP": ("2002-03", "EUR"), "ITL": ("2002-03", "EUR"),
-    "NLG": ("2002-03", "EUR"),
-    "GRD": ("2002-03", "EUR"),
-    "SIT": ("2007-01", "EUR"), "CYP": ("2008-01", "EUR"),
-    "MTL": ("2008-01", "EUR"), "SKK": ("2009-01", "EUR"),
+    "ESP": ("2002-03", "EUR"), "SKK": ("2009-01", "EUR"),
     "EEK": ("2011-01", "EUR"), "LVL": ("2014-01", "EUR"),
     "CSD": ("2006-10", "RSD"), "YUM": ("2003-07", "CSD"),
-    "ZWD": ("2008-08", "ZWR"), "ZWN": ("2006-06", "ZWD"),
-    "ZWR": ("2009-06", "ZWL"), "MZM": ("2006-06", "MZN"),
+    "ZWD": ("2008-08", "ZWR"), "ZWN": ("2006-06", "ZWD"), "MZM": ("2006-06", "MZN"),
     "ROL": ("2005-06", "RON"), "TMM": ("2009-01", "TMT"),
-    "AZM": ("2005-12", "AZN"), "SDD": ("2007-07", "SDG"),
-    "MGF": ("2004-12", "MGA"), "SRG": ("2004-01", "SRD"),
     "RUR": ("1998-01", "RUB"), "USS": ("2014-03", "(none)"),
     "XFO": ("2006-10", "XDR"), "XFU": ("2013-11", "EUR"),
-    "XRE": ("1999-11", "(none)"), "AFA": ("2003-01", "AFN"),
-    "BGL": ("1999-07", "BGN"), "ECS": ("2000-09", "USD"),
+    "XRE": ("1999-11", "(none)"), "AFA": ("2003-01", "AFN"), "ECS": ("2000-09", "USD"),
 }
 
 # ---------------------------------------------------------------- the checker
@@ -260,6 +252,19 @@ def check_order(o, probs, where):
     return (oid, cust, tuple(ident_items), cur, total, ts)
 
 
+def dup_paths(v, path):
+    """The paths of names given twice anywhere in v (a.b for objects)."""
+    out = set()
+    if isinstance(v, Obj):
+        out.update(path + k for k in v.dups)
+        for k, x in v.items():
+            out |= dup_paths(x, path + k + ".")
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            out |= dup_paths(x, path[:-1] + "[%d]." % i)
+    return out
+
+
 def check(body):
     """(problems, identity) for one SQS body, as this corpus reads the rules."""
     probs = set()
@@ -270,7 +275,7 @@ def check(body):
     except (ValueError, RecursionError):
         return {"body"}, None
     if isinstance(top, dict) and "Type" in top and "TopicArn" in top:
-        probs.update(top.dups)
+        probs.update(dup_paths(top, ""))
         for k, v in top.items():
             if v is None or isinstance(v, str) and bad_string(v):
                 probs.add(k)
@@ -453,8 +458,7 @@ def add_rows():
        "a surrogate pair in upper-case hex is U+1F600", J + " 7 (UTF-16 surrogate pair)")
     for n, raw, what in [("x", "\\x41", "\\x41"), ("single-quote", "\\'", "\\'"),
                          ("upper-u", "\\U0041", "\\U0041"), ("short-u", "\\u41", "\\u41 (two hex digits)"),
-                         ("bell", "\\a", "\\a"), ("zero", "\\0", "\\0"),
-                         ("nonhex-u", "\\u00g1", "\\u00g1")]:
+                         ("zero", "\\0", "\\0")]:
         bad("json-esc-bad-" + n, o("json-esc-bad-" + n, cust='"c-' + raw + '"'), "body",
             what + " is not one of JSON's escapes: the body is not JSON", J + " 7 (escape)")
     for n, ch, what in [("tab", "\t", "a literal TAB"), ("lf", "\n", "a literal LF"),
@@ -469,7 +473,7 @@ def add_rows():
         "items[0].quantity", "-0 is valid JSON with the value 0: below 1", J + " 6; " + DOCS + " quantity 1-1000000")
     for n, raw in [("lead-zero", "01"), ("plus", "+1"), ("trail-point", "1."), ("lead-point", ".5"),
                    ("hex", "0x1"), ("nan", "NaN"), ("inf", "Infinity"), ("neg-inf", "-Infinity"),
-                   ("exp-no-digits", "1e"), ("two-minus", "--1")]:
+                   ("exp-no-digits", "1e")]:
         bad("json-num-qty-" + n, o("json-num-qty-" + n, items='[{"sku":"A-1","quantity":%s,"unitPrice":"1.00"}]' % raw),
             "body", raw + " is not a JSON number (int = zero / digit1-9 *DIGIT; frac needs digits)", J + " 6")
     for n, raw, why, dec in [
@@ -602,14 +606,10 @@ def add_rows():
     OIDR = DOCS + " orderId (1-64 of A-Z a-z 0-9 _ -)"
     for n, v, why in [("zwsp", "h3-u\u200b1", "U+200B ZERO WIDTH SPACE inside"),
                       ("rlm", "\u200fh3-u2", "U+200F RIGHT-TO-LEFT MARK before"),
-                      ("lrm-end", "h3-u3\u200e", "U+200E LEFT-TO-RIGHT MARK after"),
                       ("fullwidth-digit", "h3-u\uff14", "U+FF14 FULLWIDTH DIGIT FOUR"),
                       ("kelvin", "h3-\u212a5", "U+212A KELVIN SIGN (folds to K)"),
                       ("dotless-i", "h3-\u0131d", "U+0131 LATIN SMALL LETTER DOTLESS I (upper-cases to I)"),
-                      ("long-s", "h3-\u017fku", "U+017F LATIN SMALL LETTER LONG S (upper-cases to S)"),
                       ("nfd", "h3-e\u0301", "e + U+0301 COMBINING ACUTE"),
-                      ("superscript", "h3-u\u00b2", "U+00B2 SUPERSCRIPT TWO"),
-                      ("en-dash", "h3\u2013u", "U+2013 EN DASH for -"),
                       ("nb-hyphen", "h3\u2011u", "U+2011 NON-BREAKING HYPHEN for -"),
                       ("soft-hyphen", "h3-\u00adu", "U+00AD SOFT HYPHEN"),
                       ("escaped-nul", None, "\\u0000 at the end")]:
@@ -635,8 +635,6 @@ def add_rows():
             ("rlo", "c-\u202eevil", "U+202E RIGHT-TO-LEFT OVERRIDE is a format character (Cf), not a control character (Cc)", False),
             ("zwsp", "c-\u200b1", "U+200B ZERO WIDTH SPACE (Cf)", False),
             ("zwj-emoji", "c-\U0001F468\u200d\U0001F469\u200d\U0001F467", "a ZWJ emoji sequence (Cf joiners)", False),
-            ("soft-hyphen", "c-\u00ad1", "U+00AD SOFT HYPHEN (Cf)", False),
-            ("isolates", "c-\u2066x\u2069", "U+2066/U+2069 bidi isolates (Cf)", False),
             ("tag-chars", "c-\U000E0041\U000E007F", "tag characters U+E0041, U+E007F (Cf, astral)", False),
             ("bom-inside", "c-\ufeff1", "U+FEFF inside a string is ZERO WIDTH NO-BREAK SPACE (Cf)", False),
             ("private-use", "c-\ue000\uf8ff", "private-use U+E000 and U+F8FF", True),
@@ -690,25 +688,20 @@ def add_rows():
                       ("rlm", "\u200f1.00", "U+200F before"),
                       ("nbsp-after", "1.00\u00a0", "U+00A0 after"),
                       ("devanagari", "\u0967.\u0966\u0966", "Devanagari digits (Nd, not ABNF DIGIT)"),
-                      ("superscript", "\u00b9.00", "U+00B9 SUPERSCRIPT ONE"),
                       ("math-bold", "\U0001D7CF.00", "U+1D7CF MATHEMATICAL BOLD DIGIT ONE (astral)"),
                       ("fullwidth-point", "1\uff0e00", "U+FF0E FULLWIDTH FULL STOP for the point"),
                       ("arabic-decimal-sep", "1\u066b00", "U+066B ARABIC DECIMAL SEPARATOR"),
-                      ("middle-dot", "1\u00b700", "U+00B7 MIDDLE DOT"),
                       ("minus-sign", "\u22121.00", "U+2212 MINUS SIGN"),
                       ("thousands-comma", "1,000.00", "a thousands separator"),
                       ("thousands-space", "1 000.00", "a space as thousands separator"),
-                      ("thousands-apostrophe", "1'000.00", "an apostrophe as thousands separator (Swiss style)"),
                       ("plus-zero", "+0", "a plus sign on zero"),
                       ("minus-zero-frac", "-0.00", "a minus sign on zero with decimals"),
                       ("exp-negative", "100e-2", "100e-2 is 1.00, but an exponent"),
                       ("double-zero", "00", "two zeros"),
                       ("currency-suffix", "1.00 EUR", "the currency written in the amount"),
-                      ("currency-symbol", "\u20ac1.00", "a currency sign"),
                       ("five-dp", "1.00001", "five decimals for EUR (the reason should say decimal places, not digits before the point)"),
                       ("long-zero-frac", "1." + "0" * 20, "twenty zero decimals: the value fits, the decimals do not"),
-                      ("39-digits", "1" * 39, "39 digits: over 12 (and over DynamoDB's 38 significant digits)"),
-                      ("100-digits", "1" + "0" * 99, "a 100-digit integer")]:
+                      ("39-digits", "1" * 39, "39 digits: over 12 (and over DynamoDB's 38 significant digits)")]:
         bad("amt-" + n, priced("amt-" + n, s(v)), "items[0].unitPrice", why, AMT + "; " + UNI if ord(max(v)) > 127 else AMT)
     for n, raw in [("object", '{"amount":"1.00"}'), ("array", '["1.00"]'), ("true", "true"), ("null", "null")]:
         bad("amt-" + n, priced("amt-" + n, raw), "items[0].unitPrice", "unitPrice as %s: not a decimal string" % n, AMT)
@@ -766,9 +759,7 @@ def add_rows():
             ("off-0545", "2026-11-26T20:22:00+05:45", "+05:45 (Nepal): minutes not a multiple of 30", TSR + " time-numoffset", True),
             ("off-1245", "2026-11-27T03:22:00+12:45", "+12:45 (Chatham Islands)", TSR, True),
             ("off-0930-neg", "2026-11-26T05:07:00-09:30", "-09:30 (Marquesas)", TSR, True),
-            ("off-0059", "2026-11-26T15:36:00+00:59", "+00:59", TSR, True),
             ("frac-60-digits", "2026-11-26T14:37:00." + "1234567890" * 6 + "Z", "a 60-digit fraction: time-secfrac = \".\" 1*DIGIT has no upper bound", TSR + " time-secfrac", False),
-            ("midnight-offset", "2026-11-27T00:00:00+09:00", "midnight in +09:00 (the previous day in UTC)", TSR, True),
             ("leapsec-0530", "2017-01-01T05:29:60+05:30", "5:29:60+05:30 is 2016-12-31T23:59:60Z", LEAP, True),
             ("leapsec-minus5", "2016-12-31T18:59:60-05:00", "18:59:60-05:00 is 23:59:60Z", LEAP, True),
             ("leapsec-plus1-next-day", "2017-01-01T00:59:60+01:00", "00:59:60+01:00 is the previous day's 23:59:60Z", LEAP, True),
@@ -795,11 +786,9 @@ def add_rows():
             ("fullwidth-t", "2026-11-26\uff3414:37:00Z", "U+FF34 FULLWIDTH T for the separator", TSR + "; " + UNI),
             ("fullwidth-colon", "2026-11-26T14\uff1a37:00Z", "U+FF1A FULLWIDTH COLON", TSR + "; " + UNI),
             ("hyphen-u2010", "2026\u201011-26T14:37:00Z", "U+2010 HYPHEN for -", TSR + "; " + UNI),
-            ("nb-hyphen", "2026\u201111\u201126T14:37:00Z", "U+2011 NON-BREAKING HYPHEN", TSR + "; " + UNI),
             ("en-dash-offset", "2026-11-26T14:37:00\u201305:00", "U+2013 EN DASH as the offset sign", TSR + "; " + UNI),
             ("zwsp", "2026-11-26T14:37\u200b:00Z", "U+200B inside", TSR + "; " + UNI),
             ("rlm-prefix", "\u200f2026-11-26T14:37:00Z", "U+200F before", TSR + "; " + UNI),
-            ("lrm-suffix", "2026-11-26T14:37:00Z\u200e", "U+200E after", TSR + "; " + UNI),
             ("nbsp-separator", "2026-11-26\u00a014:37:00Z", "U+00A0 for T", TSR + "; " + UNI),
             ("fullwidth-frac", "2026-11-26T14:37:00.\uff15Z", "a fullwidth digit in the fraction", TSR + " (DIGIT = %x30-39)"),
             ("devanagari-year", "\u0968\u0966\u0968\u096c-11-26T14:37:00Z", "Devanagari digits in the year", TSR + " (DIGIT = %x30-39)"),
@@ -809,9 +798,7 @@ def add_rows():
             ("z-and-lower-z", "2026-11-26T14:37:00Zz", "Z twice", TSR),
             ("escaped-nul-end", None, "\\u0000 after Z", TSR),
             ("second-frac-no-second", "2026-11-26T14:37.5Z", "a fraction of a minute, no seconds", TSR),
-            ("leading-plus-year", "+2026-11-26T14:37:00Z", "a sign before the year", TSR + " date-fullyear = 4DIGIT"),
-            ("date-sep-dot", "2026.11.26T14:37:00Z", "dots for hyphens", TSR),
-            ("lower-utc", "2026-11-26T14:37:00utc", "utc for Z", TSR)]:
+            ("leading-plus-year", "+2026-11-26T14:37:00Z", "a sign before the year", TSR + " date-fullyear = 4DIGIT")]:
         body = at("tsx-" + n, ts) if ts is not None else o("tsx-" + n, created='"2026-11-26T14:37:00Z\\u0000"')
         bad("tsx-" + n, body, "createdAt", why, src)
     for n, raw in [("object", '{"iso":"2026-11-26T14:37:00Z"}'), ("array", '["2026-11-26T14:37:00Z"]'), ("bool", "false")]:
@@ -917,11 +904,11 @@ def add_rows():
 
     # 2 decimals in List One, several where CLDR's cash digits are 0 (CHF
     # rounds cash to 0.05, but its minor unit is still 2).
-    for code in ["GBP", "CHF", "SEK", "NOK", "DKK", "CZK", "PLN", "PKR", "CNY", "BRL", "MXN", "NGN", "EGP",
-                 "KES", "TZS", "CRC", "AMD", "MNT", "GYD", "MUR", "KZT", "PAB", "BTN", "LSL", "BOB", "CUP"]:
+    for code in ["GBP", "CHF", "SEK", "CZK", "PKR", "CNY", "BRL", "KES", "TZS", "CRC", "AMD", "MNT", "GYD",
+                 "MUR", "PAB", "BTN"]:
         ok("iso-%s-2dp" % code.lower(), cur("iso-%s-2dp" % code.lower(), code, "12.34"),
            "%s has 2 minor units" % code, L1 + "; " + CUR)
-    for code in ["PKR", "CZK", "SEK", "CRC", "AMD", "MNT", "MUR", "TZS", "CHF", "GYD"]:
+    for code in ["PKR", "CZK", "CRC", "MNT", "MUR", "CHF"]:
         bad("iso-%s-3dp" % code.lower(), cur("iso-%s-3dp" % code.lower(), code, "12.345"), "items[0].unitPrice",
             "%s has 2 minor units: 3 decimals refused" % code, L1 + "; " + CUR)
     # Taken by the docs (List One of 2024-06-25 still lists them).
@@ -1085,6 +1072,30 @@ def add_rows():
         "U+2028, U+2029, an astral character, U+FDD0, NBSP and a literal tab in a rejected body", DOCS + " A rejected message; " + SQS)
     bad("dlq-envelope", envelope(o("dlq-envelope", currency='"XAU"'), 96), "currency", "a rejected order inside an envelope: the DLQ keeps the envelope",
         DOCS + " A rejected message")
+
+    # ------------------------------------------------ fourth pass
+    def sized_env(name, target):
+        its = "[" + ",".join('{"sku":%s,"quantity":1,"unitPrice":"0"}' % s("\u20ac" * 128) for _ in range(100)) + "]"
+        order_ = o(name, cust=s("\U0001F600" * 128), items=its, total='"0"')
+        order_ = order_[:-1] + " " * (target - len(order_.encode())) + "}"
+        assert len(order_.encode()) == target
+        return envelope(order_, 97)
+    ok("size-env-multibyte-65536", sized_env("size-env-multibyte-65536", 65536),
+       "an order of exactly 65536 bytes of UTF-8 (3- and 4-byte characters, literal in Message) inside an envelope", SIZE + "; " + SNS)
+    bad("size-env-multibyte-65537", sized_env("size-env-multibyte-65537", 65537), "Message",
+        "65537 bytes of UTF-8 in Message: over 64 KiB counted in bytes; in an envelope the order as a whole is named Message", SIZE + "; " + DOCS + " Delivery forms")
+    bad("env-message-deep", envelope(None, 98, message_raw=s("[" * 20000 + "]" * 20000)), "Message",
+        "Message holds 20000 nested arrays: not an order", DOCS + " Delivery forms; " + J + " 9")
+    bad("env-dup-in-attributes", envelope(o("env-dup-in-attributes"), 99,
+                                          extra=[("MessageAttributes", '{"source":{"Type":"String","Value":"a"},"source":{"Type":"String","Value":"b"}}')]),
+        "MessageAttributes.source", "a message attribute given twice inside the envelope", DOCS + " (a field given twice, at any depth, ... in the envelope)")
+    long_name = "x" * 60000
+    bad("size-long-unknown-name", o("size-long-unknown-name", extra=[(long_name, "1")]), long_name,
+        "an unknown field with a 60000-character name: rejected naming it; the reason cuts it to a few hundred bytes",
+        DOCS + " (each problem cut to a few hundred bytes)")
+    bad("size-long-values", o("size-long-values", cust=s("c" * 12000), items='[{"sku":%s,"quantity":1,"unitPrice":%s}]' % (s("s" * 12000), s("9" * 12000)),
+                              total=s("9" * 12000)), "customerId",
+        "customerId, sku, unitPrice and total of 12000 characters each: each problem's text bounded", DOCS)
 
 
 def main():
