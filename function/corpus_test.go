@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -112,6 +113,9 @@ func TestCorpusHarnessCatchesWrongRows(t *testing.T) {
 	if p := env.stored(ctx, "right-stored", valid+" ", "right-stored"); !strings.Contains(p, "payload") {
 		t.Errorf("a payload other than the one sent: %q", p)
 	}
+	if p := env.stored(ctx, "right-stored", strings.Replace(valid, `"quantity":1`, `"quantity":2`, 1), "right-stored"); !strings.Contains(p, "items") {
+		t.Errorf("items other than the ones sent: %q", p)
+	}
 	if p := env.stored(ctx, "right-stored", valid, "right-duplicate"); !strings.Contains(p, "messageId") {
 		t.Errorf("an item written by another message: %q", p)
 	}
@@ -195,9 +199,12 @@ func (e *corpusEnv) run(t *testing.T, rows []corpusRow, disagree map[string]stri
 		if n := e.logs.Len(); n > logLineMax {
 			problems = append(problems, fmt.Sprintf("%s: a log line of %d bytes, over %d", row.Name, n, logLineMax))
 		}
-		var line struct{ Outcome, Reason string }
+		var line struct{ MessageID, Outcome, Reason string }
 		if err := json.Unmarshal(e.logs.Bytes(), &line); err != nil {
 			t.Fatalf("%s: log %.500q: %v", row.Name, e.logs.String(), err)
+		}
+		if line.MessageID != row.Name {
+			problems = append(problems, fmt.Sprintf("%s: logged with messageId %q", row.Name, line.MessageID))
 		}
 		got := outcomeOf(row, Outcome(line.Outcome))
 		why, disagrees := disagree[row.Name]
@@ -238,7 +245,9 @@ func (e *corpusEnv) run(t *testing.T, rows []corpusRow, disagree map[string]stri
 func (e *corpusEnv) stored(ctx context.Context, name, body, messageID string) string {
 	payload := orderJSON(body)
 	var sent map[string]any
-	if err := json.Unmarshal([]byte(payload), &sent); err != nil {
+	dec := json.NewDecoder(strings.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&sent); err != nil {
 		return fmt.Sprintf("%s: the stored row's order does not decode: %v", name, err)
 	}
 	id, _ := sent["orderId"].(string)
@@ -273,10 +282,50 @@ func (e *corpusEnv) stored(ctx context.Context, name, body, messageID string) st
 			bad = append(bad, fmt.Sprintf("%s %q, sent %q", k, got, want))
 		}
 	}
+	if got, want := storedItems(out.Item["items"]), sentItems(sent["items"]); got != want {
+		bad = append(bad, fmt.Sprintf("items %.300s, sent %.300s", got, want))
+	}
 	if len(bad) == 0 {
 		return ""
 	}
 	return fmt.Sprintf("%s: order %q in the table: %s", name, id, strings.Join(bad, "; "))
+}
+
+// sentItems and storedItems write an order's items as sku, quantity and
+// unitPrice, as sent and as the table holds them, to compare the two.
+func sentItems(v any) string {
+	var b strings.Builder
+	items, _ := v.([]any)
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		fmt.Fprintf(&b, "[%q %v %q]", m["sku"], m["quantity"], m["unitPrice"])
+	}
+	return b.String()
+}
+
+func storedItems(v types.AttributeValue) string {
+	var b strings.Builder
+	l, _ := v.(*types.AttributeValueMemberL)
+	if l == nil {
+		return "<absent>"
+	}
+	for _, it := range l.Value {
+		m, _ := it.(*types.AttributeValueMemberM)
+		if m == nil {
+			return fmt.Sprintf("<%T in the list>", it)
+		}
+		val := func(k string) string {
+			switch a := m.Value[k].(type) {
+			case *types.AttributeValueMemberS:
+				return fmt.Sprintf("%q", a.Value)
+			case *types.AttributeValueMemberN:
+				return a.Value
+			}
+			return fmt.Sprintf("<%T>", m.Value[k])
+		}
+		fmt.Fprintf(&b, "[%s %s %s]", val("sku"), val("quantity"), val("unitPrice"))
+	}
+	return b.String()
 }
 
 // orderJSON is the order a body carries: the body, or its SNS envelope's
@@ -323,6 +372,9 @@ func (e *corpusEnv) deadLetters(ctx context.Context, row corpusRow) string {
 		}
 		if attr("orderpipe.reason") == "" {
 			bad = append(bad, "no orderpipe.reason")
+		}
+		if _, err := time.Parse(time.RFC3339Nano, attr("orderpipe.rejectedAt")); err != nil {
+			bad = append(bad, fmt.Sprintf("orderpipe.rejectedAt: %v", err))
 		}
 	}
 	want := 0

@@ -1097,6 +1097,18 @@ def add_rows():
                               total=s("9" * 12000)), "customerId",
         "customerId, sku, unitPrice and total of 12000 characters each: each problem's text bounded", DOCS)
 
+    # Every broken rule named, not only the first.
+    bad("multi-last-created", o("multi-last-created", cust=s("c-\u0007"), currency='"EUR"', total='"2.00"', created='"2026-02-30T10:00:00Z"'),
+        "createdAt", "customerId with BEL, a total off by 1.00, and 30 February: the reason names every broken rule; this row checks the last",
+        DOCS + " (a rejection names every broken rule)")
+    bad("multi-second-item-total", o("multi-second-item-total", items="[" + item() + "," + item("B-1", "0", '"1.00"') + "]", total='"1.00"'),
+        "items[1].quantity", "the second item's quantity 0 beside a valid first item", DOCS + " (a rejection names every broken rule)")
+    bad("multi-in-envelope", envelope(o("multi-in-envelope", cust='"c-\\u0000"', created='"2026-11-26T24:00:00Z"'), 100), "createdAt",
+        "two faults inside an envelope's order; this row checks the second", DOCS)
+    # Codes CLDR knows that ISO 4217 does not.
+    bad("iso-cldr-only-cnh", cur("iso-cldr-only-cnh", "CNH", "12.34"), "currency",
+        "CNH (offshore yuan) is in CLDR but not in ISO 4217 List One", L1 + "; " + DOCS + " currency")
+
 
 def main():
     sys.setrecursionlimit(3000)
