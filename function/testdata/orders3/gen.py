@@ -1109,6 +1109,28 @@ def add_rows():
     bad("iso-cldr-only-cnh", cur("iso-cldr-only-cnh", "CNH", "12.34"), "currency",
         "CNH (offshore yuan) is in CLDR but not in ISO 4217 List One", L1 + "; " + DOCS + " currency")
 
+    # An escaped backslash before "u": the text \uffff, not the character.
+    for n, text, what in [("ffff", "uffff", "U+FFFF"), ("d800", "ud800", "a lone surrogate"),
+                          ("0000", "u0000", "NUL"), ("fffe-upper", "uFFFE", "U+FFFE")]:
+        ok("cust-backslash-" + n, o("cust-backslash-" + n, cust='"c-\\\\%s"' % text),
+           "\\\\%s is an escaped backslash then the letters %s: six characters, not %s" % (text, text, what),
+           J + " 7; " + DOCS + " (U+FFFE/U+FFFF, control characters)")
+    ok("env-backslash-ffff", envelope(o("env-backslash-ffff", cust='"c-\\\\uffff"'), 101),
+       "the same inside an envelope (\\\\\\\\uffff in the body)", J + " 7; " + DOCS)
+    R("re-g-escaped-id", g("re-g").replace('"h3-re-g"', '"h3-\\u0072e-g"', 1), "duplicate-of:re-g", "",
+      "the orderId written h3-\\u0072e-g is h3-re-g: the same key", IDEM, True)
+
+    # Rejected bodies near SQS's 256 KiB, where the reason must be cut to fit.
+    for n, room, dec in [("1024", 1024, True), ("300", 300, False)]:
+        name = "size-body-room-" + n
+        base = o(name)
+        body = base[:-1] + " " * (256 * 1024 - room - len(base.encode())) + "}"
+        assert len(body.encode()) == 256 * 1024 - room
+        bad(name, body, "body",
+            "a raw order of 256 KiB less %d bytes (over 64 KiB): rejected, its DLQ copy as sent with a reason cut to fit the %d bytes SQS leaves for attributes%s"
+            % (room, room, "" if dec else "; the docs do not say how little room is room for a reason"),
+            DOCS + " (SQS counts the attributes toward a message's 256 KiB, so a long reason is cut to fit)", dec)
+
 
 def main():
     sys.setrecursionlimit(3000)
