@@ -1131,6 +1131,20 @@ def add_rows():
             % (room, room, "" if dec else "; the docs do not say how little room is room for a reason"),
             DOCS + " (SQS counts the attributes toward a message's 256 KiB, so a long reason is cut to fit)", dec)
 
+    # A long reason and little room: SNS message attributes fill the body.
+    faulty_items = "[" + ",".join(item("S-%d" % i, "0", '"1.00"') for i in range(12)) + "]"
+    for n, room in [("2000", 2000), ("600", 600)]:
+        name = "size-attrs-room-" + n
+        inner = o(name, cust='"c-\\u0007"', items=faulty_items, total='"9.99"', created='"2026-13-01T00:00:00Z"')
+        def env_with(pad):
+            return envelope(inner, 102 + room % 7, extra=[("MessageAttributes", '{"note":{"Type":"String","Value":"%s"}}' % ("n" * pad))])
+        pad = 256 * 1024 - room - len(env_with(0).encode())
+        body = env_with(pad)
+        assert len(body.encode()) == 256 * 1024 - room
+        bad(name, body, "createdAt",
+            "an envelope of 256 KiB less %d bytes (a large message attribute) whose order has 15 faults: rejected with its reason cut to fit; this row checks the last fault" % room,
+            DOCS + " (a long reason is cut to fit); " + SNS + " (MessageAttributes)", room >= 2000)
+
 
 def main():
     sys.setrecursionlimit(3000)
