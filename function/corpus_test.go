@@ -52,7 +52,12 @@ var corpusDisagreements = map[string]string{
 
 // orders3Disagreements are orders3's rows where this handler decides
 // otherwise than the corpus, each with why; the lead decides which belong.
-var orders3Disagreements = map[string]string{}
+var orders3Disagreements = map[string]string{
+	// The U+FFFF is in the order's customerId once the envelope's Message
+	// is read: the reason names that field, as for a literal one
+	// (docs/handler.md, delivery forms).
+	"env-outer-ffff-escaped": "the reason names the order's field that holds U+FFFF (customerId), not Message",
+}
 
 // Every row of each held-back corpus, in file order against an empty table,
 // through ParseOrder and the real handler, DynamoDB store (minidyn) and DLQ

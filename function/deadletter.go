@@ -73,9 +73,11 @@ func (d SQSDeadLetters) Reject(ctx context.Context, rec events.SQSMessage, reaso
 	for name, v := range attrs {
 		size += len(name) + len(typ) + len(*v.StringValue)
 	}
-	// The reason is cut to fit; with less room than this it would not say
-	// enough to be worth more than the log line.
-	const minReason = 200
+	// The reason is cut to fit: a message in the DLQ at once, with the
+	// first field its reason names, is worth more than one SQS moves there
+	// after maxReceiveCount with none; with less room than this it would
+	// not name even that.
+	const minReason = 32
 	room := MaxMessageBytes - size
 	if room < minReason {
 		sum := sha256.Sum256([]byte(rec.Body))

@@ -41,6 +41,8 @@ func TestRejectNearTheSizeLimit(t *testing.T) {
 		{"small", 100, true},
 		{"reason cut to fit", MaxMessageBytes - 1000, true},
 		{"room for a short reason only", MaxMessageBytes - 400, true},
+		{"room for a field name", MaxMessageBytes - 300, true},
+		{"room for part of a field name", MaxMessageBytes - 160, false},
 		{"no room for a reason", MaxMessageBytes - 100, false},
 		{"at the limit", MaxMessageBytes, false},
 	}

@@ -395,10 +395,13 @@ func kindName(k jsontext.Kind) string {
 // unwrapSNS returns the order JSON of the body: the body itself, or the
 // Message of the SNS notification the body is. A body is a notification
 // when its top level has fields named both Type and TopicArn, as every SNS
-// envelope does; an order with a Type or a TopicArn of its own is an order
+// envelope does, however the names are written (JSON compares names after
+// their escapes); an order with a Type or a TopicArn of its own is an order
 // with an unknown field.
 func unwrapSNS(body string) (string, error) {
-	if !strings.Contains(body, `"Type"`) || !strings.Contains(body, `"TopicArn"`) {
+	// Only \u escapes can spell a letter: a body without one names its
+	// fields literally.
+	if !strings.Contains(body, `\u`) && (!strings.Contains(body, `"Type"`) || !strings.Contains(body, `"TopicArn"`)) {
 		return body, nil
 	}
 	dec := jsontext.NewDecoder(bytes.NewBufferString(body))
@@ -406,8 +409,8 @@ func unwrapSNS(body string) (string, error) {
 		return body, nil // not an object: the order's own rules say why
 	}
 	var typ, msg *string
-	var msgKind jsontext.Kind
-	hasType, hasTopic := false, false
+	var msgKind, topicKind jsontext.Kind
+	hasType := false
 	for dec.PeekKind() == '"' {
 		tok, err := dec.ReadToken()
 		if err != nil {
@@ -432,7 +435,7 @@ func unwrapSNS(body string) (string, error) {
 		case name == "Type":
 			hasType = true
 		case name == "TopicArn":
-			hasTopic = true
+			topicKind = k
 		}
 		if err := dec.SkipValue(); err != nil {
 			return "", ValidationError{jsonFault(err, fieldName(name))}
@@ -441,7 +444,7 @@ func unwrapSNS(body string) (string, error) {
 	if _, err := dec.ReadToken(); err != nil {
 		return "", ValidationError{jsonFault(err, "body")}
 	}
-	if !hasType || !hasTopic {
+	if !hasType || topicKind == 0 {
 		return body, nil
 	}
 	if _, err := dec.ReadToken(); err != io.EOF {
@@ -450,6 +453,9 @@ func unwrapSNS(body string) (string, error) {
 	var errs ValidationError
 	if typ == nil || *typ != "Notification" {
 		errs = append(errs, FieldError{"Type", `must be "Notification" in an SNS envelope`})
+	}
+	if topicKind != '"' {
+		errs = append(errs, FieldError{"TopicArn", "must be a string, the topic's ARN, in an SNS envelope, not " + kindName(topicKind)})
 	}
 	switch {
 	case msg != nil:

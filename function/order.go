@@ -65,7 +65,19 @@ type FieldError struct {
 	Rule  string
 }
 
-func (e FieldError) String() string { return e.Field + ": " + e.Rule }
+func (e FieldError) String() string { return e.text(len(e.Field), len(e.Rule)) }
+
+// text names the field as sent, at most maxField bytes of it, and, when
+// some of its characters do not show (a zero-width space, a control
+// character, a space at an end), also quoted, so that a reader sees what
+// differs from the name they meant.
+func (e FieldError) text(maxField, maxRule int) string {
+	name := cut(e.Field, maxField)
+	if strings.ContainsFunc(e.Field, func(r rune) bool { return !unicode.IsPrint(r) }) || strings.TrimSpace(e.Field) != e.Field {
+		name += " (" + cut(strconv.Quote(e.Field), maxField) + ")"
+	}
+	return name + ": " + cut(e.Rule, maxRule)
+}
 
 // ValidationError lists every rule a message breaks. Such a message can never
 // be stored: it is a poison message.
@@ -87,7 +99,7 @@ func (e ValidationError) Error() string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString(cut(fe.Field, maxFieldBytes) + ": " + cut(fe.Rule, maxRuleBytes))
+		b.WriteString(fe.text(maxFieldBytes, maxRuleBytes))
 	}
 	return b.String()
 }
@@ -406,13 +418,15 @@ func formatAmount(units int64, scale int) string {
 	return s[:len(s)-scale] + "." + s[len(s)-scale:]
 }
 
-// fieldName writes an unknown field's name as it stands when it is a plain
-// name, else quoted, so that an empty or odd name still shows in a report.
+// fieldName is an unknown field's name as the sender wrote it (after its
+// JSON escapes), so that the path names the field they sent; only an
+// empty name, which would not show, is quoted. FieldError.String shows a
+// name whose characters do not show as they are.
 func fieldName(name string) string {
-	if name != "" && !strings.ContainsFunc(name, notIDChar) {
-		return name
+	if name == "" {
+		return `""`
 	}
-	return strconv.Quote(name)
+	return name
 }
 
 // canonical is the order's fields as JSON, in one order and without

@@ -119,7 +119,8 @@ func TestParseOrderRejects(t *testing.T) {
 		// Unknown fields.
 		{"unknown field", order(`discount="5"`), "discount: is not a field of an order"},
 		{"empty field name", `{"":1}`, `"": is not a field of an order; orderId: is required; customerId: is required; currency: is required; items: must hold at least one item; total: is required`},
-		{"odd field name", order(`total=`, `to tal="20.00"`), `"to tal": is not a field of an order; total: is required`},
+		{"odd field name", order(`total=`, `to tal="20.00"`), `to tal: is not a field of an order; total: is required`},
+		{"a name with a character that does not show", order(`total=`, "to\u200btal=\"20.00\""), "to\u200btal (\"to\\u200btal\"): is not a field of an order; total: is required"},
 		{"unknown item field", order(item(`{"sku":"A","quantity":2,"unitPrice":"10.00","colour":"red"}`), `total="20.00"`), "items[0].colour: is not a field of an item"},
 		// Missing fields.
 		{"orderId missing", order(`orderId=`), "orderId: is required"},
