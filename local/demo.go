@@ -257,16 +257,14 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 	}
 	sort.Slice(r.Stored.First, func(i, j int) bool { return r.Stored.First[i].OrderID < r.Stored.First[j].OrderID })
 
-	dlq, err := ops.ListDLQ(ctx, p.SQS, p.DLQURL)
+	dlq, held, err := p.listDLQ(ctx)
 	if err != nil {
 		r.Unread = append(r.Unread, err.Error())
 	}
-	// A receive cannot return a message in flight: a listing shorter than
-	// what the queue holds (goaws's count includes the messages in flight)
-	// leaves messages unaccounted for, and says so.
-	if held, err := ops.Depth(ctx, p.SQS, p.DLQURL); err != nil {
-		r.Unread = append(r.Unread, err.Error())
-	} else if held > len(dlq) {
+	// A listing still shorter than what the queue holds (goaws's count
+	// includes the messages in flight) leaves messages unaccounted for,
+	// and says so.
+	if held > len(dlq) {
 		r.Unread = append(r.Unread, fmt.Sprintf("the dead-letter queue holds %d messages; %d of them could be received and listed", held, len(dlq)))
 	}
 	rejected := map[string]bool{} // by the message the handler rejected
@@ -290,6 +288,38 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 		r.DeadLetters.add(DeadLetter{d, why}, keep)
 	}
 	return r
+}
+
+// listDLQ lists the dead-letter queue and says how many messages it holds.
+// A receive cannot return a message in flight, and a listing leaves what it
+// received visible again; a message that another receive holds is visible
+// again after the queue's visibility timeout, so a short listing is taken
+// again once that has passed.
+func (p *Pipeline) listDLQ(ctx context.Context) ([]ops.DeadLetter, int, error) {
+	dlq, err := ops.ListDLQ(ctx, p.SQS, p.DLQURL)
+	if err != nil {
+		return dlq, 0, err
+	}
+	held, err := ops.Depth(ctx, p.SQS, p.DLQURL)
+	if err != nil || held <= len(dlq) {
+		return dlq, held, err
+	}
+	wait, err := ops.VisibilityTimeout(ctx, p.SQS, p.DLQURL)
+	if err != nil {
+		return dlq, held, err
+	}
+	wait += 2 * sqsTick // goaws makes them visible on its next tick
+	p.log.Warn("listing the dead-letter queue again once the messages in flight are visible", "holds", held, "listed", len(dlq), "wait", wait)
+	select {
+	case <-ctx.Done():
+		return dlq, held, ctx.Err()
+	case <-time.After(wait):
+	}
+	if dlq, err = ops.ListDLQ(ctx, p.SQS, p.DLQURL); err != nil {
+		return dlq, held, err
+	}
+	held, err = ops.Depth(ctx, p.SQS, p.DLQURL)
+	return dlq, held, err
 }
 
 // ReportLines is how many entries Write lists per section unless asked for

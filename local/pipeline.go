@@ -61,6 +61,10 @@ type Pipeline struct {
 	log    *slog.Logger
 }
 
+// sqsTick is how often goaws expires visibility timeouts and moves
+// messages to a dead-letter queue.
+const sqsTick = 200 * time.Millisecond
+
 // Tables starts the DynamoDB stand-in that holds a local run's table: it
 // returns its endpoint and how to stop it.
 type Tables func(ctx context.Context) (endpoint string, stop func() error, err error)
@@ -107,7 +111,7 @@ func Start(ctx context.Context, config map[string]string, tables Tables, logs, w
 		return nil, err
 	}
 	names := spec.Namer{Project: "orderpipe", Stack: StackName}
-	sqsSrv, err := awslocal.StartSQS(200 * time.Millisecond)
+	sqsSrv, err := awslocal.StartSQS(sqsTick)
 	if err != nil {
 		return nil, err
 	}

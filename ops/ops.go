@@ -309,6 +309,20 @@ func Depth(ctx context.Context, q Attributes, queueURL string) (int, error) {
 	return strconv.Atoi(v)
 }
 
+// VisibilityTimeout is how long a received message stays in flight: by
+// then it is deleted or visible again.
+func VisibilityTimeout(ctx context.Context, q Attributes, queueURL string) (time.Duration, error) {
+	v, err := attribute(ctx, q, queueURL, types.QueueAttributeNameVisibilityTimeout)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("visibility timeout of %s: %w", queueURL, err)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
 // QueueArn is the queue's ARN.
 func QueueArn(ctx context.Context, q Attributes, queueURL string) (string, error) {
 	return attribute(ctx, q, queueURL, types.QueueAttributeNameQueueArn)

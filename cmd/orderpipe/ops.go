@@ -200,28 +200,22 @@ func localTables(name, dynaliteCLI string) (local.Tables, string, error) {
 	case "minidyn":
 		return local.InProcess, inMemory, nil
 	case "dynalite", "auto":
-		node, err := findDynalite(dynaliteCLI)
-		switch {
-		case err == nil:
-			return local.OnDisk(node, dynaliteCLI), "dynalite, the table on disk", nil
-		case name == "auto":
-			return local.InProcess, inMemory + "; for dynalite's on disk: " + err.Error(), nil
+		node, err := exec.LookPath("node")
+		if err != nil {
+			if name == "auto" {
+				return local.InProcess, inMemory + ": no Node.js for dynalite, which keeps it on disk", nil
+			}
+			return nil, "", fmt.Errorf("--dynamodb dynalite needs Node.js: %w", err)
 		}
-		return nil, "", fmt.Errorf("--dynamodb dynalite: %w", err)
+		if _, err := os.Stat(dynaliteCLI); err != nil {
+			if name == "auto" {
+				return local.InProcess, inMemory + ": no dynalite at " + dynaliteCLI + "; tools/install puts it there", nil
+			}
+			return nil, "", fmt.Errorf("--dynamodb dynalite: %w (run tools/install, or give its cli.js with --dynalite)", err)
+		}
+		return local.OnDisk(node, dynaliteCLI), "dynalite, the table on disk", nil
 	}
 	return nil, "", fmt.Errorf("--dynamodb: %q is not auto, minidyn or dynalite", name)
-}
-
-// findDynalite finds node, and checks that cliJS is there.
-func findDynalite(cliJS string) (node string, err error) {
-	node, err = exec.LookPath("node")
-	if err != nil {
-		return "", fmt.Errorf("install Node.js (%w)", err)
-	}
-	if _, err := os.Stat(cliJS); err != nil {
-		return "", fmt.Errorf("%w (run tools/install, or give its cli.js with --dynalite)", err)
-	}
-	return node, nil
 }
 
 // feedFile feeds the orders of the file at path to the local pipeline.

@@ -27,10 +27,10 @@ func TestLocalTables(t *testing.T) {
 		{"minidyn", withNode, cli, "minidyn, the table in this process's memory", ""},
 		{"dynalite", withNode, cli, "dynalite, the table on disk", ""},
 		{"auto", withNode, cli, "dynalite, the table on disk", ""},
-		{"auto", withNode, noCLI, "minidyn, the table in this process's memory; for dynalite's on disk: stat testdata/no-such-cli.js: no such file or directory (run tools/install, or give its cli.js with --dynalite)", ""},
-		{"auto", t.TempDir(), cli, `minidyn, the table in this process's memory; for dynalite's on disk: install Node.js (exec: "node": executable file not found in $PATH)`, ""},
+		{"auto", withNode, noCLI, "minidyn, the table in this process's memory: no dynalite at testdata/no-such-cli.js; tools/install puts it there", ""},
+		{"auto", t.TempDir(), cli, "minidyn, the table in this process's memory: no Node.js for dynalite, which keeps it on disk", ""},
 		{"dynalite", withNode, noCLI, "", "--dynamodb dynalite: stat testdata/no-such-cli.js: no such file or directory (run tools/install, or give its cli.js with --dynalite)"},
-		{"dynalite", t.TempDir(), cli, "", `--dynamodb dynalite: install Node.js (exec: "node": executable file not found in $PATH)`},
+		{"dynalite", t.TempDir(), cli, "", `--dynamodb dynalite needs Node.js: exec: "node": executable file not found in $PATH`},
 		{"dynamo", withNode, cli, "", `--dynamodb: "dynamo" is not auto, minidyn or dynalite`},
 	} {
 		t.Setenv("PATH", c.path)
