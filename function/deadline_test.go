@@ -97,12 +97,19 @@ func TestDeadlineWhileWaitingForASlot(t *testing.T) {
 }
 
 func TestDeadlineMargin(t *testing.T) {
-	for left, want := range map[time.Duration]time.Duration{
-		500 * time.Millisecond: 100 * time.Millisecond, time.Second: 100 * time.Millisecond,
-		3 * time.Second: 300 * time.Millisecond, 30 * time.Second: time.Second, 15 * time.Minute: time.Second,
+	for _, tt := range []struct{ left, parsed, want time.Duration }{
+		{500 * time.Millisecond, 0, 100 * time.Millisecond},
+		{time.Second, 0, 100 * time.Millisecond},
+		{3 * time.Second, 0, 300 * time.Millisecond},
+		{30 * time.Second, 0, time.Second},
+		{15 * time.Minute, 0, time.Second},
+		// A batch that took 800 ms to parse (10,000 records at 128 MB)
+		// keeps 1.2 s more for its log lines and response.
+		{30 * time.Second, 800 * time.Millisecond, 2200 * time.Millisecond},
+		{3 * time.Second, 800 * time.Millisecond, 1500 * time.Millisecond},
 	} {
-		if got := deadlineMargin(left); got != want {
-			t.Errorf("margin for %v: %v, want %v", left, got, want)
+		if got := deadlineMargin(tt.left, tt.parsed); got != tt.want {
+			t.Errorf("margin for %v left, parsed in %v: %v, want %v", tt.left, tt.parsed, got, tt.want)
 		}
 	}
 }
