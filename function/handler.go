@@ -218,7 +218,7 @@ func (h *Handler) parse(msg *events.SQSMessage) (r record) {
 			r.panicked = p
 		}
 	}()
-	r.order, r.parseErr = ParseOrder(msg.Body)
+	r.order, r.parseErr = ParseOrderAt(msg.Body, r.start)
 	return r
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -171,5 +172,53 @@ func TestLogLinesAreBounded(t *testing.T) {
 	}
 	if r := dlq.messages["m1"]; len(r) > 8<<10 || !strings.Contains(r, "more problems") {
 		t.Errorf("DLQ reason of %d bytes: %.200s", len(r), r)
+	}
+}
+
+// A code's validity is judged on the day the message is processed, which
+// the caller gives (the handler: when the record reached it), never the
+// machine's clock read inside validation. The days are CLDR 48's: BGN's use
+// ended 2026-01-31, ANG's 2025-06-30, and XCG's began 2025-03-31.
+func TestCurrencyOnTheProcessingDay(t *testing.T) {
+	orderIn := func(code string) string {
+		return `{"orderId":"o","customerId":"c","items":[{"sku":"A","quantity":1,"unitPrice":"1.25"}],"currency":"` + code + `","total":"1.25"}`
+	}
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Add(23*time.Hour + 59*time.Minute) // late on the day, in UTC
+	}
+	tests := []struct {
+		code, day string
+		refused   string // part of the reason; "" when accepted
+	}{
+		{"BGN", "2026-01-31", ""},
+		{"BGN", "2026-02-01", "replaced by EUR"},
+		{"ANG", "2025-06-30", ""},
+		{"ANG", "2025-07-01", "replaced by XCG"},
+		{"XCG", "2025-03-30", "not a current ISO 4217 currency code"},
+		{"XCG", "2025-03-31", ""},
+		{"EUR", "2025-01-01", ""},
+	}
+	for _, tt := range tests {
+		_, err := ParseOrderAt(orderIn(tt.code), day(tt.day))
+		if got := err != nil; got != (tt.refused != "") || err != nil && !strings.Contains(err.Error(), tt.refused) {
+			t.Errorf("%s on %s: %v; want refused %q", tt.code, tt.day, err, tt.refused)
+		}
+	}
+
+	// The handler judges on its own clock.
+	for _, tt := range tests {
+		store := newMemStore()
+		h := &Handler{Store: store, DeadLetters: &memDLQ{}, Log: discardLog(), Now: func() time.Time { return day(tt.day) }}
+		resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: orderIn(tt.code)}}})
+		if err != nil || len(resp.BatchItemFailures) > 0 {
+			t.Fatalf("%v %v", resp, err)
+		}
+		if stored := store.puts["o"] == 1; stored != (tt.refused == "") {
+			t.Errorf("handler at %s: %s stored %v, want %v", tt.day, tt.code, stored, tt.refused == "")
+		}
 	}
 }
