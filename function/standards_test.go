@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -219,6 +220,87 @@ func TestCurrencyOnTheProcessingDay(t *testing.T) {
 		}
 		if stored := store.puts["o"] == 1; stored != (tt.refused == "") {
 			t.Errorf("handler at %s: %s stored %v, want %v", tt.day, tt.code, stored, tt.refused == "")
+		}
+	}
+}
+
+// Every shape a hostile body can take within the size limits gives a
+// reason, a DLQ attribute and a log line of a few kilobytes, raw and in an
+// envelope: CloudWatch Logs takes events of at most 256 KB.
+func TestReasonsAreBoundedForEveryShape(t *testing.T) {
+	const fill = 60 << 10 // under MaxOrderBytes, so that the order is read
+	long := strings.Repeat("x", fill)
+	many := func(unit string) string { return strings.TrimSuffix(strings.Repeat(unit, fill/len(unit)), ",") }
+	// with is validOrder with a field added as raw text, which need not be
+	// JSON; set replaces a field's value.
+	with := func(name, raw string) string {
+		return strings.TrimSuffix(validOrder, "}") + `,"` + name + `":` + raw + `}`
+	}
+	set := func(name, raw string) string {
+		i := strings.Index(validOrder, `"`+name+`":`) + len(name) + 3
+		j := i + strings.IndexAny(validOrder[i:], ",}")
+		if name == "items" {
+			j = i + strings.Index(validOrder[i:], "]") + 1
+		}
+		return validOrder[:i] + raw + validOrder[j:]
+	}
+	shapes := map[string]string{
+		"deep lists in an unknown field":   with("x", strings.Repeat("[", fill/2)+strings.Repeat("]", fill/2)),
+		"deep objects in an unknown field": with("x", strings.Repeat(`{"a":`, fill/10)+"0"+strings.Repeat("}", fill/10)),
+		"a duplicate deep down":            with("x", strings.Repeat(`{"a":`, 2000)+`{"b":1,"b":2}`+strings.Repeat("}", 2000)),
+		"many unknown fields":              `{` + many(`"a":0,`) + `}`,
+		"many distinct unknown fields": `{` + strings.TrimSuffix(func() string {
+			var b strings.Builder
+			for i := 0; b.Len() < fill; i++ {
+				fmt.Fprintf(&b, `"f%d":0,`, i)
+			}
+			return b.String()
+		}(), ",") + `}`,
+		"many empty items":           set("items", `[`+many(`{},`)+`]`),
+		"many items of nulls":        set("items", `[`+many(`{"sku":null,"quantity":null,"unitPrice":null},`)+`]`),
+		"many lists for items":       set("items", `[`+many(`[],`)+`]`),
+		"a huge key":                 with(long, "1"),
+		"a huge misspelt key":        with("ORDERID"+long, "1"),
+		"a huge key with escapes":    with(strings.Repeat(`\n`, fill/3), "1"),
+		"a long orderId":             set("orderId", `"`+long+`"`),
+		"a long customerId":          set("customerId", `"`+long+`"`),
+		"a long currency":            set("currency", `"`+long+`"`),
+		"a long total":               set("total", `"`+strings.Repeat("9", fill)+`"`),
+		"a long createdAt":           set("createdAt", `"2026-11-26T14:37:00.`+strings.Repeat("5", fill)+`x"`),
+		"a long sku":                 set("items", `[{"sku":"`+long+`","quantity":1,"unitPrice":"1"}]`),
+		"a long unitPrice":           set("items", `[{"sku":"A","quantity":1,"unitPrice":"1.`+strings.Repeat("0", fill)+`"}]`),
+		"a long quantity":            set("items", `[{"sku":"A","quantity":`+strings.Repeat("9", fill)+`,"unitPrice":"1"}]`),
+		"a long fraction quantity":   set("items", `[{"sku":"A","quantity":1.`+strings.Repeat("5", fill)+`,"unitPrice":"1"}]`),
+		"a long string as quantity":  set("items", `[{"sku":"A","quantity":"`+long+`","unitPrice":"1"}]`),
+		"long text that is not JSON": long,
+		"a long unterminated string": `{"orderId":"` + long,
+		"a long invalid literal":     set("total", strings.Repeat("t", fill)),
+		"many escapes":               set("customerId", `"`+strings.Repeat(`\u0001`, fill/6)+`"`),
+		"many lone surrogates":       set("customerId", `"`+strings.Repeat(`\ud800`, fill/6)+`"`),
+	}
+	for name, body := range shapes {
+		for _, form := range []struct{ name, body string }{{"raw", body}, {"in an envelope", snsWrap(body)}} {
+			t.Run(name+" "+form.name, func(t *testing.T) {
+				var logs bytes.Buffer
+				dlq := &memDLQ{}
+				h := &Handler{Store: newMemStore(), DeadLetters: dlq, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+				resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: form.body}}})
+				if err != nil || len(resp.BatchItemFailures) > 0 {
+					t.Fatalf("%v %v", resp, err)
+				}
+				reason, ok := dlq.messages["m1"]
+				if !ok {
+					t.Fatalf("not rejected: %s", logs.String())
+				}
+				if len(reason) > 8<<10 {
+					t.Errorf("reason of %d bytes: %.300s", len(reason), reason)
+				}
+				for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+					if len(line) > 16<<10 {
+						t.Errorf("a log line of %d bytes: %.300s", len(line), line)
+					}
+				}
+			})
 		}
 	}
 }
