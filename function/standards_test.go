@@ -304,3 +304,64 @@ func TestReasonsAreBoundedForEveryShape(t *testing.T) {
 		}
 	}
 }
+
+// Characters SQS refuses in a message (its allowed set is #x9 #xA #xD
+// #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF) never reach the table in
+// an order: in any string field, written literally or as a JSON escape, in a
+// raw body or inside an envelope's Message (escaped once or twice).
+func TestCharactersSQSRefusesAreRefusedEverywhere(t *testing.T) {
+	chars := map[string]string{ // name → the character as a JSON escape
+		"U+FFFE": `\ufffe`, "U+FFFF": `\uFFFF`, "U+0001": `\u0001`, "U+001F": `\u001f`, "U+000B": `\u000b`,
+		"lone surrogate": `\ud800`,
+	}
+	fields := []string{"orderId", "customerId", "currency", "total", "createdAt", "sku", "unitPrice", "extra", "name"}
+	at := func(field, s string) string {
+		o := strings.NewReplacer(`"o-1"`, `"o-1`+map[bool]string{true: s}[field == "orderId"]+`"`,
+			`"c-1"`, `"c-1`+map[bool]string{true: s}[field == "customerId"]+`"`,
+			`"EUR"`, `"EUR`+map[bool]string{true: s}[field == "currency"]+`"`,
+			`"20.00"`, `"20.00`+map[bool]string{true: s}[field == "total"]+`"`,
+			`00Z"`, `00Z`+map[bool]string{true: s}[field == "createdAt"]+`"`,
+			`"A"`, `"A`+map[bool]string{true: s}[field == "sku"]+`"`,
+			`"9.99"`, `"9.99`+map[bool]string{true: s}[field == "unitPrice"]+`"`,
+		).Replace(validOrder)
+		switch field {
+		case "extra":
+			o = strings.TrimSuffix(o, "}") + `,"extra":"x` + s + `"}`
+		case "name":
+			o = strings.TrimSuffix(o, "}") + `,"x` + s + `":1}`
+		}
+		return o
+	}
+	for name, esc := range chars {
+		var literal string
+		if name != "lone surrogate" {
+			var r rune
+			fmt.Sscanf(esc[2:], "%x", &r)
+			literal = string(r)
+		}
+		for _, field := range fields {
+			envelope := func(msg string) string { return `{"Type":"Notification","TopicArn":"arn","Message":` + msg + `}` }
+			forms := map[string]string{
+				"escaped": at(field, esc),
+				// The order holds the escape; or the envelope does, and the
+				// order holds the character.
+				"in a Message, escaped in the order":    envelope(quote(at(field, esc))),
+				"in a Message, escaped in the envelope": envelope(strings.Replace(quote(at(field, "§")), "§", esc, 1)),
+			}
+			if literal != "" && literal >= " " {
+				forms["literal"] = at(field, literal)
+				forms["in a Message, literal"] = envelope(quote(at(field, literal)))
+			}
+			for form, body := range forms {
+				if o, err := ParseOrder(body); err == nil {
+					t.Errorf("%s %s in %s: accepted as %+v", name, form, field, o)
+				}
+			}
+		}
+	}
+	// The rest of the envelope is not the order: a character there stays out
+	// of the table, and the order is taken.
+	if _, err := ParseOrder(`{"Type":"Notification","TopicArn":"arn","Subject":"\uffff","Message":` + quote(validOrder) + `}`); err != nil {
+		t.Errorf("an escape in the envelope's Subject: %v", err)
+	}
+}
