@@ -64,7 +64,7 @@ func TestDeadlineWithHungStoreAndDLQ(t *testing.T) {
 
 	recs := hungBatch()
 
-	resp := handleWithin(t, h, recs, time.Second)
+	resp := handleWithin(t, h, recs, 2*time.Second)
 	if got := failures(resp); got != "m-hung-store,m-hung-dlq" {
 		t.Errorf("batch item failures %s, want the two hung records only", got)
 	}
@@ -82,7 +82,7 @@ func TestDeadlineWhileWaitingForASlot(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	store := hungStore{newMemStore(), map[string]bool{"o-hang": true}, release}
 	h := &Handler{Store: store, DeadLetters: &memDLQ{}, Log: discardLog(), Concurrency: 1}
-	deadline := time.Now().Add(500 * time.Millisecond)
+	deadline := time.Now().Add(2 * time.Second)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
