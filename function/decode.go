@@ -339,6 +339,10 @@ func jsonFault(err error, p string) FieldError {
 		return FieldError{p, "must be valid UTF-8; a lone surrogate escape such as \\ud800 is not a character"}
 	case errors.Is(se.Err, io.ErrUnexpectedEOF):
 		return FieldError{"body", "is not JSON: it ends before the value is complete"}
+	case strings.Contains(msg, "exceeded max depth"):
+		// JSON, but deeper than jsontext reads: RFC 8259 section 9 lets a
+		// parser limit nesting.
+		return FieldError{"body", "nests objects and lists more than 10000 deep, the most the decoder reads"}
 	}
 	msg := strings.TrimPrefix(se.Err.Error(), "jsontext: ")
 	return FieldError{"body", "is not JSON: " + msg + " at byte " + strconv.FormatInt(se.ByteOffset, 10)}
