@@ -113,7 +113,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 start:
 	for i := range recs {
 		if work.Err() != nil {
-			break // a select would still pick a free slot half of the time
+			break // with a slot free too, a select would pick either at random
 		}
 		select {
 		case sem <- struct{}{}:

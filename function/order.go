@@ -151,8 +151,8 @@ func ParseOrderAt(body string, at time.Time) (Order, error) {
 
 // validate checks every rule of the order on the processing day of at;
 // skip holds the paths whose value was unusable and has been reported
-// already. A valid order costs no
-// allocation here: paths and rules are only written for a broken rule.
+// already. A valid order costs no allocation here: paths and rules are only
+// written for a broken rule.
 func (o Order) validate(skip map[string]bool, at time.Time) ValidationError {
 	v := validator{skip: skip, at: at}
 	if o.OrderID == "" {
