@@ -205,8 +205,9 @@ type record struct {
 	msg        *events.SQSMessage
 	start, end time.Time
 	order      Order
-	parseErr   error // a ValidationError: the message is poison
-	panicked   any   // what handling it panicked with
+	parseErr   error  // a ValidationError: the message is poison
+	reason     string // parseErr's text, written once, while parsing
+	panicked   any    // what handling it panicked with
 	outcome    Outcome
 	err        error // why it failed, when it did
 }
@@ -219,6 +220,11 @@ func (h *Handler) parse(msg *events.SQSMessage) (r record) {
 		}
 	}()
 	r.order, r.parseErr = ParseOrderAt(msg.Body, r.start)
+	if r.parseErr != nil {
+		// Written here, where parsing's time is measured (see
+		// deadlineMargin), not after the deadline in the log line.
+		r.reason = r.parseErr.Error()
+	}
 	return r
 }
 
@@ -239,7 +245,7 @@ func (h *Handler) handleRecord(ctx context.Context, r *record, index int) {
 	case r.panicked != nil:
 	case r.parseErr != nil:
 		r.outcome = Rejected
-		if r.err = h.DeadLetters.Reject(ctx, *r.msg, r.parseErr.Error(), r.start); r.err != nil {
+		if r.err = h.DeadLetters.Reject(ctx, *r.msg, r.reason, r.start); r.err != nil {
 			// Not in the DLQ, so it must stay on the queue.
 			r.outcome = Failed
 		}
@@ -262,7 +268,7 @@ func logRecord(ctx context.Context, log *slog.Logger, r *record) {
 		attrs = append(attrs, slog.String("orderId", r.order.OrderID))
 	}
 	if r.parseErr != nil {
-		attrs = append(attrs, slog.String("reason", r.parseErr.Error()))
+		attrs = append(attrs, slog.String("reason", r.reason))
 	}
 	// Every value is bounded, so that the line stays far under CloudWatch
 	// Logs' 256 KB event limit: a reason lists its first problems only, and
