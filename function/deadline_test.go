@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"testing"
 	"time"
 
@@ -198,4 +200,45 @@ func handleWithin(t *testing.T, h *Handler, recs []events.SQSMessage, d time.Dur
 	}
 	t.Logf("Handle returned %v before the deadline", deadline.Sub(returned))
 	return resp
+}
+
+// The deadline margin takes parsing's time as the measure of what follows
+// the work: a log line per record. This puts the two side by side, per
+// record of a small order left unfinished at the deadline.
+func BenchmarkParseAgainstLogLine(b *testing.B) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
+	h := &Handler{Log: slog.New(slog.NewJSONHandler(devnull, nil))}
+	msgs := make([]events.SQSMessage, 1000)
+	for i := range msgs {
+		msgs[i] = events.SQSMessage{MessageId: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), Body: withID(fmt.Sprint("order-", i))}
+	}
+	perRecord := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(msgs)), "ns/record")
+	}
+	b.Run("parse", func(b *testing.B) {
+		for b.Loop() {
+			for i := range msgs {
+				h.parse(&msgs[i])
+			}
+		}
+		perRecord(b)
+	})
+	recs := make([]record, len(msgs))
+	for i := range msgs {
+		recs[i] = h.parse(&msgs[i])
+		recs[i].outcome = Failed
+		recs[i].err = fmt.Errorf("not finished %v before the function's deadline, so it stays on the queue", time.Second)
+	}
+	b.Run("log", func(b *testing.B) {
+		for b.Loop() {
+			for i := range recs {
+				logRecord(context.Background(), h.Log, &recs[i])
+			}
+		}
+		perRecord(b)
+	})
 }
