@@ -178,10 +178,10 @@ start:
 // local run's 1 s): it covers a batch of 10 at any memory size and the
 // scheduler's delays. Its other part grows with the batch: a log line costs
 // about as much CPU as parsing a small order (BenchmarkParseAgainstLogLine:
-// 3.3-4.0 and 3.6-3.9 µs here), and at
-// 128 MB, a fourteenth of a vCPU, 10,000 records take some 0.8 s to parse and
-// as long again to log. So the time parsing the batch took, measured under
-// the function's own CPU share, is added once and a half.
+// 3.6-3.9 and 3.3-4.0 µs here), and at 128 MB, a fourteenth of a vCPU,
+// 10,000 records take some 0.8 s to parse and as long again to log. So the
+// time parsing the batch took, measured under the function's own CPU share,
+// is added once and a half.
 const (
 	minDeadlineMargin = 100 * time.Millisecond
 	maxDeadlineMargin = time.Second
