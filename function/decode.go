@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -23,15 +24,16 @@ import (
 // walks the tokens once and reports every problem it can see, naming the
 // field: a wrong type, an unknown or misspelt field, null, a broken rule. A
 // body that is not JSON, or breaks JSON's rules, is reported at its first
-// fault, since nothing after it can be read.
-func decodeOrder(payload string) (Order, ValidationError) {
+// fault, since nothing after it can be read. The currency is judged on at's
+// day.
+func decodeOrder(payload string, at time.Time) (Order, ValidationError) {
 	d := newOrderDecoder(payload)
 	defer decoders.Put(d)
 	o := d.order()
 	if d.syntax != nil {
 		return Order{}, ValidationError{*d.syntax}
 	}
-	return o, append(d.errs, o.validate(d.bad)...)
+	return o, append(d.errs, o.validate(d.bad, at)...)
 }
 
 // decoders keeps decoders with their buffers between messages: a new one
@@ -337,6 +339,10 @@ func jsonFault(err error, p string) FieldError {
 		return FieldError{p, "must be valid UTF-8; a lone surrogate escape such as \\ud800 is not a character"}
 	case errors.Is(se.Err, io.ErrUnexpectedEOF):
 		return FieldError{"body", "is not JSON: it ends before the value is complete"}
+	case strings.Contains(msg, "exceeded max depth"):
+		// JSON, but deeper than jsontext reads: RFC 8259 section 9 lets a
+		// parser limit nesting.
+		return FieldError{"body", "nests objects and lists more than 10000 deep, the most the decoder reads"}
 	}
 	msg := strings.TrimPrefix(se.Err.Error(), "jsontext: ")
 	return FieldError{"body", "is not JSON: " + msg + " at byte " + strconv.FormatInt(se.ByteOffset, 10)}

@@ -84,23 +84,27 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		limit = DefaultConcurrency
 	}
 
+	// Parsing is CPU work and runs here; only the calls to DynamoDB and SQS
+	// run concurrently, in goroutines that stay small. How long it took
+	// tells how fast this CPU share gets through the batch.
+	began := time.Now()
+	recs := make([]record, len(ev.Records))
+	for i := range ev.Records {
+		recs[i] = h.parse(&ev.Records[i])
+	}
+	parsed := time.Since(began)
+
 	// The records work under a context that ends a margin before Lambda's
 	// deadline, so that Handle answers in time even when a call hangs: a
 	// record not finished by then stays on the queue.
 	work, cancel := context.WithCancel(ctx)
 	margin := time.Duration(0)
 	if d, ok := ctx.Deadline(); ok {
-		margin = deadlineMargin(time.Until(d))
+		margin = deadlineMargin(d.Sub(began), parsed)
 		work, cancel = context.WithDeadline(ctx, d.Add(-margin))
 	}
 	defer cancel()
 
-	// Parsing is CPU work and runs here; only the calls to DynamoDB and SQS
-	// run concurrently, in goroutines that stay small.
-	recs := make([]record, len(ev.Records))
-	for i := range ev.Records {
-		recs[i] = h.parse(&ev.Records[i])
-	}
 	// Each goroutine works on its own copy and hands it back; one still
 	// running when the context ends is left behind and its record failed.
 	done := make(chan record, len(recs))
@@ -108,6 +112,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	started := 0
 start:
 	for i := range recs {
+		if work.Err() != nil {
+			break // with a slot free too, a select would pick either at random
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-work.Done():
@@ -165,20 +172,25 @@ start:
 // The margin kept before Lambda's deadline for what follows the records'
 // work: the records' goroutines return once their calls see the context end
 // (the SDK's HTTP requests and retry waits honour it), then Handle writes one
-// log line per record and the metrics line, and the runtime posts the
-// response. That is milliseconds of CPU for a batch of 10, and about 50 ms
-// for 10,000 records; at 128 MB Lambda gives the function about a
-// fourteenth of a vCPU, so 700 ms. Hence a tenth of the time left, at
-// least 100 ms and at most 1 s: 1 s of the default 30 s timeout, 100 ms of
-// the local run's 1 s.
+// log line per record and the metrics line, and the runtime marshals and
+// posts the response. Its fixed part is a tenth of the time left, at least
+// 100 ms and at most 1 s (1 s of the default 30 s timeout, 100 ms of the
+// local run's 1 s): it covers a batch of 10 at any memory size and the
+// scheduler's delays. Its other part grows with the batch: a log line costs
+// about as much CPU as parsing a small order (BenchmarkParseAgainstLogLine:
+// 3.6-3.9 and 3.3-4.0 µs here), and at 128 MB, a fourteenth of a vCPU,
+// 10,000 records take some 0.8 s to parse and as long again to log. So the
+// time parsing the batch took, measured under the function's own CPU share,
+// is added once and a half.
 const (
 	minDeadlineMargin = 100 * time.Millisecond
 	maxDeadlineMargin = time.Second
 )
 
-// deadlineMargin is the margin for a handler with left until its deadline.
-func deadlineMargin(left time.Duration) time.Duration {
-	return min(max(left/10, minDeadlineMargin), maxDeadlineMargin)
+// deadlineMargin is the margin for a batch whose parsing took parsed, with
+// left until the deadline when the handler began.
+func deadlineMargin(left, parsed time.Duration) time.Duration {
+	return min(max(left/10, minDeadlineMargin), maxDeadlineMargin) + parsed*3/2
 }
 
 func (h *Handler) now() time.Time {
@@ -194,8 +206,9 @@ type record struct {
 	msg        *events.SQSMessage
 	start, end time.Time
 	order      Order
-	parseErr   error // a ValidationError: the message is poison
-	panicked   any   // what handling it panicked with
+	parseErr   error  // a ValidationError: the message is poison
+	reason     string // parseErr's text, written once, while parsing
+	panicked   any    // what handling it panicked with
 	outcome    Outcome
 	err        error // why it failed, when it did
 }
@@ -207,7 +220,12 @@ func (h *Handler) parse(msg *events.SQSMessage) (r record) {
 			r.panicked = p
 		}
 	}()
-	r.order, r.parseErr = ParseOrder(msg.Body)
+	r.order, r.parseErr = ParseOrderAt(msg.Body, r.start)
+	if r.parseErr != nil {
+		// Written here, where parsing's time is measured (see
+		// deadlineMargin), not after the deadline in the log line.
+		r.reason = r.parseErr.Error()
+	}
 	return r
 }
 
@@ -228,7 +246,7 @@ func (h *Handler) handleRecord(ctx context.Context, r *record, index int) {
 	case r.panicked != nil:
 	case r.parseErr != nil:
 		r.outcome = Rejected
-		if r.err = h.DeadLetters.Reject(ctx, *r.msg, r.parseErr.Error(), r.start); r.err != nil {
+		if r.err = h.DeadLetters.Reject(ctx, *r.msg, r.reason, r.start); r.err != nil {
 			// Not in the DLQ, so it must stay on the queue.
 			r.outcome = Failed
 		}
@@ -251,7 +269,7 @@ func logRecord(ctx context.Context, log *slog.Logger, r *record) {
 		attrs = append(attrs, slog.String("orderId", r.order.OrderID))
 	}
 	if r.parseErr != nil {
-		attrs = append(attrs, slog.String("reason", r.parseErr.Error()))
+		attrs = append(attrs, slog.String("reason", r.reason))
 	}
 	// Every value is bounded, so that the line stays far under CloudWatch
 	// Logs' 256 KB event limit: a reason lists its first problems only, and

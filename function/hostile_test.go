@@ -75,6 +75,10 @@ func TestHostileBodies(t *testing.T) {
 		{"trailing garbage", ok(rest) + `x`, "body", "nothing after it", ""},
 		{"cut short", ok(rest)[:40], "body", "ends before the value is complete", ""},
 		{"whitespace only", " \n\t", "body", "is empty", ""},
+		// JSON, but deeper than the decoder reads (RFC 8259 section 9 lets
+		// a parser limit nesting): said as such, not "not JSON".
+		{"nesting beyond the decoder's depth", ok(rest + `,"x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001)), "body", "more than 10000 deep", ""},
+		{"nesting beyond the decoder's depth in an envelope", snsWrap(ok(rest + `,"x":` + strings.Repeat(`{"a":`, 10001) + "0" + strings.Repeat("}", 10001))), "Message", "more than 10000 deep", ""},
 
 		// Numbers: whole, in range, as written.
 		{"quantity 2.0", ok(`"customerId":"c-1","items":[{"sku":"A","quantity":2.0,"unitPrice":"10.00"}],"currency":"EUR","total":"20.00"`), "items[0].quantity", "must be a whole number, not 2.0", ""},

@@ -118,8 +118,13 @@ func cut(s string, n int) string {
 
 // ParseOrder reads an SQS record body: an order, either raw or in the
 // Message of an SNS notification. Its error is a ValidationError that names
-// every field that breaks a rule.
-func ParseOrder(body string) (Order, error) {
+// every field that breaks a rule. The currency is judged as of now; see
+// ParseOrderAt.
+func ParseOrder(body string) (Order, error) { return ParseOrderAt(body, time.Now()) }
+
+// ParseOrderAt is ParseOrder on the processing day of at (in UTC): a
+// currency code is taken if it is current on that day.
+func ParseOrderAt(body string, at time.Time) (Order, error) {
 	if len(body) > MaxBodyBytes {
 		return Order{}, ValidationError{{"body", fmt.Sprintf("must be at most %d bytes", MaxBodyBytes)}}
 	}
@@ -143,7 +148,7 @@ func ParseOrder(body string) (Order, error) {
 		return Order{}, ValidationError{{whole, fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
 	}
 
-	o, errs := decodeOrder(payload)
+	o, errs := decodeOrder(payload, at)
 	if len(errs) > 0 {
 		for i := range errs {
 			if errs[i].Field == "body" {
@@ -156,11 +161,12 @@ func ParseOrder(body string) (Order, error) {
 	return o, nil
 }
 
-// validate checks every rule of the order; skip holds the paths whose value
-// was unusable and has been reported already. A valid order costs no
-// allocation here: paths and rules are only written for a broken rule.
-func (o Order) validate(skip map[string]bool) ValidationError {
-	v := validator{skip: skip}
+// validate checks every rule of the order on the processing day of at;
+// skip holds the paths whose value was unusable and has been reported
+// already. A valid order costs no allocation here: paths and rules are only
+// written for a broken rule.
+func (o Order) validate(skip map[string]bool, at time.Time) ValidationError {
+	v := validator{skip: skip, at: at}
 	if o.OrderID == "" {
 		v.fail(-1, "orderId", "is required")
 	} else if !validID(o.OrderID) {
@@ -261,6 +267,7 @@ func normalAmount(s string, scale int) string {
 type validator struct {
 	errs ValidationError
 	skip map[string]bool
+	at   time.Time // the processing day's, for the currency
 }
 
 func path(item int, field string) string {
@@ -292,9 +299,9 @@ func (v *validator) currency(code string) (int, string) {
 		v.fail(-1, "currency", "is required")
 		return maxAmountScale, ""
 	}
-	// Today, not createdAt: a code withdrawn since the order was written is
-	// still no currency to store it in.
-	c, err := iso4217.At(code, time.Now())
+	// The processing day, not createdAt: a code withdrawn since the order
+	// was written is still no currency to store it in.
+	c, err := iso4217.At(code, v.at)
 	switch {
 	case err != nil && (len(code) != 3 || strings.ContainsFunc(code, func(r rune) bool { return r < 'A' || r > 'Z' })):
 		v.fail(-1, "currency", "must be an ISO 4217 code: three upper-case letters such as EUR")

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
 )
@@ -219,9 +220,10 @@ func FuzzParseOrder(f *testing.F) {
 		case !decoded && refErr == nil && !strings.Contains(body, "null") && !strings.Contains(fmt.Sprint(d.errs), "must not be empty"):
 			t.Fatalf("refused (%v %v); JSON v2 decodes %+v", d.syntax, d.errs, want)
 		}
-		o, err := ParseOrder(body)
+		at := time.Now()
+		o, err := ParseOrderAt(body, at)
 		if err == nil {
-			if errs := o.validate(nil); len(errs) > 0 {
+			if errs := o.validate(nil, at); len(errs) > 0 {
 				t.Fatalf("accepted an invalid order: %v", errs)
 			}
 			return

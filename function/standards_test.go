@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -171,5 +173,195 @@ func TestLogLinesAreBounded(t *testing.T) {
 	}
 	if r := dlq.messages["m1"]; len(r) > 8<<10 || !strings.Contains(r, "more problems") {
 		t.Errorf("DLQ reason of %d bytes: %.200s", len(r), r)
+	}
+}
+
+// A code's validity is judged on the day the message is processed, which
+// the caller gives (the handler: when the record reached it), never the
+// machine's clock read inside validation. The days are CLDR 48's: BGN's use
+// ended 2026-01-31, ANG's 2025-06-30, and XCG's began 2025-03-31.
+func TestCurrencyOnTheProcessingDay(t *testing.T) {
+	orderIn := func(code string) string {
+		return `{"orderId":"o","customerId":"c","items":[{"sku":"A","quantity":1,"unitPrice":"1.25"}],"currency":"` + code + `","total":"1.25"}`
+	}
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Add(23*time.Hour + 59*time.Minute) // late on the day, in UTC
+	}
+	tests := []struct {
+		code, day string
+		refused   string // part of the reason; "" when accepted
+	}{
+		{"BGN", "2026-01-31", ""},
+		{"BGN", "2026-02-01", "replaced by EUR"},
+		{"ANG", "2025-06-30", ""},
+		{"ANG", "2025-07-01", "replaced by XCG"},
+		{"XCG", "2025-03-30", "not a current ISO 4217 currency code"},
+		{"XCG", "2025-03-31", ""},
+		{"EUR", "2025-01-01", ""},
+	}
+	for _, tt := range tests {
+		_, err := ParseOrderAt(orderIn(tt.code), day(tt.day))
+		if got := err != nil; got != (tt.refused != "") || err != nil && !strings.Contains(err.Error(), tt.refused) {
+			t.Errorf("%s on %s: %v; want refused %q", tt.code, tt.day, err, tt.refused)
+		}
+	}
+
+	// The handler judges on its own clock.
+	for _, tt := range tests {
+		store := newMemStore()
+		h := &Handler{Store: store, DeadLetters: &memDLQ{}, Log: discardLog(), Now: func() time.Time { return day(tt.day) }}
+		resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: orderIn(tt.code)}}})
+		if err != nil || len(resp.BatchItemFailures) > 0 {
+			t.Fatalf("%v %v", resp, err)
+		}
+		if stored := store.puts["o"] == 1; stored != (tt.refused == "") {
+			t.Errorf("handler at %s: %s stored %v, want %v", tt.day, tt.code, stored, tt.refused == "")
+		}
+	}
+}
+
+// Every shape a hostile body can take within the size limits gives a
+// reason, a DLQ attribute and a log line of a few kilobytes, raw and in an
+// envelope: CloudWatch Logs takes events of at most 256 KB.
+func TestReasonsAreBoundedForEveryShape(t *testing.T) {
+	const fill = 60 << 10 // under MaxOrderBytes, so that the order is read
+	long := strings.Repeat("x", fill)
+	many := func(unit string) string { return strings.TrimSuffix(strings.Repeat(unit, fill/len(unit)), ",") }
+	// with is validOrder with a field added as raw text, which need not be
+	// JSON; set replaces a field's value.
+	with := func(name, raw string) string {
+		return strings.TrimSuffix(validOrder, "}") + `,"` + name + `":` + raw + `}`
+	}
+	set := func(name, raw string) string {
+		i := strings.Index(validOrder, `"`+name+`":`) + len(name) + 3
+		j := i + strings.IndexAny(validOrder[i:], ",}")
+		if name == "items" {
+			j = i + strings.Index(validOrder[i:], "]") + 1
+		}
+		return validOrder[:i] + raw + validOrder[j:]
+	}
+	shapes := map[string]string{
+		"deep lists in an unknown field":   with("x", strings.Repeat("[", fill/2)+strings.Repeat("]", fill/2)),
+		"deep objects in an unknown field": with("x", strings.Repeat(`{"a":`, fill/10)+"0"+strings.Repeat("}", fill/10)),
+		"a duplicate deep down":            with("x", strings.Repeat(`{"a":`, 2000)+`{"b":1,"b":2}`+strings.Repeat("}", 2000)),
+		"many unknown fields":              `{` + many(`"a":0,`) + `}`,
+		"many distinct unknown fields": `{` + strings.TrimSuffix(func() string {
+			var b strings.Builder
+			for i := 0; b.Len() < fill; i++ {
+				fmt.Fprintf(&b, `"f%d":0,`, i)
+			}
+			return b.String()
+		}(), ",") + `}`,
+		"many empty items":           set("items", `[`+many(`{},`)+`]`),
+		"many items of nulls":        set("items", `[`+many(`{"sku":null,"quantity":null,"unitPrice":null},`)+`]`),
+		"many lists for items":       set("items", `[`+many(`[],`)+`]`),
+		"a huge key":                 with(long, "1"),
+		"a huge misspelt key":        with("ORDERID"+long, "1"),
+		"a huge key with escapes":    with(strings.Repeat(`\n`, fill/3), "1"),
+		"a long orderId":             set("orderId", `"`+long+`"`),
+		"a long customerId":          set("customerId", `"`+long+`"`),
+		"a long currency":            set("currency", `"`+long+`"`),
+		"a long total":               set("total", `"`+strings.Repeat("9", fill)+`"`),
+		"a long createdAt":           set("createdAt", `"2026-11-26T14:37:00.`+strings.Repeat("5", fill)+`x"`),
+		"a long sku":                 set("items", `[{"sku":"`+long+`","quantity":1,"unitPrice":"1"}]`),
+		"a long unitPrice":           set("items", `[{"sku":"A","quantity":1,"unitPrice":"1.`+strings.Repeat("0", fill)+`"}]`),
+		"a long quantity":            set("items", `[{"sku":"A","quantity":`+strings.Repeat("9", fill)+`,"unitPrice":"1"}]`),
+		"a long fraction quantity":   set("items", `[{"sku":"A","quantity":1.`+strings.Repeat("5", fill)+`,"unitPrice":"1"}]`),
+		"a long string as quantity":  set("items", `[{"sku":"A","quantity":"`+long+`","unitPrice":"1"}]`),
+		"long text that is not JSON": long,
+		"a long unterminated string": `{"orderId":"` + long,
+		"a long invalid literal":     set("total", strings.Repeat("t", fill)),
+		"many escapes":               set("customerId", `"`+strings.Repeat(`\u0001`, fill/6)+`"`),
+		"many lone surrogates":       set("customerId", `"`+strings.Repeat(`\ud800`, fill/6)+`"`),
+	}
+	for name, body := range shapes {
+		for _, form := range []struct{ name, body string }{{"raw", body}, {"in an envelope", snsWrap(body)}} {
+			t.Run(name+" "+form.name, func(t *testing.T) {
+				var logs bytes.Buffer
+				dlq := &memDLQ{}
+				h := &Handler{Store: newMemStore(), DeadLetters: dlq, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+				resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: form.body}}})
+				if err != nil || len(resp.BatchItemFailures) > 0 {
+					t.Fatalf("%v %v", resp, err)
+				}
+				reason, ok := dlq.messages["m1"]
+				if !ok {
+					t.Fatalf("not rejected: %s", logs.String())
+				}
+				if len(reason) > 8<<10 {
+					t.Errorf("reason of %d bytes: %.300s", len(reason), reason)
+				}
+				for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+					if len(line) > 16<<10 {
+						t.Errorf("a log line of %d bytes: %.300s", len(line), line)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Characters SQS refuses in a message (its allowed set is #x9 #xA #xD
+// #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF) never reach the table in
+// an order: in any string field, written literally or as a JSON escape, in a
+// raw body or inside an envelope's Message (escaped once or twice).
+func TestCharactersSQSRefusesAreRefusedEverywhere(t *testing.T) {
+	chars := map[string]string{ // name → the character as a JSON escape
+		"U+FFFE": `\ufffe`, "U+FFFF": `\uFFFF`, "U+0001": `\u0001`, "U+001F": `\u001f`, "U+000B": `\u000b`,
+		"lone surrogate": `\ud800`,
+	}
+	fields := []string{"orderId", "customerId", "currency", "total", "createdAt", "sku", "unitPrice", "extra", "name"}
+	at := func(field, s string) string {
+		o := strings.NewReplacer(`"o-1"`, `"o-1`+map[bool]string{true: s}[field == "orderId"]+`"`,
+			`"c-1"`, `"c-1`+map[bool]string{true: s}[field == "customerId"]+`"`,
+			`"EUR"`, `"EUR`+map[bool]string{true: s}[field == "currency"]+`"`,
+			`"20.00"`, `"20.00`+map[bool]string{true: s}[field == "total"]+`"`,
+			`00Z"`, `00Z`+map[bool]string{true: s}[field == "createdAt"]+`"`,
+			`"A"`, `"A`+map[bool]string{true: s}[field == "sku"]+`"`,
+			`"9.99"`, `"9.99`+map[bool]string{true: s}[field == "unitPrice"]+`"`,
+		).Replace(validOrder)
+		switch field {
+		case "extra":
+			o = strings.TrimSuffix(o, "}") + `,"extra":"x` + s + `"}`
+		case "name":
+			o = strings.TrimSuffix(o, "}") + `,"x` + s + `":1}`
+		}
+		return o
+	}
+	for name, esc := range chars {
+		var literal string
+		if name != "lone surrogate" {
+			var r rune
+			fmt.Sscanf(esc[2:], "%x", &r)
+			literal = string(r)
+		}
+		for _, field := range fields {
+			envelope := func(msg string) string { return `{"Type":"Notification","TopicArn":"arn","Message":` + msg + `}` }
+			forms := map[string]string{
+				"escaped": at(field, esc),
+				// The order holds the escape; or the envelope does, and the
+				// order holds the character.
+				"in a Message, escaped in the order":    envelope(quote(at(field, esc))),
+				"in a Message, escaped in the envelope": envelope(strings.Replace(quote(at(field, "§")), "§", esc, 1)),
+			}
+			if literal != "" && literal >= " " {
+				forms["literal"] = at(field, literal)
+				forms["in a Message, literal"] = envelope(quote(at(field, literal)))
+			}
+			for form, body := range forms {
+				if o, err := ParseOrder(body); err == nil {
+					t.Errorf("%s %s in %s: accepted as %+v", name, form, field, o)
+				}
+			}
+		}
+	}
+	// The rest of the envelope is not the order: a character there stays out
+	// of the table, and the order is taken.
+	if _, err := ParseOrder(`{"Type":"Notification","TopicArn":"arn","Subject":"\uffff","Message":` + quote(validOrder) + `}`); err != nil {
+		t.Errorf("an escape in the envelope's Subject: %v", err)
 	}
 }

@@ -3,8 +3,8 @@
 // gen writes table.go from ISO 4217 List One as the npm package
 // currency-codes ships it (iso-4217-list-one.xml, the maintenance agency's
 // own file), and from Unicode CLDR's record of where and when each code was
-// in use (cldr-core's supplemental/currencyData.json, with names from
-// cldr-bcp47): no npm package ships a newer List One or List Three, and
+// in use (cldr-core's supplemental/currencyData.json, and aliases.json for
+// the countries whose code was withdrawn, with names from cldr-bcp47): no npm package ships a newer List One or List Three, and
 // CLDR's record is how the table learns of codes added and withdrawn since
 // List One's date. It installs the pinned packages into a temporary
 // directory with npm and reads their files, so the table is published data,
@@ -52,6 +52,20 @@ type cldr struct {
 				Tender string `json:"_tender"`
 			} `json:"region"`
 		} `json:"currencyData"`
+	} `json:"supplemental"`
+}
+
+// aliases is the part of cldr-core's supplemental/aliases.json the table
+// takes: the regions whose code was withdrawn, and which took their place.
+type aliases struct {
+	Supplemental struct {
+		Metadata struct {
+			Alias struct {
+				Territory map[string]struct {
+					Replacement string `json:"_replacement"`
+				} `json:"territoryAlias"`
+			} `json:"alias"`
+		} `json:"metadata"`
 	} `json:"supplemental"`
 }
 
@@ -129,7 +143,11 @@ func write(out, modules string) error {
 	if err := readJSON(filepath.Join(modules, "cldr-bcp47", "bcp47", "currency.json"), &names); err != nil {
 		return err
 	}
-	src, err := table(list, uses, names)
+	var regions aliases
+	if err := readJSON(filepath.Join(modules, "cldr-core", "supplemental", "aliases.json"), &regions); err != nil {
+		return err
+	}
+	src, err := table(list, uses, names, regions)
 	if err != nil {
 		return err
 	}
@@ -153,7 +171,7 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-func table(list listOne, uses cldr, names bcp47) ([]byte, error) {
+func table(list listOne, uses cldr, names bcp47, regions aliases) ([]byte, error) {
 	rows := map[string]row{}
 	for _, e := range list.Entries {
 		if e.Code == "" {
@@ -198,6 +216,7 @@ func table(list listOne, uses cldr, names bcp47) ([]byte, error) {
 	if err := history(&b, rows, list.Published, uses, names); err != nil {
 		return nil, err
 	}
+	regionAliases(&b, uses, regions)
 	return format.Source(b.Bytes())
 }
 
@@ -276,6 +295,31 @@ func history(b *bytes.Buffer, inListOne map[string]row, published string, data c
 	}
 	fmt.Fprintf(b, "}\n")
 	return nil
+}
+
+// regionAliases writes, for each region CLDR's currency data names whose
+// code was withdrawn, the regions that took its place.
+func regionAliases(b *bytes.Buffer, data cldr, regions aliases) {
+	var withdrawn []string
+	for r := range data.Supplemental.CurrencyData.Region {
+		if a, ok := regions.Supplemental.Metadata.Alias.Territory[r]; ok && a.Replacement != "" {
+			withdrawn = append(withdrawn, r)
+		}
+	}
+	sort.Strings(withdrawn)
+	fmt.Fprintf(b, "\n// regionAliases are CLDR's territory aliases of the regions above whose\n")
+	fmt.Fprintf(b, "// code was withdrawn: the regions that took their place.\nvar regionAliases = map[string][]string{\n")
+	for _, r := range withdrawn {
+		fmt.Fprintf(b, "\t%q: {", r)
+		for i, by := range strings.Fields(regions.Supplemental.Metadata.Alias.Territory[r].Replacement) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(b, "%q", by)
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n")
 }
 
 type use struct {

@@ -110,21 +110,50 @@ func withdrawal(code, today string) *WithdrawnError {
 		w.Ended = max(w.Ended, u.to)
 	}
 	for _, u := range us {
-		if u.to != w.Ended {
-			continue
-		}
-		w.Regions = append(w.Regions, u.region)
-		if by := successor(u.region, code, w.Ended); by != "" && !slices.Contains(w.ReplacedBy, by) {
-			w.ReplacedBy = append(w.ReplacedBy, by)
+		if u.to == w.Ended {
+			w.Regions = append(w.Regions, u.region)
 		}
 	}
-	slices.Sort(w.ReplacedBy)
+	w.ReplacedBy = successors(w.Regions, code, w.Ended)
 	return w
 }
 
-// successor is, of region's legal tender on the day after `last`, the one
-// that began last, other than code; "" if none.
-func successor(region, code, last string) string {
+// successors names what replaced code in regions after its last day,
+// sorted: of each region's legal tender on the next day, the one that began
+// last. Where none was, the same in the regions that took the region's place
+// (CLDR's territory aliases: DD became DE, ZR CD); and where still none
+// was, the first to begin after the last day (a gap CLDR leaves unrecorded:
+// UAK ended in 1993, UAH began in 1996).
+func successors(regions []string, code, last string) []string {
+	var by []string
+	add := func(region string, gap bool) {
+		if c := successor(region, code, last, gap); c != "" && !slices.Contains(by, c) {
+			by = append(by, c)
+		}
+	}
+	for _, r := range regions {
+		add(r, false)
+	}
+	if len(by) == 0 {
+		for _, r := range regions {
+			for _, alias := range regionAliases[r] {
+				add(alias, false)
+			}
+		}
+	}
+	if len(by) == 0 {
+		for _, r := range regions {
+			add(r, true)
+		}
+	}
+	slices.Sort(by)
+	return by
+}
+
+// successor is, of region's legal tender on the day after last, the one
+// that began last, other than code; with gap, the first to begin after
+// that day; "" if none.
+func successor(region, code, last string, gap bool) string {
 	next := last
 	if d, err := time.Parse(time.DateOnly, last); err == nil {
 		next = d.AddDate(0, 0, 1).Format(time.DateOnly)
@@ -132,10 +161,11 @@ func successor(region, code, last string) string {
 	by, from := "", ""
 	for c, us := range uses {
 		for _, u := range us {
-			if c == code || u.region != region || !u.tender || u.from > next || (u.to != "" && u.to < next) {
+			if c == code || u.region != region || !u.tender || (u.to != "" && u.to < next) || gap != (u.from > next) {
 				continue
 			}
-			if by == "" || u.from > from || (u.from == from && c < by) {
+			// The latest to begin by the next day, or the first after it.
+			if by == "" || (!gap && u.from > from) || (gap && u.from < from) || (u.from == from && c < by) {
 				by, from = c, u.from
 			}
 		}

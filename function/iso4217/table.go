@@ -512,3 +512,16 @@ var uses = map[string][]use{
 	"ZWL": {{"ZW", "2009-02-02", "2024-08-31", true}},
 	"ZWR": {{"ZW", "2008-08-01", "2009-02-02", true}},
 }
+
+// regionAliases are CLDR's territory aliases of the regions above whose
+// code was withdrawn: the regions that took their place.
+var regionAliases = map[string][]string{
+	"BU": {"MM"},
+	"CS": {"RS", "ME"},
+	"DD": {"DE"},
+	"SU": {"RU", "AM", "AZ", "BY", "EE", "GE", "KZ", "KG", "LV", "LT", "MD", "TJ", "TM", "UA", "UZ"},
+	"TP": {"TL"},
+	"YD": {"YE"},
+	"YU": {"RS", "ME"},
+	"ZR": {"CD"},
+}
