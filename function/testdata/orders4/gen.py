@@ -6,6 +6,8 @@ meant each row to be and asserts the oracle agrees, so a row whose mutation
 did not do what was meant stops the run instead of entering the corpus.
 """
 
+import calendar
+import datetime
 import json
 import random
 import sys
@@ -16,6 +18,19 @@ import oracle as O
 SEED = 20261130
 HERE = Path(__file__).resolve().parent
 R = random.Random(SEED)
+
+# The oracle's calendar against Python's (years 1-9999), and round trips.
+_epoch = datetime.date(1970, 1, 1).toordinal()
+for _d in range(datetime.date(1, 1, 1).toordinal(), datetime.date(9999, 12, 31).toordinal() + 1, 97):
+    _dt = datetime.date.fromordinal(_d)
+    assert O.days_from_civil(_dt.year, _dt.month, _dt.day) == _d - _epoch, _dt
+    assert O.civil_from_days(_d - _epoch) == (_dt.year, _dt.month, _dt.day), _dt
+    assert O.days_in_month(_dt.year, _dt.month) == calendar.monthrange(_dt.year, _dt.month)[1], _dt
+# RFC 3339 section 5.8's examples, and the instants it says they name.
+for _s in ("1985-04-12T23:20:50.52Z", "1996-12-19T16:39:57-08:00", "1990-12-31T23:59:60Z", "1990-12-31T15:59:60-08:00", "1937-01-01T12:00:27.87+00:20"):
+    assert not isinstance(O.parse_rfc3339(_s), str), _s
+assert O.parse_rfc3339("1996-12-19T16:39:57-08:00").instant() == O.parse_rfc3339("1996-12-20T00:39:57Z").instant()
+assert O.parse_rfc3339("1990-12-31T23:59:60Z").instant() == O.parse_rfc3339("1990-12-31T15:59:60-08:00").instant()
 
 # ---------------------------------------------------------------- writing JSON
 

@@ -75,7 +75,8 @@ def days_in_month(y, m):
 
 
 def days_from_civil(y, m, d):
-    """Days since 1970-01-01 in the proleptic Gregorian calendar, any year."""
+    """Days since 1970-01-01 in the proleptic Gregorian calendar, any year
+    (H. Hinnant's days_from_civil; gen.py checks it against Python's date)."""
     y -= m <= 2
     era = y // 400
     yoe = y - era * 400
