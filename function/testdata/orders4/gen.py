@@ -616,6 +616,33 @@ for minor, codes in sorted(CUR_BY_MINOR.items()):
         else:
             C.add("total-12-digits-%d" % minor, o.body(), "stored", rule="sum %s: 12 digits before the point" % o.fields["total"], source="docs/handler.md", order=o)
 
+# Sums past machine integers: items whose sum is the stated total plus 2^64,
+# 2^63 or 2^32 minor units (a wrapping sum would match), and totals one minor
+# unit off at 15-16 significant digits (a float64 sum would match).
+for minor, codes in sorted(CUR_BY_MINOR.items()):
+    top = 10 ** (12 + minor) - 1
+    for j, k in enumerate((2**64, 2**63, 2**32)):
+        t = R.randrange(1, 10 ** (4 + minor))
+        rest, items = t + k, []
+        while rest >= 1000000 and len(items) < 99:
+            p = min(top, rest // 1000000)
+            items.append(["w%d" % len(items), 1000000, p])
+            rest -= 1000000 * p
+        items.append(["r", 1, rest])
+        o = Order(currency=R.choice(codes), items=items)
+        o.fields["total"] = fmt_minor(t, minor)
+        C.add("total-wrap-%d-%d" % (minor, j), o.body(), "rejected", "total", rule="the sum is the total + %d minor units" % k, source="docs/handler.md (exact decimals)")
+    for j in range(4):
+        p = R.randrange(10 ** (11 + minor), top)
+        q = R.randint(1, 9)
+        items = [["big", 1, p], ["small", q, R.randrange(1, 10 ** minor + 1)]]
+        if p + q * items[1][2] > top:
+            items[0][2] = top - q * items[1][2] - R.randrange(10)
+        o = Order(currency=R.choice(codes), items=items)
+        tot, _ = O.parse_amount(o.fields["total"], minor)
+        o.fields["total"] = fmt_minor(tot + R.choice([1, -1]), minor)
+        C.add("total-off-large-%d-%d" % (minor, j), o.body(), "rejected", "total", rule="total %s: one minor unit off at %d digits" % (o.fields["total"], len(str(tot))), source="docs/handler.md (exact decimals)")
+
 # ---- lengths and ranges -----------------------------------------------------
 
 for j in range(12):
@@ -786,6 +813,11 @@ for j in range(30):
     g = R.choice(token_gaps(t))
     ws = "".join(R.choice(JSON_WS) for _ in range(R.randint(1, 4)))
     C.add("json-ws-%02d" % j, t[:g] + ws + t[g:], "stored", rule="RFC 8259 ws %r at offset %d" % (ws, g), source="RFC 8259 2", order=o)
+# RFC 8259's "ws value ws": whitespace around the order, raw and as Message.
+for j in range(12):
+    o = Order()
+    t = "".join(R.choice(JSON_WS) for _ in range(R.randint(0, 3))) + o.text() + "".join(R.choice(JSON_WS) for _ in range(R.randint(1, 3)))
+    C.add("json-ws-around-%02d" % j, envelope(t) if j % 3 == 0 else t, "stored", rule="ws around the order", source="RFC 8259 2", order=o)
 for j in range(30):
     o = Order()
     t = o.text()
