@@ -115,9 +115,13 @@ func TestLocalOrdersFile(t *testing.T) {
 		`{"orderId":"big","customerId":"`+strings.Repeat("x", 300<<10)+`"}`,                 // over 256 KiB
 		`{"orderId":"s-1","customerId":"c-\ud800","items":[],"currency":"EUR","total":"0"}`, // JSON-escaped: reaches the handler, rejected
 		`{"orderId":"d-1","total":"1.00","total":"2.00"}`,                                   // a duplicate name: rejected
+		lines[0][:len(lines[0])-1]+"}\u00a0",                                                // U+00A0 is no JSON whitespace: rejected, not trimmed
+		`{"orderId":"huge","customerId":"`+strings.Repeat("x", 9<<20)+`"}`,                  // far over 256 KiB: refused, and the file read on
+		strings.Replace(lines[0], "f-0", "f-7", 1),                                          // stored
 	)
 	file := filepath.Join(dir, "orders.jsonl")
-	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	// A byte order mark before the first line is the file's, not the order's.
+	if err := os.WriteFile(file, []byte("\ufeff"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "local", "--orders", file, "--timeout", "1m")
@@ -129,10 +133,10 @@ func TestLocalOrdersFile(t *testing.T) {
 		t.Fatalf("orderpipe local: %v", err)
 	}
 	for _, want := range []string{
-		"Refused by SNS, never in the pipeline (3):", "line 8: ", "InvalidMessageContents", "InvalidParameterValue",
-		"Stored (7):", "… and 2 more (--verbose lists them all)",
-		"In the dead-letter queue (2):", "customerId: must be valid UTF-8", "total: appears more than once",
-		"Published 12 = refused 3 + stored 7 + duplicates 0 + dead-letter queue 2; lost 0",
+		"Refused by SNS, never in the pipeline (4):", "line 8: ", "InvalidMessageContents", "InvalidParameterValue",
+		"line 14: 9437218 bytes", "Stored (8):", "… and 3 more (--verbose lists them all)",
+		"In the dead-letter queue (3):", "customerId: must be valid UTF-8", "total: appears more than once", "exactly one JSON object and nothing after it",
+		"Published 15 = refused 4 + stored 8 + duplicates 0 + dead-letter queue 3; lost 0",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q", want)
