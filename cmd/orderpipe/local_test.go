@@ -271,3 +271,20 @@ func TestRedriveUndeliveredNotifications(t *testing.T) {
 		t.Errorf("OrderQueueDLQ holds %d messages (%v): the handler refused a redriven order", n, err)
 	}
 }
+
+// A file that cannot be read to its end is no run in which every order was
+// accounted for, whatever the report of the lines read says: the run fails.
+func TestLocalOrdersUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(buildOrderpipe(t), "local", "--dynamodb", "minidyn", "--orders", dir, "--timeout", "1m")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	if code := cmd.ProcessState.ExitCode(); err == nil || code != cmdutil.ExitError {
+		t.Errorf("exit code %d, want %d", code, cmdutil.ExitError)
+	}
+	if !strings.Contains(errOut.String(), "is a directory") || !strings.Contains(out.String(), "lost 0") {
+		t.Errorf("want the read error on stderr and the report of what was read")
+	}
+}

@@ -176,7 +176,9 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			if report.Lost() != 0 || len(report.Unread) > 0 {
 				return local.ErrLost
 			}
-			return nil
+			// The orders not read or not published (a file that could not
+			// be read to its end, an interrupted run) are in no report.
+			return err
 		},
 	}
 	c.Flags().StringArrayVar(&config, "config", nil, "orderpipe configuration as key=value; repeatable")
