@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -286,5 +288,79 @@ func TestLocalOrdersUnreadable(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "is a directory") || !strings.Contains(out.String(), "lost 0") {
 		t.Errorf("want the read error on stderr and the report of what was read")
+	}
+}
+
+// A run killed with SIGKILL cannot remove its table's directory: the next
+// run on dynalite removes it, and never the directory of a run still
+// going, however old.
+func TestKilledRunsTableIsRemoved(t *testing.T) {
+	cli, err := filepath.Abs(testenv.Tool(t, "ORDERPIPE_DYNALITE", "tools/node_modules/dynalite/cli.js", "tools/install"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("dynalite needs node: %v", err)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	bin := buildOrderpipe(t)
+	serve := func() (*exec.Cmd, string) {
+		before, _ := filepath.Glob(filepath.Join(tmp, "orderpipe-local-table-*"))
+		cmd := exec.Command(bin, "local", "--serve", "--dynamodb", "dynalite", "--dynalite", cli)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() && !strings.HasPrefix(sc.Text(), "serving") {
+		}
+		after, _ := filepath.Glob(filepath.Join(tmp, "orderpipe-local-table-*"))
+		for _, d := range after {
+			if !slices.Contains(before, d) && len(after) == len(before)+1 {
+				return cmd, d
+			}
+		}
+		t.Fatalf("table directories %v, then %v", before, after)
+		return nil, ""
+	}
+	killed, killedDir := serve()
+	_, liveDir := serve()
+	if err := killed.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed.Wait()
+	noLock := filepath.Join(tmp, "orderpipe-local-table-starting")
+	other := filepath.Join(tmp, "other")
+	for _, d := range []string{noLock, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As if both had run long: age alone removes nothing.
+	old := time.Now().Add(-time.Hour)
+	for _, d := range []string{killedDir, liveDir, other} {
+		os.Chtimes(filepath.Join(d, "LOCK"), old, old)
+	}
+	// node dies with the killed run, a moment later.
+	time.Sleep(time.Second)
+
+	_, stop, err := local.OnDisk(node, cli)(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "*"))
+	want := []string{liveDir, noLock, other}
+	slices.Sort(want)
+	if fmt.Sprint(left) != fmt.Sprint(want) {
+		t.Errorf("left %v, want %v", left, want)
 	}
 }
