@@ -278,12 +278,21 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 			why = "its body came back altered from the queue (MD5 differs); the body below is not what was sent"
 		case d.Moved():
 			o, _ := p.Outcomes.Pending(d.MessageID)
-			why = fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
-				o.Deliveries, p.Config.MaxReceiveCount, o.Last.Outcome, o.Last.Error)
+			why = movedWhy(o, p.Config.MaxReceiveCount)
 		}
 		r.DeadLetters.add(DeadLetter{d, why}, keep)
 	}
 	return r
+}
+
+// movedWhy says why SQS moved a message to the dead-letter queue.
+func movedWhy(o Pending, maxReceiveCount int) string {
+	why := fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
+		o.Deliveries, maxReceiveCount, o.Last.Outcome, o.Last.Error)
+	if o.Last.Outcome == "failed" && o.Decided.Outcome != "" {
+		why += fmt.Sprintf("; before it %s: %s", o.Decided.Outcome, o.Decided.Error)
+	}
+	return why
 }
 
 // listDLQ lists the dead-letter queue and says how many messages it holds.
