@@ -69,7 +69,7 @@ const (
 	feedBacklog = 1000
 )
 
-// Feed publishes the orders of r, one JSON order a line (see orderLines:
+// Feed publishes the orders of r, one JSON order a line (see OrderLines:
 // lines of JSON whitespace are skipped, nothing else is taken off), and
 // waits until the queue is drained, writing progress to w. It returns how
 // many orders it read, and the ones SNS refused: their count and the first
@@ -102,7 +102,7 @@ func (p *Pipeline) Feed(ctx context.Context, r io.Reader, w io.Writer, timeout t
 		chunk, lines = chunk[:0], lines[:0]
 		return nil
 	}
-	err := orderLines(r, func(l orderLine) error {
+	err := OrderLines(r, func(l OrderLine) error {
 		read++
 		if l.Size > len(l.Text) {
 			refused.add(Refused{Line: l.Number, Body: abbreviate(l.Text, 200),

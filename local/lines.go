@@ -14,8 +14,8 @@ import (
 // more memory than this.
 const maxLine = 1 << 20
 
-// orderLine is one order of an orders file.
-type orderLine struct {
+// OrderLine is one order of an orders file.
+type OrderLine struct {
 	Number int    // the line's number in the file, from 1
 	Text   string // the line without its end and the JSON whitespace around it, at most maxLine bytes
 	Size   int    // the line's length: more than len(Text) when Text was cut at maxLine
@@ -31,10 +31,10 @@ const jsonSpace = " \t\r\n"
 // parser ignore it); anywhere else it is sent as it is.
 const bom = "\ufeff"
 
-// orderLines calls fn with each line of r that holds more than JSON
+// OrderLines calls fn with each line of r that holds more than JSON
 // whitespace. Lines end at LF, or CRLF; a line longer than maxLine is cut
 // there and the file read on.
-func orderLines(r io.Reader, fn func(orderLine) error) error {
+func OrderLines(r io.Reader, fn func(OrderLine) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
 	for n := 1; ; n++ {
@@ -67,12 +67,12 @@ func orderLines(r io.Reader, fn func(orderLine) error) error {
 			}
 		}
 		size -= end
-		var l orderLine
+		var l OrderLine
 		if size > maxLine {
-			l = orderLine{Number: n, Text: string(bytes.TrimLeft(buf[:maxLine], jsonSpace)), Size: size}
+			l = OrderLine{Number: n, Text: string(bytes.TrimLeft(buf[:maxLine], jsonSpace)), Size: size}
 		} else {
 			t := bytes.Trim(buf, jsonSpace)
-			l = orderLine{Number: n, Text: string(t), Size: len(t)}
+			l = OrderLine{Number: n, Text: string(t), Size: len(t)}
 		}
 		if l.Text != "" {
 			if ferr := fn(l); ferr != nil {

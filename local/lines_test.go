@@ -19,26 +19,26 @@ func TestOrderLines(t *testing.T) {
 	const o = `{"orderId":"a"}`
 	for _, c := range []struct {
 		name, file string
-		want       []orderLine
+		want       []OrderLine
 	}{
-		{"LF", o + "\n" + o, []orderLine{{1, o, len(o)}, {2, o, len(o)}}},
-		{"CRLF", o + "\r\n" + o + "\r\n", []orderLine{{1, o, len(o)}, {2, o, len(o)}}},
-		{"blank lines are no orders", "\n \t\r\n" + o + "\n\n", []orderLine{{3, o, len(o)}}},
-		{"JSON whitespace around", " \t" + o + " \t\r\n", []orderLine{{1, o, len(o)}}},
-		{"a byte order mark at the start", "\ufeff" + o + "\n" + o, []orderLine{{1, o, len(o)}, {2, o, len(o)}}},
-		{"a byte order mark later is sent", o + "\n\ufeff" + o, []orderLine{{1, o, len(o)}, {2, "\ufeff" + o, len(o) + 3}}},
-		{"U+00A0 is no JSON whitespace", o + "\u00a0", []orderLine{{1, o + "\u00a0", len(o) + 2}}},
-		{"U+0085 is no JSON whitespace", "\u0085" + o, []orderLine{{1, "\u0085" + o, len(o) + 2}}},
-		{"U+3000 alone is a line", "\u3000\n" + o, []orderLine{{1, "\u3000", 3}, {2, o, len(o)}}},
-		{"U+2028 does not end a line", o + "\u2028" + o, []orderLine{{1, o + "\u2028" + o, 2*len(o) + 3}}},
-		{"a CR alone does not end a line", o + "\r" + o, []orderLine{{1, o + "\r" + o, 2*len(o) + 1}}},
+		{"LF", o + "\n" + o, []OrderLine{{1, o, len(o)}, {2, o, len(o)}}},
+		{"CRLF", o + "\r\n" + o + "\r\n", []OrderLine{{1, o, len(o)}, {2, o, len(o)}}},
+		{"blank lines are no orders", "\n \t\r\n" + o + "\n\n", []OrderLine{{3, o, len(o)}}},
+		{"JSON whitespace around", " \t" + o + " \t\r\n", []OrderLine{{1, o, len(o)}}},
+		{"a byte order mark at the start", "\ufeff" + o + "\n" + o, []OrderLine{{1, o, len(o)}, {2, o, len(o)}}},
+		{"a byte order mark later is sent", o + "\n\ufeff" + o, []OrderLine{{1, o, len(o)}, {2, "\ufeff" + o, len(o) + 3}}},
+		{"U+00A0 is no JSON whitespace", o + "\u00a0", []OrderLine{{1, o + "\u00a0", len(o) + 2}}},
+		{"U+0085 is no JSON whitespace", "\u0085" + o, []OrderLine{{1, "\u0085" + o, len(o) + 2}}},
+		{"U+3000 alone is a line", "\u3000\n" + o, []OrderLine{{1, "\u3000", 3}, {2, o, len(o)}}},
+		{"U+2028 does not end a line", o + "\u2028" + o, []OrderLine{{1, o + "\u2028" + o, 2*len(o) + 3}}},
+		{"a CR alone does not end a line", o + "\r" + o, []OrderLine{{1, o + "\r" + o, 2*len(o) + 1}}},
 		{"a line too long is cut and read past", o + "\n" + strings.Repeat("x", maxLine+10) + "\n" + o,
-			[]orderLine{{1, o, len(o)}, {2, strings.Repeat("x", maxLine), maxLine + 10}, {3, o, len(o)}}},
+			[]OrderLine{{1, o, len(o)}, {2, strings.Repeat("x", maxLine), maxLine + 10}, {3, o, len(o)}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for _, r := range []io.Reader{strings.NewReader(c.file), iotest.OneByteReader(strings.NewReader(c.file))} {
-				var got []orderLine
-				if err := orderLines(r, func(l orderLine) error { got = append(got, l); return nil }); err != nil {
+				var got []OrderLine
+				if err := OrderLines(r, func(l OrderLine) error { got = append(got, l); return nil }); err != nil {
 					t.Fatal(err)
 				}
 				if len(got) != len(c.want) {
@@ -60,7 +60,7 @@ func TestOrderLinesReadError(t *testing.T) {
 	boom := errors.New("boom")
 	r := io.MultiReader(strings.NewReader("{}\n{}\n"), iotest.ErrReader(boom))
 	n := 0
-	err := orderLines(r, func(orderLine) error { n++; return nil })
+	err := OrderLines(r, func(OrderLine) error { n++; return nil })
 	if !errors.Is(err, boom) || n != 2 || !strings.Contains(err.Error(), "line 3") {
 		t.Errorf("err %v after %d lines: want boom at line 3", err, n)
 	}
