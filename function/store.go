@@ -46,9 +46,13 @@ type DynamoStore struct {
 // Put stores the order, exactly as it was sent, unless its id is there
 // already. The same order stored before (the same identity: see
 // Order.identity) is a redelivery or a re-send: Duplicate, and nothing is
-// rewritten. Another order under the same id is a *ConflictError.
+// rewritten; unless the item is this very call's (its message and receipt
+// time), written by an attempt whose answer was lost and found by the
+// SDK's retry of it: Stored. Another order under the same id is a
+// *ConflictError.
 func (s DynamoStore) Put(ctx context.Context, o Order, messageID string, received time.Time) (Outcome, error) {
 	hash := o.IdentityHash()
+	receivedAt := received.UTC().Format(time.RFC3339Nano)
 
 	items := make([]types.AttributeValue, len(o.Items))
 	for i, it := range o.Items {
@@ -67,7 +71,7 @@ func (s DynamoStore) Put(ctx context.Context, o Order, messageID string, receive
 		"payload":     &types.AttributeValueMemberS{Value: o.Payload()},
 		"payloadHash": &types.AttributeValueMemberS{Value: hash},
 		"messageId":   &types.AttributeValueMemberS{Value: messageID},
-		"receivedAt":  &types.AttributeValueMemberS{Value: received.UTC().Format(time.RFC3339Nano)},
+		"receivedAt":  &types.AttributeValueMemberS{Value: receivedAt},
 		"status":      &types.AttributeValueMemberS{Value: StatusReceived},
 	}
 	if o.CreatedAt != "" {
@@ -90,13 +94,16 @@ func (s DynamoStore) Put(ctx context.Context, o Order, messageID string, receive
 		TableName:            aws.String(s.Table),
 		Key:                  map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: o.OrderID}},
 		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("payloadHash, messageId"),
+		ProjectionExpression: aws.String("payloadHash, messageId, receivedAt"),
 	})
 	if err != nil {
 		return Failed, fmt.Errorf("read stored order %s: %w", o.OrderID, err)
 	}
 	stored := stringAttr(got.Item, "payloadHash")
-	if stored == hash {
+	switch {
+	case stored == hash && stringAttr(got.Item, "messageId") == messageID && stringAttr(got.Item, "receivedAt") == receivedAt:
+		return Stored, nil
+	case stored == hash:
 		return Duplicate, nil
 	}
 	return Conflict, &ConflictError{OrderID: o.OrderID, StoredMessageID: stringAttr(got.Item, "messageId"), StoredHash: stored, NewHash: hash}

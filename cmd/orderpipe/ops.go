@@ -141,8 +141,8 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			go func() { done <- p.Run(runCtx) }()
 			defer func() { stop(); <-done }()
 
-			fmt.Fprintf(stdout, "SNS and SQS: %s\nDynamoDB:    %s (%s)\ntopic:       %s\nqueue:       %s\ndead-letter: %s\ntable:       %s\n",
-				p.SQSEndpoint, p.DBEndpoint, tablesAre, p.TopicArn, p.QueueURL, p.DLQURL, p.Table)
+			fmt.Fprintf(stdout, "SNS and SQS: %s\nDynamoDB:    %s\ntopic:       %s\nqueue:       %s\ndead-letter: %s\ntable:       %s\ntable kept:  %s\n",
+				p.SQSEndpoint, p.DBEndpoint, p.TopicArn, p.QueueURL, p.DLQURL, p.Table, tablesAre)
 			if serve {
 				fmt.Fprintln(stdout, "serving until Ctrl-C; try: go run ./cmd/orderpipe smoke --endpoint", p.SQSEndpoint, "--dynamodb-endpoint", p.DBEndpoint)
 				<-ctx.Done()
@@ -196,7 +196,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 // stores, where minidyn's grows about 5 KB an order; without Node.js the
 // run still needs nothing but Go.
 func localTables(name, dynaliteCLI string) (local.Tables, string, error) {
-	const inMemory = "minidyn, the table in this process's memory"
+	const inMemory = "in this process's memory, by minidyn"
 	switch name {
 	case "minidyn":
 		return local.InProcess, inMemory, nil
@@ -214,7 +214,7 @@ func localTables(name, dynaliteCLI string) (local.Tables, string, error) {
 			}
 			return nil, "", fmt.Errorf("--dynamodb dynalite: %w (run tools/install, or give its cli.js with --dynalite)", err)
 		}
-		return local.OnDisk(node, dynaliteCLI), "dynalite, the table on disk", nil
+		return local.OnDisk(node, dynaliteCLI), "on disk, by dynalite", nil
 	}
 	return nil, "", fmt.Errorf("--dynamodb: %q is not auto, minidyn or dynalite", name)
 }

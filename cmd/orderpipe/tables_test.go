@@ -24,11 +24,11 @@ func TestLocalTables(t *testing.T) {
 	for _, c := range []struct {
 		name, path, cli, want, err string
 	}{
-		{"minidyn", withNode, cli, "minidyn, the table in this process's memory", ""},
-		{"dynalite", withNode, cli, "dynalite, the table on disk", ""},
-		{"auto", withNode, cli, "dynalite, the table on disk", ""},
-		{"auto", withNode, noCLI, "minidyn, the table in this process's memory: no dynalite at testdata/no-such-cli.js; tools/install puts it there", ""},
-		{"auto", t.TempDir(), cli, "minidyn, the table in this process's memory: no Node.js for dynalite, which keeps it on disk", ""},
+		{"minidyn", withNode, cli, "in this process's memory, by minidyn", ""},
+		{"dynalite", withNode, cli, "on disk, by dynalite", ""},
+		{"auto", withNode, cli, "on disk, by dynalite", ""},
+		{"auto", withNode, noCLI, "in this process's memory, by minidyn: no dynalite at testdata/no-such-cli.js; tools/install puts it there", ""},
+		{"auto", t.TempDir(), cli, "in this process's memory, by minidyn: no Node.js for dynalite, which keeps it on disk", ""},
 		{"dynalite", withNode, noCLI, "", "--dynamodb dynalite: stat testdata/no-such-cli.js: no such file or directory (run tools/install, or give its cli.js with --dynalite)"},
 		{"dynalite", t.TempDir(), cli, "", `--dynamodb dynalite needs Node.js: exec: "node": executable file not found in $PATH`},
 		{"dynamo", withNode, cli, "", `--dynamodb: "dynamo" is not auto, minidyn or dynalite`},
