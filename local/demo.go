@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -70,21 +69,19 @@ const (
 	feedBacklog = 1000
 )
 
-// Feed publishes the orders of r, one JSON order a line (blank lines are
-// skipped), and waits until the queue is drained, writing progress to w. It
-// returns how many orders it read, and the ones SNS refused: their count
-// and the first ReportLines of them, or all with all.
+// Feed publishes the orders of r, one JSON order a line (see OrderLines:
+// lines of JSON whitespace are skipped, nothing else is taken off), and
+// waits until the queue is drained, writing progress to w. It returns how
+// many orders it read, and the ones SNS refused: their count and the first
+// ReportLines of them, or all with all. A line longer than any message can
+// be is refused without being sent.
 func (p *Pipeline) Feed(ctx context.Context, r io.Reader, w io.Writer, timeout time.Duration, all bool) (int, Section[Refused], error) {
 	keep := ReportLines
 	if all {
 		keep = -1
 	}
 	var refused Section[Refused]
-	sc := bufio.NewScanner(r)
-	// Lines over SNS's 256 KiB limit are read, so that SNS refuses them as
-	// it would, rather than the file failing to read.
-	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
-	read, line := 0, 0
+	read := 0
 	chunk, lines := make([]string, 0, feedChunk), make([]int, 0, feedChunk)
 	publish := func() error {
 		if len(chunk) == 0 {
@@ -105,24 +102,23 @@ func (p *Pipeline) Feed(ctx context.Context, r io.Reader, w io.Writer, timeout t
 		chunk, lines = chunk[:0], lines[:0]
 		return nil
 	}
-	for sc.Scan() {
-		line++
-		l := strings.TrimSpace(sc.Text())
-		if l == "" {
-			continue
-		}
+	err := OrderLines(r, func(l OrderLine) error {
 		read++
-		chunk, lines = append(chunk, l), append(lines, line)
-		if len(chunk) == feedChunk {
-			if err := publish(); err != nil {
-				return read, refused, err
-			}
+		if l.Size > len(l.Text) {
+			refused.add(Refused{Line: l.Number, Body: abbreviate(l.Text, 200),
+				Reason: fmt.Sprintf("%d bytes: over SNS's limit of 256 KiB (262,144 bytes); not sent", l.Size)}, keep)
+			return nil
 		}
+		chunk, lines = append(chunk, l.Text), append(lines, l.Number)
+		if len(chunk) == feedChunk {
+			return publish()
+		}
+		return nil
+	})
+	if err == nil {
+		err = publish()
 	}
-	if err := sc.Err(); err != nil {
-		return read, refused, err
-	}
-	if err := publish(); err != nil {
+	if err != nil {
 		return read, refused, err
 	}
 	fmt.Fprintf(w, "published %d orders to %s", read-refused.N, p.TopicArn)
@@ -282,12 +278,21 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 			why = "its body came back altered from the queue (MD5 differs); the body below is not what was sent"
 		case d.Moved():
 			o, _ := p.Outcomes.Pending(d.MessageID)
-			why = fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
-				o.Deliveries, p.Config.MaxReceiveCount, o.Last.Outcome, o.Last.Error)
+			why = movedWhy(o, p.Config.MaxReceiveCount)
 		}
 		r.DeadLetters.add(DeadLetter{d, why}, keep)
 	}
 	return r
+}
+
+// movedWhy says why SQS moved a message to the dead-letter queue.
+func movedWhy(o Pending, maxReceiveCount int) string {
+	why := fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
+		o.Deliveries, maxReceiveCount, o.Last.Outcome, o.Last.Error)
+	if o.Last.Outcome == "failed" && o.Decided.Outcome != "" {
+		why += fmt.Sprintf("; before it %s: %s", o.Decided.Outcome, o.Decided.Error)
+	}
+	return why
 }
 
 // listDLQ lists the dead-letter queue and says how many messages it holds.

@@ -82,10 +82,12 @@ func InProcess(context.Context) (string, func() error, error) {
 // OnDisk is dynalite (cliJS, dynalite's cli.js) under node, in a process
 // of its own, with the table in a LevelDB store in a new temporary
 // directory that stopping removes: the memory a run takes then does not
-// grow with the orders it stores.
+// grow with the orders it stores. The directories that killed runs left
+// are removed first.
 func OnDisk(node, cliJS string) Tables {
 	return func(ctx context.Context) (string, func() error, error) {
-		dir, err := os.MkdirTemp("", "orderpipe-local-table-")
+		removeTablesLeft(os.TempDir())
+		dir, err := os.MkdirTemp("", tableDirPrefix)
 		if err != nil {
 			return "", nil, err
 		}
@@ -97,6 +99,9 @@ func OnDisk(node, cliJS string) Tables {
 		return db.Endpoint, func() error { return errors.Join(db.Close(), os.RemoveAll(dir)) }, nil
 	}
 }
+
+// tableDirPrefix begins the name of a run's table directory.
+const tableDirPrefix = "orderpipe-local-table-"
 
 // Start starts the stand-ins, the table in tables, and creates the
 // pipeline's resources from the configuration (orderpipe keys; unset ones

@@ -55,7 +55,11 @@ type recorded struct {
 // its last outcome, how many deliveries it has had, and whether one of them
 // stored its order.
 type Pending struct {
-	Last       Outcome
+	Last Outcome
+	// Decided is the last outcome other than failed: a delivery cut short
+	// (the deadline, a throttled call) says nothing of the order, and must
+	// not hide the conflict the deliveries before it found.
+	Decided    Outcome
 	Deliveries int
 	Stored     bool
 }
@@ -96,7 +100,11 @@ func (r *Recorder) Handle(ctx context.Context, rec slog.Record) error {
 		st := r.st
 		st.mu.Lock()
 		p := st.pending[o.MessageID]
-		st.pending[o.MessageID] = Pending{Last: o, Deliveries: p.Deliveries + 1, Stored: p.Stored || o.Outcome == "stored"}
+		p.Last, p.Deliveries, p.Stored = o, p.Deliveries+1, p.Stored || o.Outcome == "stored"
+		if o.Outcome != "failed" {
+			p.Decided = o
+		}
+		st.pending[o.MessageID] = p
 		st.mu.Unlock()
 	}
 	if r.next.Enabled(ctx, rec.Level) {

@@ -61,3 +61,24 @@ func TestRecorderKeepsABoundedReport(t *testing.T) {
 		t.Errorf("after KeepAll: %d counted, %d kept", d.N, len(d.First))
 	}
 }
+
+// A message SQS moved after its deliveries says why they failed: a last
+// delivery cut short by the deadline does not hide the conflicts before it.
+func TestMovedSaysTheLastDecidedOutcome(t *testing.T) {
+	r := NewRecorder(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(r)
+	for range 3 {
+		log.Error("order conflict", "messageId", "c", "orderId", "o", "outcome", "conflict", "error", "another payload")
+	}
+	log.Error("order failed", "messageId", "c", "orderId", "o", "outcome", "failed", "error", "not finished before the deadline")
+	log.Error("order failed", "messageId", "f", "orderId", "o", "outcome", "failed", "error", "throttled")
+	for _, c := range []struct{ id, want string }{
+		{"c", "moved by SQS after 4 failed deliveries (maxReceiveCount 3); last outcome failed: not finished before the deadline; before it conflict: another payload"},
+		{"f", "moved by SQS after 1 failed deliveries (maxReceiveCount 3); last outcome failed: throttled"},
+	} {
+		p, _ := r.Pending(c.id)
+		if got := movedWhy(p, 3); got != c.want {
+			t.Errorf("%s: %q, want %q", c.id, got, c.want)
+		}
+	}
+}

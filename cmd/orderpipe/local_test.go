@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,9 +117,13 @@ func TestLocalOrdersFile(t *testing.T) {
 		`{"orderId":"big","customerId":"`+strings.Repeat("x", 300<<10)+`"}`,                 // over 256 KiB
 		`{"orderId":"s-1","customerId":"c-\ud800","items":[],"currency":"EUR","total":"0"}`, // JSON-escaped: reaches the handler, rejected
 		`{"orderId":"d-1","total":"1.00","total":"2.00"}`,                                   // a duplicate name: rejected
+		lines[0][:len(lines[0])-1]+"}\u00a0",                                                // U+00A0 is no JSON whitespace: rejected, not trimmed
+		`{"orderId":"huge","customerId":"`+strings.Repeat("x", 9<<20)+`"}`,                  // far over 256 KiB: refused, and the file read on
+		strings.Replace(lines[0], "f-0", "f-7", 1),                                          // stored
 	)
 	file := filepath.Join(dir, "orders.jsonl")
-	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	// A byte order mark before the first line is the file's, not the order's.
+	if err := os.WriteFile(file, []byte("\ufeff"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "local", "--orders", file, "--timeout", "1m")
@@ -129,10 +135,10 @@ func TestLocalOrdersFile(t *testing.T) {
 		t.Fatalf("orderpipe local: %v", err)
 	}
 	for _, want := range []string{
-		"Refused by SNS, never in the pipeline (3):", "line 8: ", "InvalidMessageContents", "InvalidParameterValue",
-		"Stored (7):", "… and 2 more (--verbose lists them all)",
-		"In the dead-letter queue (2):", "customerId: must be valid UTF-8", "total: appears more than once",
-		"Published 12 = refused 3 + stored 7 + duplicates 0 + dead-letter queue 2; lost 0",
+		"Refused by SNS, never in the pipeline (4):", "line 8: ", "InvalidMessageContents", "InvalidParameterValue",
+		"line 14: 9437218 bytes", "Stored (8):", "… and 3 more (--verbose lists them all)",
+		"In the dead-letter queue (3):", "customerId: must be valid UTF-8", "total: appears more than once", "exactly one JSON object and nothing after it",
+		"Published 15 = refused 4 + stored 8 + duplicates 0 + dead-letter queue 3; lost 0",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q", want)
@@ -265,5 +271,96 @@ func TestRedriveUndeliveredNotifications(t *testing.T) {
 	}
 	if n, err := ops.Depth(ctx, q, url(spec.DLQName)); err != nil || n != 0 {
 		t.Errorf("OrderQueueDLQ holds %d messages (%v): the handler refused a redriven order", n, err)
+	}
+}
+
+// A file that cannot be read to its end is no run in which every order was
+// accounted for, whatever the report of the lines read says: the run fails.
+func TestLocalOrdersUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(buildOrderpipe(t), "local", "--dynamodb", "minidyn", "--orders", dir, "--timeout", "1m")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	if code := cmd.ProcessState.ExitCode(); err == nil || code != cmdutil.ExitError {
+		t.Errorf("exit code %d, want %d", code, cmdutil.ExitError)
+	}
+	if !strings.Contains(errOut.String(), "is a directory") || !strings.Contains(out.String(), "lost 0") {
+		t.Errorf("want the read error on stderr and the report of what was read")
+	}
+}
+
+// A run killed with SIGKILL cannot remove its table's directory: the next
+// run on dynalite removes it, and never the directory of a run still
+// going, however old.
+func TestKilledRunsTableIsRemoved(t *testing.T) {
+	cli, err := filepath.Abs(testenv.Tool(t, "ORDERPIPE_DYNALITE", "tools/node_modules/dynalite/cli.js", "tools/install"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("dynalite needs node: %v", err)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	bin := buildOrderpipe(t)
+	serve := func() (*exec.Cmd, string) {
+		before, _ := filepath.Glob(filepath.Join(tmp, "orderpipe-local-table-*"))
+		cmd := exec.Command(bin, "local", "--serve", "--dynamodb", "dynalite", "--dynalite", cli)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() && !strings.HasPrefix(sc.Text(), "serving") {
+		}
+		after, _ := filepath.Glob(filepath.Join(tmp, "orderpipe-local-table-*"))
+		for _, d := range after {
+			if !slices.Contains(before, d) && len(after) == len(before)+1 {
+				return cmd, d
+			}
+		}
+		t.Fatalf("table directories %v, then %v", before, after)
+		return nil, ""
+	}
+	killed, killedDir := serve()
+	_, liveDir := serve()
+	if err := killed.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed.Wait()
+	noLock := filepath.Join(tmp, "orderpipe-local-table-starting")
+	other := filepath.Join(tmp, "other")
+	for _, d := range []string{noLock, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As if both had run long: age alone removes nothing.
+	old := time.Now().Add(-time.Hour)
+	for _, d := range []string{killedDir, liveDir, other} {
+		os.Chtimes(filepath.Join(d, "LOCK"), old, old)
+	}
+	// node dies with the killed run, a moment later.
+	time.Sleep(time.Second)
+
+	_, stop, err := local.OnDisk(node, cli)(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "*"))
+	want := []string{liveDir, noLock, other}
+	slices.Sort(want)
+	if fmt.Sprint(left) != fmt.Sprint(want) {
+		t.Errorf("left %v, want %v", left, want)
 	}
 }

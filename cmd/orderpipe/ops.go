@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -176,7 +175,9 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			if report.Lost() != 0 || len(report.Unread) > 0 {
 				return local.ErrLost
 			}
-			return nil
+			// The orders not read or not published (a file that could not
+			// be read to its end, an interrupted run) are in no report.
+			return err
 		},
 	}
 	c.Flags().StringArrayVar(&config, "config", nil, "orderpipe configuration as key=value; repeatable")
@@ -228,6 +229,7 @@ func feedFile(ctx context.Context, p *local.Pipeline, path string, w io.Writer, 
 	return p.Feed(ctx, f, w, timeout, all)
 }
 
+// readLines reads an orders file as `local --orders` does.
 func readLines(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -235,16 +237,17 @@ func readLines(path string) ([]string, error) {
 	}
 	defer f.Close()
 	var lines []string
-	sc := bufio.NewScanner(f)
-	// Lines over SNS's 256 KiB limit are read, so that SNS refuses them as
-	// it would, rather than the file failing to read.
-	sc.Buffer(make([]byte, 0, 64<<10), 8<<20)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			lines = append(lines, l)
+	err = local.OrderLines(f, func(l local.OrderLine) error {
+		if l.Size > len(l.Text) {
+			return fmt.Errorf("line %d: %d bytes, over SNS's limit of 256 KiB", l.Number, l.Size)
 		}
+		lines = append(lines, l.Text)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return lines, sc.Err()
+	return lines, nil
 }
 
 func publishCommand(stdout, stderr io.Writer) *cobra.Command {
