@@ -253,36 +253,46 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 	}
 	sort.Slice(r.Stored.First, func(i, j int) bool { return r.Stored.First[i].OrderID < r.Stored.First[j].OrderID })
 
-	dlq, held, err := p.listDLQ(ctx)
+	dlq, err := p.listDLQ(ctx, keep)
 	if err != nil {
 		r.Unread = append(r.Unread, err.Error())
 	}
 	// A listing still shorter than what the queue holds (goaws's count
 	// includes the messages in flight) leaves messages unaccounted for,
 	// and says so.
-	if held > len(dlq) {
-		r.Unread = append(r.Unread, fmt.Sprintf("the dead-letter queue holds %d messages; %d of them could be received and listed", held, len(dlq)))
+	if dlq.held > dlq.listed {
+		r.Unread = append(r.Unread, fmt.Sprintf("the dead-letter queue holds %d messages; %d of them could be received and listed", dlq.held, dlq.listed))
 	}
-	rejected := map[string]bool{} // by the message the handler rejected
-	for _, d := range dlq {
-		if d.OriginalMessageID != "" {
-			if rejected[d.OriginalMessageID] {
-				r.Copies++
-				continue
-			}
-			rejected[d.OriginalMessageID] = true
-		}
-		why := "rejected by the handler: " + d.Reason
-		switch {
-		case d.Altered:
-			why = "its body came back altered from the queue (MD5 differs); the body below is not what was sent"
-		case d.Moved():
-			o, _ := p.Outcomes.Pending(d.MessageID)
-			why = movedWhy(o, p.Config.MaxReceiveCount)
-		}
-		r.DeadLetters.add(DeadLetter{d, why}, keep)
-	}
+	r.DeadLetters, r.Copies = dlq.letters, dlq.copies
 	return r
+}
+
+// dlqListing is what the report keeps of the dead-letter queue as it is
+// listed: counts and the first entries, not every message.
+type dlqListing struct {
+	held, listed int
+	letters      Section[DeadLetter]
+	copies       int             // further copies of a message the handler rejected
+	rejected     map[string]bool // by the message the handler rejected
+}
+
+func (p *Pipeline) tally(l *dlqListing, d ops.DeadLetter, keep int) {
+	if d.OriginalMessageID != "" {
+		if l.rejected[d.OriginalMessageID] {
+			l.copies++
+			return
+		}
+		l.rejected[d.OriginalMessageID] = true
+	}
+	why := "rejected by the handler: " + d.Reason
+	switch {
+	case d.Altered:
+		why = "its body came back altered from the queue (MD5 differs); the body below is not what was sent"
+	case d.Moved():
+		o, _ := p.Outcomes.Pending(d.MessageID)
+		why = movedWhy(o, p.Config.MaxReceiveCount)
+	}
+	l.letters.add(DeadLetter{d, why}, keep)
 }
 
 // movedWhy says why SQS moved a message to the dead-letter queue.
@@ -295,36 +305,38 @@ func movedWhy(o Pending, maxReceiveCount int) string {
 	return why
 }
 
-// listDLQ lists the dead-letter queue and says how many messages it holds.
-// A receive cannot return a message in flight, and a listing leaves what it
-// received visible again; a message that another receive holds is visible
-// again after the queue's visibility timeout, so a short listing is taken
-// again once that has passed.
-func (p *Pipeline) listDLQ(ctx context.Context) ([]ops.DeadLetter, int, error) {
-	dlq, err := ops.ListDLQ(ctx, p.SQS, p.DLQURL)
-	if err != nil {
-		return dlq, 0, err
+// listDLQ lists the dead-letter queue, keeping keep entries, and says how
+// many messages it holds. A receive cannot return a message in flight, and
+// a listing leaves what it received visible again; a message that another
+// receive holds (one whose answer was lost, and which the SDK retried) is
+// visible again after the queue's visibility timeout, so a short listing
+// is taken again once that has passed.
+func (p *Pipeline) listDLQ(ctx context.Context, keep int) (dlqListing, error) {
+	list := func() (dlqListing, error) {
+		l := dlqListing{rejected: map[string]bool{}}
+		var err error
+		if l.listed, err = ops.EachDeadLetter(ctx, p.SQS, p.DLQURL, func(d ops.DeadLetter) { p.tally(&l, d, keep) }); err != nil {
+			return l, err
+		}
+		l.held, err = ops.Depth(ctx, p.SQS, p.DLQURL)
+		return l, err
 	}
-	held, err := ops.Depth(ctx, p.SQS, p.DLQURL)
-	if err != nil || held <= len(dlq) {
-		return dlq, held, err
+	l, err := list()
+	if err != nil || l.held <= l.listed {
+		return l, err
 	}
 	wait, err := ops.VisibilityTimeout(ctx, p.SQS, p.DLQURL)
 	if err != nil {
-		return dlq, held, err
+		return l, err
 	}
 	wait += 2 * sqsTick // goaws makes them visible on its next tick
-	p.log.Warn("listing the dead-letter queue again once the messages in flight are visible", "holds", held, "listed", len(dlq), "wait", wait)
+	p.log.Warn("listing the dead-letter queue again once the messages in flight are visible", "holds", l.held, "listed", l.listed, "wait", wait)
 	select {
 	case <-ctx.Done():
-		return dlq, held, ctx.Err()
+		return l, ctx.Err()
 	case <-time.After(wait):
 	}
-	if dlq, err = ops.ListDLQ(ctx, p.SQS, p.DLQURL); err != nil {
-		return dlq, held, err
-	}
-	held, err = ops.Depth(ctx, p.SQS, p.DLQURL)
-	return dlq, held, err
+	return list()
 }
 
 // ReportLines is how many entries Write lists per section unless asked for

@@ -116,6 +116,14 @@ func Intact(m types.Message) bool {
 // the queue's visibility timeout.
 func receiveAll(ctx context.Context, q Queue, queueURL string) ([]DeadLetter, error) {
 	var all []DeadLetter
+	err := receiveEach(ctx, q, queueURL, func(d DeadLetter) { all = append(all, d) })
+	return all, err
+}
+
+// receiveEach receives every message of the queue and hands each to f, one
+// batch at a time, so that the caller keeps what it needs of a message and
+// not the message; they stay invisible for the queue's visibility timeout.
+func receiveEach(ctx context.Context, q Queue, queueURL string, f func(DeadLetter)) error {
 	for {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
@@ -123,15 +131,15 @@ func receiveAll(ctx context.Context, q Queue, queueURL string) ([]DeadLetter, er
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
 		}, CheckEachMessage)
 		if err != nil {
-			return all, fmt.Errorf("receive from the dead-letter queue: %w", err)
+			return fmt.Errorf("receive from the dead-letter queue: %w", err)
 		}
 		if len(out.Messages) == 0 {
-			return all, nil
+			return nil
 		}
 		for _, m := range out.Messages {
 			attr := func(name string) string { return aws.ToString(m.MessageAttributes[name].StringValue) }
 			n, _ := strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
-			all = append(all, DeadLetter{
+			f(DeadLetter{
 				MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), ReceiveCount: n,
 				Reason: attr(function.AttrReason), OriginalMessageID: attr(function.AttrOriginalMessageID), RejectedAt: attr(function.AttrRejectedAt),
 				Altered: !Intact(m), receipt: aws.ToString(m.ReceiptHandle), attrs: m.MessageAttributes,
@@ -143,16 +151,29 @@ func receiveAll(ctx context.Context, q Queue, queueURL string) ([]DeadLetter, er
 // ListDLQ lists the dead-letter queue without consuming it: every message is
 // made visible again before ListDLQ returns.
 func ListDLQ(ctx context.Context, q Queue, dlqURL string) ([]DeadLetter, error) {
-	all, err := receiveAll(ctx, q, dlqURL)
-	var errs []error
-	for _, d := range all {
+	var all []DeadLetter
+	_, err := EachDeadLetter(ctx, q, dlqURL, func(d DeadLetter) { all = append(all, d) })
+	return all, err
+}
+
+// EachDeadLetter is ListDLQ handing each message to f as it is received
+// rather than returning them all: it keeps only their receipt handles, to
+// make them visible again, and says how many it listed.
+func EachDeadLetter(ctx context.Context, q Queue, dlqURL string, f func(DeadLetter)) (int, error) {
+	var received [][2]string // message id, receipt handle
+	err := receiveEach(ctx, q, dlqURL, func(d DeadLetter) {
+		received = append(received, [2]string{d.MessageID, d.receipt})
+		f(d)
+	})
+	errs := []error{err}
+	for _, r := range received {
 		if _, err := q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
-			QueueUrl: aws.String(dlqURL), ReceiptHandle: aws.String(d.receipt), VisibilityTimeout: 0,
+			QueueUrl: aws.String(dlqURL), ReceiptHandle: aws.String(r[1]), VisibilityTimeout: 0,
 		}); err != nil {
-			errs = append(errs, fmt.Errorf("release %s: %w", d.MessageID, err))
+			errs = append(errs, fmt.Errorf("release %s: %w", r[0], err))
 		}
 	}
-	return all, errors.Join(append([]error{err}, errs...)...)
+	return len(received), errors.Join(errs...)
 }
 
 // Redrive moves every message of the dead-letter queue back to the source
