@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -162,9 +163,16 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 	}
 	e := &Env{Name: name, opts: opts, stack: st, tags: tags}
 	if err := midWrite(ctx, func() error { return e.configure(ctx) }); err != nil {
-		// Leave nothing behind, but never by force: the stack has no
-		// resources of this run, and one that has resources is another
-		// run's (a first run of the PR beside this one) and stays.
+		if opts.PR > 0 {
+			// A PR's stack has one name for every run of the PR: another
+			// run may be deploying into it (CI saw `stack rm` succeed
+			// while a first run beside this one was mid-update, leaving
+			// its resources in no stack). An empty stack left is harmless;
+			// the PR's destroy removes it.
+			return nil, err
+		}
+		// A random name is this run's alone: leave nothing behind, but
+		// never by force.
 		return nil, errors.Join(err, ws.RemoveStack(context.WithoutCancel(ctx), name))
 	}
 	return e, nil
@@ -615,20 +623,21 @@ func selectStack(ctx context.Context, name string, ws auto.Workspace) (st auto.S
 	return st, err
 }
 
-// midWrite runs f, which reads the stack's checkpoint, up to three times: a
-// file backend's checkpoint read while another run writes it can fail
-// ("failed to load checkpoint: EOF"), and a stack opened beside its update
-// in flight meets that. f must be safe to repeat.
+// midWrite runs f, which reads the stack's checkpoint, again while it fails
+// reading a checkpoint another run is writing (a file backend's writes are
+// not atomic: "failed to load checkpoint: EOF"), for up to 30 s, at
+// jittered intervals so as not to keep meeting the writer's rhythm.
 func midWrite(ctx context.Context, f func() error) error {
-	for try := 0; ; try++ {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
 		err := f()
-		if err == nil || try == 2 || !strings.Contains(err.Error(), "failed to load checkpoint") {
+		if err == nil || time.Now().After(deadline) || !strings.Contains(err.Error(), "failed to load checkpoint") {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(time.Second):
+		case <-time.After(200*time.Millisecond + mrand.N(500*time.Millisecond)):
 		}
 	}
 }

@@ -2,6 +2,8 @@ package automation
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,5 +91,42 @@ func TestOrphansLeftWithoutALock(t *testing.T) {
 	deleted, skipped, err := deleteOrphans(context.Background(), Options{Account: acct}, "https://api.pulumi.com", found)
 	if err != nil || len(acct.arns) != 0 || len(deleted) != 0 || len(skipped) != 1 || !strings.Contains(skipped[0].Why, "nothing is deleted") {
 		t.Errorf("deleted %v, skipped %+v, %v", acct.arns, skipped, err)
+	}
+}
+
+// A checkpoint read while another run writes it is read again, past three
+// tries (CI met three mid-write reads in a row during a 26-resource
+// update), until it reads; any other error is returned at once.
+func TestMidWriteReadsAgain(t *testing.T) {
+	midWriteErr := errors.New("unable to set config: exit status 1: error: failed to load checkpoint: EOF")
+	for _, c := range []struct {
+		name  string
+		fails int
+		other error
+		want  error
+	}{
+		{"read at once", 0, nil, nil},
+		{"five mid-write reads", 5, nil, nil},
+		{"another error", 0, errors.New("no such stack"), errors.New("no such stack")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			calls := 0
+			err := midWrite(context.Background(), func() error {
+				calls++
+				switch {
+				case c.other != nil:
+					return c.other
+				case calls <= c.fails:
+					return midWriteErr
+				}
+				return nil
+			})
+			if fmt.Sprint(err) != fmt.Sprint(c.want) {
+				t.Errorf("err %v, want %v", err, c.want)
+			}
+			if want := c.fails + 1; calls != want {
+				t.Errorf("%d calls, want %d", calls, want)
+			}
+		})
 	}
 }
