@@ -171,7 +171,9 @@ func (p *Pipeline) Drain(ctx context.Context, w io.Writer, timeout time.Duration
 			return nil
 		}
 		// A line when something moved, and every 5 s while retries wait.
-		if d, _ := ops.Depth(ctx, p.SQS, p.DLQURL); [2]int{n, d} != last || time.Since(lastLine) >= 5*time.Second {
+		d, _ := ops.Depth(ctx, p.SQS, p.DLQURL)
+		d += p.dead.count() // the ones taken out of it into the file
+		if [2]int{n, d} != last || time.Since(lastLine) >= 5*time.Second {
 			fmt.Fprintf(w, "  %2.0fs: %d in the queue (a failed one reappears after %ds), %d in the dead-letter queue\n",
 				time.Since(start).Seconds(), n, p.Config.VisibilityTimeout(), d)
 			last, lastLine = [2]int{n, d}, time.Now()
@@ -202,6 +204,9 @@ type Report struct {
 	// Unread says what could not be read back (a failed receive or scan):
 	// the orders it hides are counted as lost.
 	Unread []string
+	// DeadLetterFile holds every dead letter, with why, when the run
+	// was asked to keep them.
+	DeadLetterFile string
 }
 
 // StoredOrder is one item of the orders table.
@@ -212,7 +217,7 @@ type StoredOrder struct {
 // DeadLetter is a message in the DLQ, with why it is there.
 type DeadLetter struct {
 	ops.DeadLetter
-	Why string
+	Why string `json:"why"`
 }
 
 // Lost is the number of orders that are nowhere to be seen: it must be 0.
@@ -253,90 +258,19 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 	}
 	sort.Slice(r.Stored.First, func(i, j int) bool { return r.Stored.First[i].OrderID < r.Stored.First[j].OrderID })
 
-	dlq, err := p.listDLQ(ctx, keep)
-	if err != nil {
-		r.Unread = append(r.Unread, err.Error())
+	if p.dead == nil {
+		if err := p.KeepDeadLetters("", all); err != nil {
+			r.Unread = append(r.Unread, err.Error())
+			return r
+		}
 	}
-	// A listing still shorter than what the queue holds (goaws's count
-	// includes the messages in flight) leaves messages unaccounted for,
-	// and says so.
-	if dlq.held > dlq.listed {
-		r.Unread = append(r.Unread, fmt.Sprintf("the dead-letter queue holds %d messages; %d of them could be received and listed", dlq.held, dlq.listed))
+	var unread []string
+	r.DeadLetters, r.Copies, unread = p.dead.finish(ctx)
+	r.Unread = append(r.Unread, unread...)
+	if !p.dead.remove {
+		r.DeadLetterFile = p.dead.f.Name()
 	}
-	r.DeadLetters, r.Copies = dlq.letters, dlq.copies
 	return r
-}
-
-// dlqListing is what the report keeps of the dead-letter queue as it is
-// listed: counts and the first entries, not every message.
-type dlqListing struct {
-	held, listed int
-	letters      Section[DeadLetter]
-	copies       int             // further copies of a message the handler rejected
-	rejected     map[string]bool // by the message the handler rejected
-}
-
-func (p *Pipeline) tally(l *dlqListing, d ops.DeadLetter, keep int) {
-	if d.OriginalMessageID != "" {
-		if l.rejected[d.OriginalMessageID] {
-			l.copies++
-			return
-		}
-		l.rejected[d.OriginalMessageID] = true
-	}
-	why := "rejected by the handler: " + d.Reason
-	switch {
-	case d.Altered:
-		why = "its body came back altered from the queue (MD5 differs); the body below is not what was sent"
-	case d.Moved():
-		o, _ := p.Outcomes.Pending(d.MessageID)
-		why = movedWhy(o, p.Config.MaxReceiveCount)
-	}
-	l.letters.add(DeadLetter{d, why}, keep)
-}
-
-// movedWhy says why SQS moved a message to the dead-letter queue.
-func movedWhy(o Pending, maxReceiveCount int) string {
-	why := fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
-		o.Deliveries, maxReceiveCount, o.Last.Outcome, o.Last.Error)
-	if o.Last.Outcome == "failed" && o.Decided.Outcome != "" {
-		why += fmt.Sprintf("; before it %s: %s", o.Decided.Outcome, o.Decided.Error)
-	}
-	return why
-}
-
-// listDLQ lists the dead-letter queue, keeping keep entries, and says how
-// many messages it holds. A receive cannot return a message in flight, and
-// a listing leaves what it received visible again; a message that another
-// receive holds (one whose answer was lost, and which the SDK retried) is
-// visible again after the queue's visibility timeout, so a short listing
-// is taken again once that has passed.
-func (p *Pipeline) listDLQ(ctx context.Context, keep int) (dlqListing, error) {
-	list := func() (dlqListing, error) {
-		l := dlqListing{rejected: map[string]bool{}}
-		var err error
-		if l.listed, err = ops.EachDeadLetter(ctx, p.SQS, p.DLQURL, func(d ops.DeadLetter) { p.tally(&l, d, keep) }); err != nil {
-			return l, err
-		}
-		l.held, err = ops.Depth(ctx, p.SQS, p.DLQURL)
-		return l, err
-	}
-	l, err := list()
-	if err != nil || l.held <= l.listed {
-		return l, err
-	}
-	wait, err := ops.VisibilityTimeout(ctx, p.SQS, p.DLQURL)
-	if err != nil {
-		return l, err
-	}
-	wait += 2 * sqsTick // goaws makes them visible on its next tick
-	p.log.Warn("listing the dead-letter queue again once the messages in flight are visible", "holds", l.held, "listed", l.listed, "wait", wait)
-	select {
-	case <-ctx.Done():
-		return l, ctx.Err()
-	case <-time.After(wait):
-	}
-	return list()
 }
 
 // ReportLines is how many entries Write lists per section unless asked for
@@ -376,6 +310,9 @@ func (r Report) Write(w io.Writer) {
 		d := r.DeadLetters.First[i]
 		fmt.Fprintf(w, "  message %s: %s\n    body: %s\n", d.MessageID, d.Why, abbreviate(d.Body, 100))
 	})
+	if r.DeadLetterFile != "" {
+		fmt.Fprintf(w, "Every dead letter, with why, one JSON object a line: %s\n", r.DeadLetterFile)
+	}
 	for _, u := range r.Unread {
 		fmt.Fprintf(w, "Could not be read: %s\n", u)
 	}

@@ -3,8 +3,11 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/orderpipe/orderpipe/function"
+	"github.com/orderpipe/orderpipe/ops"
 )
 
 // The demo end to end, on the embedded stand-ins: each valid order stored
@@ -34,6 +38,10 @@ func TestDemo(t *testing.T) {
 
 	if p.Table != "orderpipe-local-Orders" || !strings.HasSuffix(p.QueueArn, ":orderpipe-local-OrderQueue") || p.Config.VisibilityTimeout() != 6 {
 		t.Errorf("resources %s %s, visibility %d: not the stack's names and settings", p.Table, p.QueueArn, p.Config.VisibilityTimeout())
+	}
+	kept := filepath.Join(t.TempDir(), "dead-letters.jsonl")
+	if err := p.KeepDeadLetters(kept, false); err != nil {
+		t.Fatal(err)
 	}
 	var progress bytes.Buffer
 	published := 0
@@ -94,42 +102,72 @@ func TestDemo(t *testing.T) {
 			rejected = d
 		}
 	}
-	if _, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.DLQURL), MessageBody: aws.String(rejected.Body),
-		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String(rejected.OriginalMessageID)},
-			function.AttrReason:            {DataType: aws.String("String"), StringValue: aws.String(rejected.Reason)},
-		}}); err != nil {
-		t.Fatal(err)
+	sendCopy := func() {
+		t.Helper()
+		if _, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.DLQURL), MessageBody: aws.String(rejected.Body),
+			MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+				function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String(rejected.OriginalMessageID)},
+				function.AttrReason:            {DataType: aws.String("String"), StringValue: aws.String(rejected.Reason)},
+			}}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	sendCopy()
 	if r := p.BuildReport(ctx, published, Section[Refused]{}, false); r.DeadLetters.N != 4 || r.Copies != 1 || r.Lost() != 0 || len(r.Unread) != 0 {
 		t.Errorf("with a copy: %d dead letters, %d copies, lost %d, unread %q", r.DeadLetters.N, r.Copies, r.Lost(), r.Unread)
 	}
 
-	// A message that another receive holds is listed once it is visible
+	// A message that another receive holds is taken once it is visible
 	// again, after the queue's visibility timeout (2 s here)...
 	if _, err := p.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(p.DLQURL),
 		Attributes: map[string]string{string(sqstypes.QueueAttributeNameVisibilityTimeout): "2"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.DLQURL), MaxNumberOfMessages: 1}); err != nil {
-		t.Fatal(err)
+	hold := func(d int32) {
+		t.Helper()
+		sendCopy()
+		out, err := p.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.DLQURL), MaxNumberOfMessages: 1})
+		if err != nil || len(out.Messages) != 1 {
+			t.Fatal(out, err)
+		}
+		if _, err := p.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(p.DLQURL),
+			ReceiptHandle: out.Messages[0].ReceiptHandle, VisibilityTimeout: d}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if r := p.BuildReport(ctx, published, Section[Refused]{}, false); r.DeadLetters.N != 4 || r.Copies != 1 || len(r.Unread) != 0 {
+	hold(2)
+	if r := p.BuildReport(ctx, published, Section[Refused]{}, false); r.DeadLetters.N != 4 || r.Copies != 2 || len(r.Unread) != 0 {
 		t.Errorf("with a message in flight for 2 s: %d dead letters, %d copies, unread %q", r.DeadLetters.N, r.Copies, r.Unread)
 	}
 
-	// ...and one still held after that is said to be missing from the
-	// listing rather than counted lost in silence.
-	out2, err := p.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.DLQURL), MaxNumberOfMessages: 1})
-	if err != nil || len(out2.Messages) != 1 {
-		t.Fatal(out2, err)
+	// ...and one still held after that is said to be missing rather than
+	// counted lost in silence.
+	hold(60)
+	r = p.BuildReport(ctx, published, Section[Refused]{}, false)
+	if want := "1 of the dead-letter queue's messages could not be received"; len(r.Unread) != 1 || r.Unread[0] != want {
+		t.Errorf("with a message in flight for 60 s: unread %q, want %q", r.Unread, want)
 	}
-	if _, err := p.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(p.DLQURL),
-		ReceiptHandle: out2.Messages[0].ReceiptHandle, VisibilityTimeout: 60}); err != nil {
+
+	// Every message that reached the DLQ is in the file, with why, and
+	// out of the queue but the one held.
+	if r.DeadLetterFile != kept {
+		t.Errorf("report names %q, want %q", r.DeadLetterFile, kept)
+	}
+	data, err := os.ReadFile(kept)
+	if err != nil {
 		t.Fatal(err)
 	}
-	r = p.BuildReport(ctx, published, Section[Refused]{}, false)
-	if want := "the dead-letter queue holds 5 messages; 4 of them could be received and listed"; len(r.Unread) != 1 || r.Unread[0] != want {
-		t.Errorf("with a message in flight for 60 s: unread %q, want %q", r.Unread, want)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for _, l := range lines {
+		var d DeadLetter
+		if err := json.Unmarshal([]byte(l), &d); err != nil || d.MessageID == "" || d.Body == "" || d.Why == "" {
+			t.Errorf("kept %s: %+v, %v", l, d, err)
+		}
+	}
+	if len(lines) != 4+2 {
+		t.Errorf("kept %d dead letters, want 4 and the 2 copies taken:\n%s", len(lines), data)
+	}
+	if held, err := ops.Depth(ctx, p.SQS, p.DLQURL); err != nil || held != 1 {
+		t.Errorf("the queue holds %d, %v; want the one held", held, err)
 	}
 }

@@ -58,6 +58,7 @@ type Pipeline struct {
 
 	sqsSrv *awslocal.SQS
 	stopDB func() error
+	dead   *deadLetters
 	log    *slog.Logger
 }
 
@@ -260,5 +261,9 @@ func (p *Pipeline) storedBy(ctx context.Context, orderID string) (string, error)
 
 // Close stops the stand-ins.
 func (p *Pipeline) Close() error {
-	return errors.Join(p.sqsSrv.Close(), p.stopDB())
+	var err error
+	if p.dead != nil {
+		err = p.dead.close()
+	}
+	return errors.Join(err, p.sqsSrv.Close(), p.stopDB())
 }

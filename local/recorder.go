@@ -168,3 +168,11 @@ func (r *Recorder) Pending(messageID string) (Pending, bool) {
 	p, ok := r.st.pending[messageID]
 	return p, ok
 }
+
+// Forget forgets a message that left the queue otherwise than by an
+// acknowledgement: one SQS moved to the dead-letter queue.
+func (r *Recorder) Forget(messageID string) {
+	r.st.mu.Lock()
+	delete(r.st.pending, messageID)
+	r.st.mu.Unlock()
+}

@@ -176,6 +176,29 @@ func EachDeadLetter(ctx context.Context, q Queue, dlqURL string, f func(DeadLett
 	return len(received), errors.Join(errs...)
 }
 
+// TakeDeadLetters receives every message of the dead-letter queue and hands
+// each to keep, which must put it somewhere lasting; a message is deleted
+// from the queue only once keep has returned nil, so that it is always in
+// one place or both, never in none. A message kept whose delete failed
+// comes again after the visibility timeout: keep must know it. It says how
+// many messages it took out of the queue.
+func TakeDeadLetters(ctx context.Context, q Queue, dlqURL string, keep func(DeadLetter) error) (int, error) {
+	taken := 0
+	var errs []error
+	err := receiveEach(ctx, q, dlqURL, func(d DeadLetter) {
+		if err := keep(d); err != nil {
+			errs = append(errs, fmt.Errorf("keep %s: %w", d.MessageID, err))
+			return
+		}
+		if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(dlqURL), ReceiptHandle: aws.String(d.receipt)}); err != nil {
+			errs = append(errs, fmt.Errorf("kept %s, but not deleted from the dead-letter queue: %w", d.MessageID, err))
+			return
+		}
+		taken++
+	})
+	return taken, errors.Join(append(errs, err)...)
+}
+
 // Redrive moves every message of the dead-letter queue back to the source
 // queue: each is sent, and only then deleted from the DLQ, so a failure
 // leaves it in one queue or (after a failed delete) in both, never in none.

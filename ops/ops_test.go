@@ -105,6 +105,38 @@ func TestRedriveLosesNothing(t *testing.T) {
 	}
 }
 
+// TakeDeadLetters deletes a message only once it is kept: a failed keep
+// leaves it in the DLQ, a failed delete leaves it in both places.
+func TestTakeDeadLettersLosesNothing(t *testing.T) {
+	tests := []struct {
+		name                 string
+		failKeep, failDelete bool
+		kept, dlq, taken     int
+		err                  string
+	}{
+		{"takes", false, false, 2, 0, 2, ""},
+		{"keep fails", true, false, 0, 2, 0, "keep m0: disk full"},
+		{"delete fails", false, true, 2, 2, 0, "kept m1, but not deleted from the dead-letter queue: delete refused"},
+	}
+	for _, tt := range tests {
+		m := &memQueues{queues: map[string][]string{"dlq": {"a", "b"}}, received: map[string]string{}, failDelete: tt.failDelete}
+		var kept []string
+		taken, err := TakeDeadLetters(context.Background(), m, "dlq", func(d DeadLetter) error {
+			if tt.failKeep {
+				return errors.New("disk full")
+			}
+			kept = append(kept, d.Body)
+			return nil
+		})
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.err)
+		}
+		if len(kept) != tt.kept || len(m.live("dlq")) != tt.dlq || taken != tt.taken {
+			t.Errorf("%s: kept %v, dlq %v, taken %d", tt.name, kept, m.live("dlq"), taken)
+		}
+	}
+}
+
 func TestDryRunMovesNothing(t *testing.T) {
 	m := &memQueues{queues: map[string][]string{"dlq": {"a", "b"}}, received: map[string]string{}}
 	listed, err := Redrive(context.Background(), m, "dlq", "queue", true)

@@ -108,7 +108,7 @@ func localTarget(ctx context.Context, endpoint, dbEndpoint string) (ops.Target, 
 
 func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	var config []string
-	var ordersFile, dynamoDB, dynaliteCLI string
+	var ordersFile, dynamoDB, dynaliteCLI, deadLetters string
 	var serve, verbose bool
 	var drainTimeout time.Duration
 	c := &cobra.Command{
@@ -151,6 +151,9 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			if verbose {
 				p.Outcomes.KeepAll()
 			}
+			if err := p.KeepDeadLetters(deadLetters, verbose); err != nil {
+				return err
+			}
 			published := 0
 			var refused local.Section[local.Refused]
 			if ordersFile != "" {
@@ -184,6 +187,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	c.Flags().StringVar(&ordersFile, "orders", "", "publish the orders of this file (one JSON order a line) instead of the demo")
 	c.Flags().StringVar(&dynamoDB, "dynamodb", "auto", "the DynamoDB stand-in: dynalite (Node.js and --dynalite; the table on disk), minidyn (in this process; its memory grows about 5 KB per stored order), or auto: dynalite where both are found, else minidyn")
 	c.Flags().StringVar(&dynaliteCLI, "dynalite", "tools/node_modules/dynalite/cli.js", "dynalite's cli.js, for --dynamodb dynalite (tools/install puts it there)")
+	c.Flags().StringVar(&deadLetters, "dead-letters", "", "write every message that reaches the dead-letter queue, with why, to this new file (JSON lines); without it, a temporary file removed at the end. Each leaves the queue once written, so a run's memory does not grow with them")
 	c.Flags().BoolVar(&serve, "serve", false, "keep running and print the endpoints")
 	c.Flags().BoolVar(&verbose, "verbose", false, "list every order in the report, not only the first of each section")
 	c.Flags().DurationVar(&drainTimeout, "timeout", 2*time.Minute, "how long to wait for the queue to drain after each round")

@@ -1,0 +1,203 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/orderpipe/orderpipe/ops"
+)
+
+// deadLetters moves each message that reaches the dead-letter queue into a
+// file as it arrives, and tallies it for the report. goaws holds a queue's
+// messages in this process's memory, a few KB each, so a run whose orders
+// end in the DLQ by the thousand would grow with them; the file holds
+// every dead letter, with why it is there, one JSON object a line, and a
+// message leaves the queue only once it is written (ops.TakeDeadLetters).
+type deadLetters struct {
+	p      *Pipeline
+	f      *os.File
+	remove bool // the file is a temporary one: Close removes it
+
+	mu       sync.Mutex
+	keep     int
+	letters  Section[DeadLetter]
+	copies   int             // further copies of a message the handler rejected
+	rejected map[string]bool // by the message the handler rejected
+	kept     map[string]bool // by message id: a kept message whose delete failed comes again
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// KeepDeadLetters starts moving the dead-letter queue's messages into the
+// file at path as they arrive, keeping the first ReportLines of them for the
+// report, or all with all. With path "" the file is a temporary one that
+// Close removes. BuildReport starts it when nothing did, to list the queue.
+// A run served for other clients (--serve) leaves the queue alone.
+func (p *Pipeline) KeepDeadLetters(path string, all bool) error {
+	if p.dead != nil {
+		return errors.New("the dead-letter queue is kept already")
+	}
+	var f *os.File
+	var err error
+	if path == "" {
+		f, err = os.CreateTemp("", "orderpipe-local-deadletters-*.jsonl")
+	} else {
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("keep dead letters: %w", err)
+	}
+	d := &deadLetters{p: p, f: f, remove: path == "", keep: ReportLines,
+		rejected: map[string]bool{}, kept: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if all {
+		d.keep = -1
+	}
+	p.dead = d
+	go d.run()
+	return nil
+}
+
+// run takes what reaches the queue until stopped. It is stopped between
+// receives, never during one: a receive cut short can leave messages in
+// flight, out of sight, for the queue's visibility timeout.
+func (d *deadLetters) run() {
+	defer close(d.done)
+	for {
+		if _, err := ops.TakeDeadLetters(context.Background(), d.p.SQS, d.p.DLQURL, d.take); err != nil {
+			d.p.log.Warn("keeping the dead-letter queue", "err", err)
+		}
+		select {
+		case <-d.stop:
+			return
+		case <-time.After(sqsTick):
+		}
+	}
+}
+
+// take writes one message to the file and tallies it.
+func (d *deadLetters) take(m ops.DeadLetter) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.kept[m.MessageID] {
+		return nil
+	}
+	l := DeadLetter{m, d.p.why(m)}
+	line, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if _, err := d.f.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	d.kept[m.MessageID] = true
+	if m.Moved() {
+		d.p.Outcomes.Forget(m.MessageID)
+	}
+	if m.OriginalMessageID != "" {
+		if d.rejected[m.OriginalMessageID] {
+			d.copies++
+			return nil
+		}
+		d.rejected[m.OriginalMessageID] = true
+	}
+	d.letters.add(l, d.keep)
+	return nil
+}
+
+// count is how many dead letters were taken out of the queue.
+func (d *deadLetters) count() int {
+	if d == nil {
+		return 0
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.kept)
+}
+
+// halt stops run and waits for it.
+func (d *deadLetters) halt() {
+	select {
+	case <-d.stop:
+	default:
+		close(d.stop)
+	}
+	<-d.done
+}
+
+// finish stops taking in the background and takes what the queue still
+// holds. A message that another receive holds (one whose answer was lost,
+// and which the SDK retried) is visible again after the queue's visibility
+// timeout, so a queue not empty is taken from again once that has passed;
+// what it still holds then is said, not counted lost in silence.
+func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, []string) {
+	d.halt()
+	var unread []string
+	take := func() int {
+		if _, err := ops.TakeDeadLetters(ctx, d.p.SQS, d.p.DLQURL, d.take); err != nil {
+			unread = append(unread, err.Error())
+		}
+		held, err := ops.Depth(ctx, d.p.SQS, d.p.DLQURL)
+		if err != nil {
+			unread = append(unread, fmt.Sprintf("the dead-letter queue's depth: %v", err))
+		}
+		return held
+	}
+	if held := take(); held > 0 {
+		wait, err := ops.VisibilityTimeout(ctx, d.p.SQS, d.p.DLQURL)
+		if err != nil {
+			unread = append(unread, err.Error())
+		}
+		wait += 2 * sqsTick // goaws makes them visible on its next tick
+		d.p.log.Warn("taking from the dead-letter queue again once the messages in flight are visible", "holds", held, "wait", wait)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		if held := take(); held > 0 {
+			unread = append(unread, fmt.Sprintf("%d of the dead-letter queue's messages could not be received", held))
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l := d.letters
+	l.First = append([]DeadLetter(nil), l.First...)
+	return l, d.copies, unread
+}
+
+// close stops taking and closes the file, removing a temporary one.
+func (d *deadLetters) close() error {
+	d.halt()
+	err := d.f.Close()
+	if d.remove {
+		err = errors.Join(err, os.Remove(d.f.Name()))
+	}
+	return err
+}
+
+// why says why a message is in the dead-letter queue.
+func (p *Pipeline) why(d ops.DeadLetter) string {
+	switch {
+	case d.Altered:
+		return "its body came back altered from the queue (MD5 differs); the body below is not what was sent"
+	case d.Moved():
+		o, _ := p.Outcomes.Pending(d.MessageID)
+		return movedWhy(o, p.Config.MaxReceiveCount)
+	}
+	return "rejected by the handler: " + d.Reason
+}
+
+// movedWhy says why SQS moved a message to the dead-letter queue.
+func movedWhy(o Pending, maxReceiveCount int) string {
+	why := fmt.Sprintf("moved by SQS after %d failed deliveries (maxReceiveCount %d); last outcome %s: %s",
+		o.Deliveries, maxReceiveCount, o.Last.Outcome, o.Last.Error)
+	if o.Last.Outcome == "failed" && o.Decided.Outcome != "" {
+		why += fmt.Sprintf("; before it %s: %s", o.Decided.Outcome, o.Decided.Error)
+	}
+	return why
+}
