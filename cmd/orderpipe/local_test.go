@@ -126,7 +126,8 @@ func TestLocalOrdersFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte("\ufeff"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "local", "--orders", file, "--timeout", "1m")
+	deadLetters := filepath.Join(dir, "dead-letters.jsonl")
+	cmd := exec.Command(bin, "local", "--orders", file, "--timeout", "1m", "--dead-letters", deadLetters)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -139,10 +140,15 @@ func TestLocalOrdersFile(t *testing.T) {
 		"line 14: 9437218 bytes", "Stored (8):", "… and 3 more (--verbose lists them all)",
 		"In the dead-letter queue (3):", "customerId: must be valid UTF-8", "total: appears more than once", "exactly one JSON object and nothing after it",
 		"Published 15 = refused 4 + stored 8 + duplicates 0 + dead-letter queue 3; lost 0",
+		"Every dead letter, with why, one JSON object a line: " + deadLetters,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q", want)
 		}
+	}
+	kept, err := os.ReadFile(deadLetters)
+	if n := strings.Count(string(kept), "\n"); err != nil || n != 3 || !strings.Contains(string(kept), `"why":"rejected by the handler: total: appears more than once`) {
+		t.Errorf("--dead-letters kept %d lines, %v:\n%s", n, err, kept)
 	}
 }
 
