@@ -13,8 +13,8 @@ import (
 // value is one DynamoDB AttributeValue, validated, with numbers in the
 // canonical form DynamoDB returns them in.
 type value struct {
-	typ  string  // S, N, B, SS, NS, BS, M, L, NULL, BOOL
-	str  string  // S; N canonical; B's raw bytes
+	typ  string   // S, N, B, SS, NS, BS, M, L, NULL, BOOL
+	str  string   // S; N canonical; B's raw bytes
 	set  []string // SS; NS canonical; BS raw bytes
 	m    item     // M
 	list []value  // L
