@@ -1,0 +1,177 @@
+package filetable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// openFilesIn lists this process's open files under dir.
+func openFilesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	var open []string
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, dir+string(filepath.Separator)) {
+			open = append(open, target)
+		}
+	}
+	return open
+}
+
+// lockHeld asks, as local's removeTablesLeft asks of a LevelDB LOCK,
+// whether a process holds a lock on the file.
+func lockHeld(t *testing.T, path string) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK}
+	if err := syscall.FcntlFlock(f.Fd(), syscall.F_GETLK, &lk); err != nil {
+		t.Fatal(err)
+	}
+	return lk.Type != syscall.F_UNLCK
+}
+
+// Close stops serving, leaves no goroutine and no file open, releases the
+// lock; a Server started again on the directory serves what was stored,
+// and a record cut short by a killed run is dropped.
+func TestCloseAndRestart(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the lock and /proc/self/fd are Linux's")
+	}
+	dir := t.TempDir()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	goroutines := runtime.NumGoroutine()
+
+	srv, err := Start(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.New(client(srv.Endpoint).Options(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: tr} })
+	table := newTable(t, db, types.ScalarAttributeTypeN)
+	ctx := context.Background()
+	for i := range 10 {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: itemT{"pk": s("a"), "sk": n(fmt.Sprint(i)), "v": s("first")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An overwrite appends and re-points the index.
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: itemT{"pk": s("a"), "sk": n("3"), "v": s("second")}}); err != nil {
+		t.Fatal(err)
+	}
+	if !lockHeld(t, filepath.Join(dir, "LOCK")) {
+		t.Error("no lock on LOCK while serving")
+	}
+	if _, err := Start(dir); err == nil {
+		t.Error("a second Server started on a directory a live one holds")
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: itemT{"pk": s("a"), "sk": n("1")}}); err == nil {
+		t.Error("a request after Close succeeded")
+	}
+	tr.CloseIdleConnections()
+	if open := openFilesIn(t, dir); len(open) > 0 {
+		t.Errorf("files open after Close: %v", open)
+	}
+	if lockHeld(t, filepath.Join(dir, "LOCK")) {
+		t.Error("LOCK still locked after Close")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after Close, %d before:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
+	}
+
+	// A killed run's last write, cut short.
+	files, _ := filepath.Glob(filepath.Join(dir, "t*.tbl"))
+	if len(files) != 1 {
+		t.Fatalf("table files %v, want one", files)
+	}
+	f, err := os.OpenFile(files[0], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{200, 0, 0, 0, 1, 2, 3, 4, 'x', 'y'})
+	f.Close()
+
+	srv, err = Start(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	db = client(srv.Endpoint)
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: itemT{"pk": s("b"), "sk": n("0")}}); err != nil {
+		t.Fatal(err)
+	}
+	_, seen, _ := scanAll(t, db, dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(4)})
+	if seen["a"] != 10 || seen["b"] != 1 {
+		t.Errorf("after a restart: %v, want a 10 times and b once", seen)
+	}
+	got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: itemT{"pk": s("a"), "sk": n("3")}})
+	if err != nil || showItem(got.Item) != `{"pk"=S:"a" "sk"=N:3 "v"=S:"second"}` {
+		t.Errorf("the overwritten item after a restart: %v, %v", showItem(got.Item), err)
+	}
+}
+
+// A conditional put is atomic: of many at once for one key, one wins.
+func TestConditionalPutIsAtomic(t *testing.T) {
+	ft, _ := startFileTable(t)
+	db := client(ft.Endpoint)
+	table := newTable(t, db, "")
+	const writers = 64
+	var wg sync.WaitGroup
+	results := make(chan error, writers*5)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 5 {
+				_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table),
+					Item:                itemT{"pk": s(fmt.Sprintf("key-%d", k)), "writer": n(fmt.Sprint(i))},
+					ConditionExpression: aws.String("attribute_not_exists(pk)")})
+				results <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	won := 0
+	for err := range results {
+		var ccf *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			won++
+		case !errors.As(err, &ccf):
+			t.Errorf("a put failed otherwise: %v", err)
+		}
+	}
+	if won != 5 {
+		t.Errorf("%d conditional puts succeeded for 5 keys; want 5", won)
+	}
+}
