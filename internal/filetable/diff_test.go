@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 // Shorthands for attribute values.
@@ -114,6 +115,37 @@ func TestDifferential(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// The messages are DynamoDB's too, as dynalite (which copies them from
+// DynamoDB) has them, but where noted.
+func TestSameMessages(t *testing.T) {
+	ctx := context.Background()
+	ours := map[string]string{"create an existing table": "dynalite's message is empty; DynamoDB's names the table"}
+	msgs := map[string][]string{}
+	for _, srv := range servers(t) {
+		for _, c := range diffCases() {
+			table := newTable(t, srv.db, c.rangeType)
+			for _, it := range c.setup {
+				if _, err := srv.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := c.run(ctx, srv.db, table)
+			var ae smithy.APIError
+			m := ""
+			if errors.As(err, &ae) {
+				m = ae.ErrorMessage()
+			}
+			msgs[c.name] = append(msgs[c.name], m)
+		}
+	}
+	for _, c := range diffCases() {
+		m := msgs[c.name]
+		if m[0] != m[1] && c.dynalite == "" && ours[c.name] == "" {
+			t.Errorf("%s: message %q; dynalite's %q", c.name, m[0], m[1])
+		}
 	}
 }
 

@@ -327,8 +327,13 @@ func (t *table) keyOf(it item, forItem bool, where string) (string, error) {
 		case !ok || v.typ != typ:
 			return "", validationf("%sThe provided key element does not match the schema", where)
 		case v.str == "" && typ != "N":
+			// DynamoDB words it one way for an item, another for a key.
 			kind := map[string]string{"S": "string", "B": "binary"}[typ]
-			return "", validationf("%sOne or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", where, kind, k.AttributeName)
+			lead := "One or more parameter values were invalid:"
+			if forItem {
+				lead = "One or more parameter values are not valid."
+			}
+			return "", validationf("%s%s The AttributeValue for a key attribute cannot contain an empty %s value. Key: %s", where, lead, kind, k.AttributeName)
 		case i == 0 && typ != "N" && len(v.str) > maxHashKeySize:
 			return "", validationf("%sOne or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes", where)
 		case i == 1 && typ != "N" && len(v.str) > maxRangeKeySize:

@@ -189,7 +189,7 @@ func decodeSet(typ string, raws []json.RawMessage) ([]string, error) {
 		case "NS":
 			return nil, invalidValue("Input collection contains duplicates")
 		}
-		return nil, invalidValue("One or more parameter values were invalid: Input collection %s of type BS contains duplicates.", base64List(set))
+		return nil, invalidValue("One or more parameter values were invalid: Input collection %sof type BS contains duplicates.", base64List(set))
 	}
 	return set, nil
 }
