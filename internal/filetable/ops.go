@@ -527,19 +527,13 @@ func (s *Server) getItem(_ context.Context, m map[string]json.RawMessage) ([]byt
 		t.mu.RUnlock()
 		return nil, notFound("Requested resource not found")
 	}
-	s2, ok := t.index[key]
-	var l loc
-	if ok {
-		l = t.slots[s2]
-	}
+	itemJSON, err := t.get(key) // under the lock: DeleteTable closes the file
 	t.mu.RUnlock()
-	if !ok {
-		return []byte("{}"), nil
-	}
-	// The file is only appended to: what l points at never changes.
-	itemJSON, err := t.read(l)
 	if err != nil {
 		return nil, err
+	}
+	if itemJSON == nil {
+		return []byte("{}"), nil
 	}
 	if attrs != nil {
 		it, err := decodeItem(itemJSON)

@@ -79,6 +79,10 @@ func TestProtocol(t *testing.T) {
 					400, "com.amazon.coral.service#SerializationException", ""},
 				{"NULL false", "DynamoDB_20120810.PutItem", `{"TableName":"` + table + `","Item":{"pk":{"S":"a"},"x":{"NULL":false}}}`,
 					400, "com.amazon.coral.validate#ValidationException", "One or more parameter values were invalid: Null attribute value types must have the value of true"},
+				{"an unknown member beside a type", "DynamoDB_20120810.PutItem", `{"TableName":"` + table + `","Item":{"pk":{"S":"b","Z":"1"}}}`,
+					200, "", ""},
+				{"only an unknown member", "DynamoDB_20120810.PutItem", `{"TableName":"` + table + `","Item":{"pk":{"S":"b"},"x":{"Z":"1"}}}`,
+					400, "com.amazon.coral.validate#ValidationException", "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"},
 				{"a success", "DynamoDB_20120810.PutItem", `{"TableName":"` + table + `","Item":{"pk":{"S":"a"},"n":{"N":"0012.50"}}}`,
 					200, "", ""},
 			} {

@@ -65,8 +65,8 @@ func decodeValue(raw json.RawMessage) (value, error) {
 	var first error
 	n := 0
 	for typ, r := range members {
-		if string(r) == "null" {
-			continue // an absent member, as the SDKs' JSON omits it
+		if string(r) == "null" || !dataTypes[typ] {
+			continue // absent, or no member of AttributeValue: DynamoDB's deserializer ignores those
 		}
 		n++
 		var err error
@@ -86,6 +86,8 @@ func decodeValue(raw json.RawMessage) (value, error) {
 	}
 	return v, nil
 }
+
+var dataTypes = set("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
 
 func decodeMember(typ string, r json.RawMessage) (value, error) {
 	v := value{typ: typ}
@@ -125,9 +127,6 @@ func decodeMember(typ string, r json.RawMessage) (value, error) {
 		}
 	case "M":
 		v.m, err = decodeItem(r)
-	default:
-		// DynamoDB's deserializer ignores members it does not know.
-		return value{}, invalidValue("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 	}
 	return v, err
 }
