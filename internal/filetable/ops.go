@@ -2,6 +2,7 @@ package filetable
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -190,11 +191,7 @@ func defNames(ds []attributeDefinition) string {
 
 func newTableID() string {
 	var b [16]byte
-	f, err := os.Open("/dev/urandom")
-	if err == nil {
-		_, _ = f.Read(b[:])
-		f.Close()
-	}
+	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
