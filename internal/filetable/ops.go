@@ -393,16 +393,21 @@ func expressions(m map[string]json.RawMessage, exprs ...string) (*names, map[str
 	return names, v, err
 }
 
+// requiredItem decodes a map of attribute values the request must have.
+func requiredItem(m map[string]json.RawMessage, member, field string) (item, error) {
+	raw, ok := m[member]
+	if !ok {
+		return nil, constraint("null", field, "not be null")
+	}
+	return decodeItem(raw)
+}
+
 func (s *Server) putItem(_ context.Context, m map[string]json.RawMessage) ([]byte, error) {
 	name, err := tableName(m)
 	if err != nil {
 		return nil, err
 	}
-	raw, ok := m["Item"]
-	if !ok {
-		return nil, constraint("null", "item", "not be null")
-	}
-	it, err := decodeItem(raw)
+	it, err := requiredItem(m, "Item", "item")
 	if err != nil {
 		return nil, err
 	}
@@ -495,11 +500,7 @@ func (s *Server) getItem(_ context.Context, m map[string]json.RawMessage) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	raw, ok := m["Key"]
-	if !ok {
-		return nil, constraint("null", "key", "not be null")
-	}
-	keyAttrs, err := decodeItem(raw)
+	keyAttrs, err := requiredItem(m, "Key", "key")
 	if err != nil {
 		return nil, err
 	}
