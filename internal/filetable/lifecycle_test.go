@@ -120,11 +120,19 @@ func TestCloseAndRestart(t *testing.T) {
 	f.Write([]byte{200, 0, 0, 0, 1, 2, 3, 4, 'x', 'y'})
 	f.Close()
 
+	// A killed run's CreateTable, cut short before it answered.
+	if err := os.WriteFile(filepath.Join(dir, "t99.tbl"), []byte{40, 0, 0}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	srv, err = Start(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
+	if files, _ := filepath.Glob(filepath.Join(dir, "t*.tbl")); len(files) != 1 {
+		t.Errorf("table files after a restart: %v; want the one table's", files)
+	}
 	db = client(srv.Endpoint)
 	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: itemT{"pk": s("b"), "sk": n("0")}}); err != nil {
 		t.Fatal(err)

@@ -107,6 +107,12 @@ func (s *Server) openTables() error {
 		}
 		s.next = max(s.next, n+1)
 		t, err := openTable(p)
+		if errors.Is(err, errNoDescription) {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

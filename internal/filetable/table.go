@@ -77,6 +77,10 @@ func createTable(path string, d tableDesc) (*table, error) {
 	return t, nil
 }
 
+// errNoDescription is a table file whose first record was cut short: a
+// run killed inside CreateTable, which never answered.
+var errNoDescription = errors.New("no table description")
+
 // openTable reads a table's file back: its description and its index.
 func openTable(path string) (*table, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
@@ -124,7 +128,7 @@ func (t *table) load() error {
 		off += recordHeader + int64(n)
 	}
 	if off == 0 {
-		return errors.New("no description")
+		return errNoDescription
 	}
 	t.end = off
 	// What follows the last whole record is a write cut short: the next
