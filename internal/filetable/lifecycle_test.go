@@ -183,3 +183,64 @@ func TestConditionalPutIsAtomic(t *testing.T) {
 		t.Errorf("%d conditional puts succeeded for 5 keys; want 5", won)
 	}
 }
+
+// Close waits for the requests in flight: a put it lets through is
+// answered and stored, none is cut off with a server error, and a put
+// acknowledged is there after a restart.
+func TestCloseWaitsForRequestsInFlight(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := Start(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := client(srv.Endpoint)
+	table := newTable(t, db, "")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				k := fmt.Sprintf("g%d-%d", g, i)
+				_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table),
+					Item: itemT{"pk": s(k), "pad": s(strings.Repeat("x", 4000))}})
+				if err != nil {
+					if c := code(err); !strings.HasPrefix(c, "not an API error") {
+						t.Errorf("a put during Close answered %s: %v", c, err)
+					}
+					return
+				}
+				mu.Lock()
+				acked[k] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	closed := time.Now()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(closed); d > 2*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	wg.Wait()
+
+	srv, err = Start(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	_, seen, _ := scanAll(t, client(srv.Endpoint), dynamodb.ScanInput{TableName: aws.String(table)})
+	for k := range acked {
+		if seen[k] != 1 {
+			t.Errorf("%s acknowledged, then found %d times", k, seen[k])
+		}
+	}
+	if len(acked) == 0 {
+		t.Error("no put was acknowledged before Close")
+	}
+	t.Logf("%d puts acknowledged before Close, %d stored", len(acked), len(seen))
+}

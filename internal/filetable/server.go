@@ -55,6 +55,9 @@ type Server struct {
 	srv  *http.Server
 	done chan struct{} // closed when Serve has returned
 
+	connMu sync.Mutex
+	conns  map[net.Conn]http.ConnState
+
 	mu     sync.Mutex // guards what follows
 	tables map[string]*table
 	next   int // number of the next table file
@@ -87,7 +90,8 @@ func Start(dir string) (*Server, error) {
 		return nil, fmt.Errorf("filetable: %w", err)
 	}
 	s.Endpoint = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: time.Minute, ReadTimeout: 5 * time.Minute}
+	s.conns = map[net.Conn]http.ConnState{}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: time.Minute, ReadTimeout: 5 * time.Minute, ConnState: s.track}
 	go func() {
 		defer close(s.done)
 		_ = s.srv.Serve(ln)
@@ -131,12 +135,50 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	err := s.srv.Shutdown(context.Background())
+	shut := make(chan error, 1)
+	go func() { shut <- s.srv.Shutdown(context.Background()) }()
+	// Shutdown waits for connections that have not sent a byte yet (a
+	// client's spare connections) for 5 s before it takes them for idle:
+	// they hold no request, so they are closed at once.
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+	for waiting := true; waiting; {
+		select {
+		case err = <-shut:
+			waiting = false
+		case <-tick.C:
+			s.closeUnused()
+		}
+	}
 	<-s.done
 	if cerr := s.closeFiles(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// track keeps the connections' states for closeUnused.
+func (s *Server) track(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if st == http.StateClosed || st == http.StateHijacked {
+		delete(s.conns, c)
+		return
+	}
+	s.conns[c] = st
+}
+
+// closeUnused closes the connections that have not read a byte of a
+// request.
+func (s *Server) closeUnused() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for c, st := range s.conns {
+		if st == http.StateNew {
+			c.Close()
+		}
+	}
 }
 
 func (s *Server) closeFiles() error {
