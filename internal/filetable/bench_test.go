@@ -49,14 +49,14 @@ func BenchmarkConditionalPut(b *testing.B) {
 		name string
 		db   *dynamodb.Client
 	}{
-		{"floor", client(floor.URL)},
+		{"floor", sdkClient(floor.URL)},
 		{"minidyn", awslocal.DynamoDBClient(mini.Endpoint)},
-		{"dynalite", client(dl.Endpoint)},
-		{"filetable", client(ft.Endpoint)},
+		{"dynalite", sdkClient(dl.Endpoint)},
+		{"filetable", sdkClient(ft.Endpoint)},
 	} {
 		table := "bench"
 		if srv.name != "floor" {
-			table = newTable(b, srv.db, "")
+			table = createTestTable(b, srv.db, "")
 		}
 		pad := strings.Repeat("x", 600)
 		b.Run(srv.name, func(b *testing.B) {
@@ -66,7 +66,7 @@ func BenchmarkConditionalPut(b *testing.B) {
 				for pb.Next() {
 					i++
 					_, err := srv.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table),
-						Item:                itemT{"pk": s(prefix + strconv.Itoa(i)), "body": s(pad), "total": n("12.50")},
+						Item:                avMap{"pk": avS(prefix + strconv.Itoa(i)), "body": avS(pad), "total": avN("12.50")},
 						ConditionExpression: aws.String("attribute_not_exists(pk)")})
 					if err != nil {
 						b.Error(err)

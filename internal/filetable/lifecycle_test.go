@@ -38,7 +38,7 @@ func openFilesIn(t *testing.T, dir string) []string {
 
 // lockHeld asks, as local's removeTablesLeft asks of a LevelDB LOCK,
 // whether a process holds a lock on the file.
-func lockHeld(t *testing.T, path string) bool {
+func lockHeldOn(t *testing.T, path string) bool {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -68,19 +68,19 @@ func TestCloseAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := dynamodb.New(client(srv.Endpoint).Options(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: tr} })
-	table := newTable(t, db, types.ScalarAttributeTypeN)
+	db := dynamodb.New(sdkClient(srv.Endpoint).Options(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: tr} })
+	table := createTestTable(t, db, types.ScalarAttributeTypeN)
 	ctx := context.Background()
 	for i := range 10 {
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: itemT{"pk": s("a"), "sk": n(fmt.Sprint(i)), "v": s("first")}}); err != nil {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: avMap{"pk": avS("a"), "sk": avN(fmt.Sprint(i)), "v": avS("first")}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// An overwrite appends and re-points the index.
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: itemT{"pk": s("a"), "sk": n("3"), "v": s("second")}}); err != nil {
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: avMap{"pk": avS("a"), "sk": avN("3"), "v": avS("second")}}); err != nil {
 		t.Fatal(err)
 	}
-	if !lockHeld(t, filepath.Join(dir, "LOCK")) {
+	if !lockHeldOn(t, filepath.Join(dir, "LOCK")) {
 		t.Error("no lock on LOCK while serving")
 	}
 	if _, err := Start(dir); err == nil {
@@ -89,14 +89,14 @@ func TestCloseAndRestart(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: itemT{"pk": s("a"), "sk": n("1")}}); err == nil {
+	if _, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: avMap{"pk": avS("a"), "sk": avN("1")}}); err == nil {
 		t.Error("a request after Close succeeded")
 	}
 	tr.CloseIdleConnections()
 	if open := openFilesIn(t, dir); len(open) > 0 {
 		t.Errorf("files open after Close: %v", open)
 	}
-	if lockHeld(t, filepath.Join(dir, "LOCK")) {
+	if lockHeldOn(t, filepath.Join(dir, "LOCK")) {
 		t.Error("LOCK still locked after Close")
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -133,25 +133,25 @@ func TestCloseAndRestart(t *testing.T) {
 	if files, _ := filepath.Glob(filepath.Join(dir, "t*.tbl")); len(files) != 1 {
 		t.Errorf("table files after a restart: %v; want the one table's", files)
 	}
-	db = client(srv.Endpoint)
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: itemT{"pk": s("b"), "sk": n("0")}}); err != nil {
+	db = sdkClient(srv.Endpoint)
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: avMap{"pk": avS("b"), "sk": avN("0")}}); err != nil {
 		t.Fatal(err)
 	}
-	_, seen, _ := scanAll(t, db, dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(4)})
+	_, seen, _ := scanPages(t, db, dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(4)})
 	if seen["a"] != 10 || seen["b"] != 1 {
 		t.Errorf("after a restart: %v, want a 10 times and b once", seen)
 	}
-	got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: itemT{"pk": s("a"), "sk": n("3")}})
-	if err != nil || showItem(got.Item) != `{"pk"=S:"a" "sk"=N:3 "v"=S:"second"}` {
-		t.Errorf("the overwritten item after a restart: %v, %v", showItem(got.Item), err)
+	got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: avMap{"pk": avS("a"), "sk": avN("3")}})
+	if err != nil || fmtItem(got.Item) != `{"pk"=S:"a" "sk"=N:3 "v"=S:"second"}` {
+		t.Errorf("the overwritten item after a restart: %v, %v", fmtItem(got.Item), err)
 	}
 }
 
 // A conditional put is atomic: of many at once for one key, one wins.
 func TestConditionalPutIsAtomic(t *testing.T) {
 	ft, _ := startFileTable(t)
-	db := client(ft.Endpoint)
-	table := newTable(t, db, "")
+	db := sdkClient(ft.Endpoint)
+	table := createTestTable(t, db, "")
 	const writers = 64
 	var wg sync.WaitGroup
 	results := make(chan error, writers*5)
@@ -161,7 +161,7 @@ func TestConditionalPutIsAtomic(t *testing.T) {
 			defer wg.Done()
 			for k := range 5 {
 				_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table),
-					Item:                itemT{"pk": s(fmt.Sprintf("key-%d", k)), "writer": n(fmt.Sprint(i))},
+					Item:                avMap{"pk": avS(fmt.Sprintf("key-%d", k)), "writer": avN(fmt.Sprint(i))},
 					ConditionExpression: aws.String("attribute_not_exists(pk)")})
 				results <- err
 			}
@@ -193,8 +193,8 @@ func TestCloseWaitsForRequestsInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := client(srv.Endpoint)
-	table := newTable(t, db, "")
+	db := sdkClient(srv.Endpoint)
+	table := createTestTable(t, db, "")
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	acked := map[string]bool{}
@@ -205,9 +205,9 @@ func TestCloseWaitsForRequestsInFlight(t *testing.T) {
 			for i := 0; ; i++ {
 				k := fmt.Sprintf("g%d-%d", g, i)
 				_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table),
-					Item: itemT{"pk": s(k), "pad": s(strings.Repeat("x", 4000))}})
+					Item: avMap{"pk": avS(k), "pad": avS(strings.Repeat("x", 4000))}})
 				if err != nil {
-					if c := code(err); !strings.HasPrefix(c, "not an API error") {
+					if c := errCode(err); !strings.HasPrefix(c, "not an API error") {
 						t.Errorf("a put during Close answered %s: %v", c, err)
 					}
 					return
@@ -233,7 +233,7 @@ func TestCloseWaitsForRequestsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	_, seen, _ := scanAll(t, client(srv.Endpoint), dynamodb.ScanInput{TableName: aws.String(table)})
+	_, seen, _ := scanPages(t, sdkClient(srv.Endpoint), dynamodb.ScanInput{TableName: aws.String(table)})
 	for k := range acked {
 		if seen[k] != 1 {
 			t.Errorf("%s acknowledged, then found %d times", k, seen[k])

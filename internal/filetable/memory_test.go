@@ -26,12 +26,12 @@ func TestMemoryDoesNotGrowWithItems(t *testing.T) {
 	}
 	const perItem = 300
 	ft, dir := startFileTable(t)
-	grew := heapGrowth(t, client(ft.Endpoint), count)
+	grew := heapGrowth(t, sdkClient(ft.Endpoint), count)
 	if grew > perItem {
 		t.Errorf("the heap grew %.0f bytes an item; want at most %d (the index alone)", grew, perItem)
 	}
 	// The items are where they should be: in the table's file.
-	if used := dirSize(t, dir); used < int64(count*itemPad) {
+	if used := dirBytes(t, dir); used < int64(count*itemPad) {
 		t.Errorf("the directory holds %d bytes; want at least the %d the items take", used, count*itemPad)
 	}
 }
@@ -56,9 +56,9 @@ const itemPad = 2000
 // how much the Go heap after GC grew per item.
 func heapGrowth(t *testing.T, db *dynamodb.Client, count int) float64 {
 	t.Helper()
-	table := newTable(t, db, "")
+	table := createTestTable(t, db, "")
 	ctx := context.Background()
-	put := func(from, to int) {
+	putRange := func(from, to int) {
 		var wg sync.WaitGroup
 		errs := make(chan error, 16)
 		work := make(chan int)
@@ -67,7 +67,7 @@ func heapGrowth(t *testing.T, db *dynamodb.Client, count int) float64 {
 			go func() {
 				defer wg.Done()
 				for i := range work {
-					it := itemT{"pk": s(fmt.Sprintf("order-%06d", i)), "pad": s(strings.Repeat("x", itemPad)), "n": n(fmt.Sprint(i))}
+					it := avMap{"pk": avS(fmt.Sprintf("order-%06d", i)), "pad": avS(strings.Repeat("x", itemPad)), "n": avN(fmt.Sprint(i))}
 					if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: it,
 						ConditionExpression: aws.String("attribute_not_exists(pk)")}); err != nil {
 						select {
@@ -88,10 +88,10 @@ func heapGrowth(t *testing.T, db *dynamodb.Client, count int) float64 {
 			t.Fatal(err)
 		}
 	}
-	put(0, 1000) // the client's and server's buffers and pools, warmed
-	before := heap()
-	put(1000, count)
-	after := heap()
+	putRange(0, 1000) // the client's and server's buffers and pools, warmed
+	before := heapAfterGC()
+	putRange(1000, count)
+	after := heapAfterGC()
 	grew := float64(int64(after)-int64(before)) / float64(count-1000)
 	t.Logf("heap after GC: %d -> %d bytes over %d items of %d bytes: %.0f bytes an item", before, after, count-1000, itemPad, grew)
 	out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), Select: "COUNT", Limit: aws.Int32(1)})
@@ -101,7 +101,7 @@ func heapGrowth(t *testing.T, db *dynamodb.Client, count int) float64 {
 	return grew
 }
 
-func heap() uint64 {
+func heapAfterGC() uint64 {
 	var m runtime.MemStats
 	runtime.GC()
 	runtime.GC()
@@ -109,7 +109,7 @@ func heap() uint64 {
 	return m.HeapAlloc
 }
 
-func dirSize(t *testing.T, dir string) int64 {
+func dirBytes(t *testing.T, dir string) int64 {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 
 // rawCall sends a signed AWS JSON 1.0 request, as an SDK would but with a
 // body no SDK can write, and returns the status, the body and the headers.
-func rawCall(t *testing.T, endpoint, target, body string) (int, map[string]any, http.Header, []byte) {
+func signedCall(t *testing.T, endpoint, target, body string) (int, map[string]any, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(body))
 	if err != nil {
@@ -56,10 +56,10 @@ func rawCall(t *testing.T, endpoint, target, body string) (int, map[string]any, 
 // body's CRC-32 is in X-Amz-Crc32; AttributeValues that no SDK can send
 // are refused with DynamoDB's messages.
 func TestProtocol(t *testing.T) {
-	for _, srv := range servers(t) {
+	for _, srv := range standIns(t) {
 		t.Run(srv.name, func(t *testing.T) {
 			endpoint := *srv.db.Options().BaseEndpoint
-			table := newTable(t, srv.db, "")
+			table := createTestTable(t, srv.db, "")
 			for _, c := range []struct {
 				name, target, body string
 				status             int
@@ -87,7 +87,7 @@ func TestProtocol(t *testing.T) {
 					200, "", ""},
 			} {
 				t.Run(c.name, func(t *testing.T) {
-					status, out, h, raw := rawCall(t, endpoint, c.target, c.body)
+					status, out, h, raw := signedCall(t, endpoint, c.target, c.body)
 					if status != c.status {
 						t.Errorf("status %d, want %d (%s)", status, c.status, raw)
 					}
@@ -109,7 +109,7 @@ func TestProtocol(t *testing.T) {
 				})
 			}
 			// Numbers are returned as DynamoDB writes them.
-			_, out, _, raw := rawCall(t, endpoint, "DynamoDB_20120810.GetItem", `{"TableName":"`+table+`","Key":{"pk":{"S":"a"}},"ConsistentRead":true}`)
+			_, out, _, raw := signedCall(t, endpoint, "DynamoDB_20120810.GetItem", `{"TableName":"`+table+`","Key":{"pk":{"S":"a"}},"ConsistentRead":true}`)
 			if !bytes.Contains(raw, []byte(`"n":{"N":"12.5"}`)) {
 				t.Errorf("GetItem answered %s (%v); want n as 12.5", raw, out)
 			}

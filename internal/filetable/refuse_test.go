@@ -16,12 +16,12 @@ import (
 // never accepted and half done.
 func TestRefusesWhatItDoesNotSupport(t *testing.T) {
 	ft, _ := startFileTable(t)
-	db := client(ft.Endpoint)
+	db := sdkClient(ft.Endpoint)
 	ctx := context.Background()
-	table := newTable(t, db, "")
+	table := createTestTable(t, db, "")
 	tbl := aws.String(table)
-	k := key("a")
-	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tbl, Item: itemT{"pk": s("a"), "m": &types.AttributeValueMemberM{Value: itemT{"x": s("y")}}}}); err != nil {
+	k := pkKey("a")
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tbl, Item: avMap{"pk": avS("a"), "m": &types.AttributeValueMemberM{Value: avMap{"x": avS("y")}}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -32,7 +32,7 @@ func TestRefusesWhatItDoesNotSupport(t *testing.T) {
 	}{
 		{"UpdateItem", func() error {
 			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: tbl, Key: k, UpdateExpression: aws.String("SET v = :v"),
-				ExpressionAttributeValues: itemT{":v": s("x")}})
+				ExpressionAttributeValues: avMap{":v": avS("x")}})
 			return err
 		}, "UnknownOperationException", "UpdateItem"},
 		{"DeleteItem", func() error {
@@ -40,7 +40,7 @@ func TestRefusesWhatItDoesNotSupport(t *testing.T) {
 			return err
 		}, "UnknownOperationException", "DeleteItem"},
 		{"Query", func() error {
-			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: tbl, KeyConditionExpression: aws.String("pk = :v"), ExpressionAttributeValues: itemT{":v": s("a")}})
+			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: tbl, KeyConditionExpression: aws.String("pk = :v"), ExpressionAttributeValues: avMap{":v": avS("a")}})
 			return err
 		}, "UnknownOperationException", "Query"},
 		{"BatchWriteItem", func() error {
@@ -52,7 +52,7 @@ func TestRefusesWhatItDoesNotSupport(t *testing.T) {
 			return err
 		}, "UnknownOperationException", "TransactWriteItems"},
 		{"a comparison", func() error {
-			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tbl, Item: k, ConditionExpression: aws.String("v = :v"), ExpressionAttributeValues: itemT{":v": s("x")}})
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tbl, Item: k, ConditionExpression: aws.String("v = :v"), ExpressionAttributeValues: avMap{":v": avS("x")}})
 			return err
 		}, "ValidationException", "v = :v"},
 		{"two conditions", func() error {
@@ -60,7 +60,7 @@ func TestRefusesWhatItDoesNotSupport(t *testing.T) {
 			return err
 		}, "ValidationException", "attribute_not_exists(pk) AND attribute_exists(v)"},
 		{"another function", func() error {
-			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tbl, Item: k, ConditionExpression: aws.String("attribute_type(v, :t)"), ExpressionAttributeValues: itemT{":t": s("S")}})
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tbl, Item: k, ConditionExpression: aws.String("attribute_type(v, :t)"), ExpressionAttributeValues: avMap{":t": avS("S")}})
 			return err
 		}, "ValidationException", "attribute_type(v, :t)"},
 		{"a nested condition path", func() error {
@@ -100,7 +100,7 @@ func TestRefusesWhatItDoesNotSupport(t *testing.T) {
 			return err
 		}, "ValidationException", "Segment"},
 		{"a start key that is no item", func() error {
-			_, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: tbl, ExclusiveStartKey: key("never-written")})
+			_, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: tbl, ExclusiveStartKey: pkKey("never-written")})
 			return err
 		}, "ValidationException", "ExclusiveStartKey"},
 		{"a global secondary index", func() error {

@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-func fill(t *testing.T, db *dynamodb.Client, table string, count, pad int) {
+func fillTable(t *testing.T, db *dynamodb.Client, table string, count, pad int) {
 	t.Helper()
 	for i := range count {
-		it := itemT{"pk": s(fmt.Sprintf("k%05d", i)), "i": n(fmt.Sprint(i)), "pad": s(strings.Repeat("p", pad))}
+		it := avMap{"pk": avS(fmt.Sprintf("k%05d", i)), "i": avN(fmt.Sprint(i)), "pad": avS(strings.Repeat("p", pad))}
 		if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +23,7 @@ func fill(t *testing.T, db *dynamodb.Client, table string, count, pad int) {
 
 // scanAll pages through the table and returns each page's size and every
 // pk seen.
-func scanAll(t *testing.T, db *dynamodb.Client, in dynamodb.ScanInput) (pages []int, seen map[string]int, out []*dynamodb.ScanOutput) {
+func scanPages(t *testing.T, db *dynamodb.Client, in dynamodb.ScanInput) (pages []int, seen map[string]int, out []*dynamodb.ScanOutput) {
 	t.Helper()
 	seen = map[string]int{}
 	for {
@@ -51,7 +51,7 @@ func scanAll(t *testing.T, db *dynamodb.Client, in dynamodb.ScanInput) (pages []
 	}
 }
 
-func checkEach(t *testing.T, seen map[string]int, count int) {
+func checkOnce(t *testing.T, seen map[string]int, count int) {
 	t.Helper()
 	if len(seen) != count {
 		t.Errorf("saw %d items, want %d", len(seen), count)
@@ -69,45 +69,45 @@ func checkEach(t *testing.T, seen map[string]int, count int) {
 // of data"; "If LastEvaluatedKey is not empty, it does not necessarily
 // mean that there is more data in the result set".
 func TestScan(t *testing.T) {
-	for _, srv := range servers(t) {
+	for _, srv := range standIns(t) {
 		t.Run(srv.name, func(t *testing.T) {
-			table := newTable(t, srv.db, "")
-			fill(t, srv.db, table, 20, 10)
+			table := createTestTable(t, srv.db, "")
+			fillTable(t, srv.db, table, 20, 10)
 
-			pages, seen, _ := scanAll(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(10)})
+			pages, seen, _ := scanPages(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(10)})
 			if fmt.Sprint(pages) != "[10 10 0]" {
 				t.Errorf("pages of %v, want [10 10 0] (Limit reached on the last item still gives a LastEvaluatedKey)", pages)
 			}
-			checkEach(t, seen, 20)
+			checkOnce(t, seen, 20)
 
-			pages, seen, _ = scanAll(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(7), ConsistentRead: aws.Bool(true)})
+			pages, seen, _ = scanPages(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(7), ConsistentRead: aws.Bool(true)})
 			if fmt.Sprint(pages) != "[7 7 6]" {
 				t.Errorf("pages of %v, want [7 7 6]", pages)
 			}
-			checkEach(t, seen, 20)
+			checkOnce(t, seen, 20)
 
-			_, _, out := scanAll(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount})
+			_, _, out := scanPages(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount})
 			if len(out) != 1 || out[0].Count != 20 || out[0].Items != nil {
 				t.Errorf("Select COUNT: %d pages, Count %d, %d items; want one page, 20, no items", len(out), out[0].Count, len(out[0].Items))
 			}
 
-			_, _, out = scanAll(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table),
+			_, _, out = scanPages(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table),
 				ProjectionExpression: aws.String("#i"), ExpressionAttributeNames: map[string]string{"#i": "i"}})
 			for _, it := range out[0].Items {
 				if len(it) != 1 || it["i"] == nil {
-					t.Errorf("projected item %s, want only i", showItem(it))
+					t.Errorf("projected item %s, want only i", fmtItem(it))
 					break
 				}
 			}
 
 			for name, in := range map[string]dynamodb.ScanInput{
 				"Limit 0":                           {TableName: aws.String(table), Limit: aws.Int32(0)},
-				"a start key of another schema":     {TableName: aws.String(table), ExclusiveStartKey: itemT{"other": s("x")}},
-				"a start key of the wrong type":     {TableName: aws.String(table), ExclusiveStartKey: itemT{"pk": n("1")}},
+				"a start key of another schema":     {TableName: aws.String(table), ExclusiveStartKey: avMap{"other": avS("x")}},
+				"a start key of the wrong type":     {TableName: aws.String(table), ExclusiveStartKey: avMap{"pk": avN("1")}},
 				"an unused name":                    {TableName: aws.String(table), ExpressionAttributeNames: map[string]string{"#a": "a"}, ProjectionExpression: aws.String("pk")},
 				"a projection of an undefined name": {TableName: aws.String(table), ProjectionExpression: aws.String("#a")},
 			} {
-				if _, err := srv.db.Scan(context.Background(), &in); code(err) != "ValidationException" {
+				if _, err := srv.db.Scan(context.Background(), &in); errCode(err) != "ValidationException" {
 					t.Errorf("%s: %v, want a ValidationException", name, err)
 				}
 			}
@@ -118,12 +118,12 @@ func TestScan(t *testing.T) {
 // 1 MB pages: items of about 2 KB end a page once 1 MB is read.
 func TestScanPageLimit(t *testing.T) {
 	const count, pad = 700, 2000
-	for _, srv := range servers(t) {
+	for _, srv := range standIns(t) {
 		t.Run(srv.name, func(t *testing.T) {
-			table := newTable(t, srv.db, "")
-			fill(t, srv.db, table, count, pad)
-			pages, seen, out := scanAll(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table)})
-			checkEach(t, seen, count)
+			table := createTestTable(t, srv.db, "")
+			fillTable(t, srv.db, table, count, pad)
+			pages, seen, out := scanPages(t, srv.db, dynamodb.ScanInput{TableName: aws.String(table)})
+			checkOnce(t, seen, count)
 			if len(pages) != 2 {
 				t.Fatalf("pages of %v: 700 items of 2 KB are two pages of at most 1 MB", pages)
 			}
@@ -146,7 +146,7 @@ func TestScanPageLimit(t *testing.T) {
 
 // sdkItemSize is an item's size by the Developer Guide's rules, for the
 // items these tests write (strings and small integers).
-func sdkItemSize(it itemT) int {
+func sdkItemSize(it avMap) int {
 	size := 0
 	for name, v := range it {
 		size += len(name)

@@ -24,12 +24,12 @@ import (
 // server is a DynamoDB stand-in the differential tests run against, with
 // an unmodified SDK client that checks each response's CRC-32 and does not
 // retry.
-type server struct {
+type standIn struct {
 	name string
 	db   *dynamodb.Client
 }
 
-func client(endpoint string) *dynamodb.Client {
+func sdkClient(endpoint string) *dynamodb.Client {
 	return dynamodb.NewFromConfig(awslocal.Config(), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.RetryMaxAttempts = 1
@@ -54,7 +54,7 @@ func startFileTable(t testing.TB) (*Server, string) {
 
 // servers are the file table and dynalite (under node; in CI a missing
 // dynalite fails the test).
-func servers(t *testing.T) []server {
+func standIns(t *testing.T) []standIn {
 	t.Helper()
 	proctest.Check(t, 5*time.Second, "")
 	ft, _ := startFileTable(t)
@@ -68,14 +68,14 @@ func servers(t *testing.T) []server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dl.Close() })
-	return []server{{"filetable", client(ft.Endpoint)}, {"dynalite", client(dl.Endpoint)}}
+	return []standIn{{"filetable", sdkClient(ft.Endpoint)}, {"dynalite", sdkClient(dl.Endpoint)}}
 }
 
 var tableSeq atomic.Int64
 
 // newTable creates a table with a string hash key "pk" and, when rangeType
 // is not empty, a range key "sk" of that type.
-func newTable(t testing.TB, db *dynamodb.Client, rangeType types.ScalarAttributeType) string {
+func createTestTable(t testing.TB, db *dynamodb.Client, rangeType types.ScalarAttributeType) string {
 	t.Helper()
 	name := fmt.Sprintf("t-%d", tableSeq.Add(1))
 	in := &dynamodb.CreateTableInput{
@@ -104,7 +104,7 @@ func newTable(t testing.TB, db *dynamodb.Client, rangeType types.ScalarAttribute
 }
 
 // code is the error's DynamoDB error code, "" for none.
-func code(err error) string {
+func errCode(err error) string {
 	if err == nil {
 		return ""
 	}
@@ -117,7 +117,7 @@ func code(err error) string {
 
 // show writes attribute values so that equal values read the same: sets
 // sorted, as DynamoDB keeps no order in a set.
-func show(v types.AttributeValue) string {
+func fmtValue(v types.AttributeValue) string {
 	switch v := v.(type) {
 	case *types.AttributeValueMemberS:
 		return fmt.Sprintf("S:%q", v.Value)
@@ -130,24 +130,24 @@ func show(v types.AttributeValue) string {
 	case *types.AttributeValueMemberNULL:
 		return fmt.Sprintf("NULL:%t", v.Value)
 	case *types.AttributeValueMemberSS:
-		return "SS:" + sorted(v.Value, func(s string) string { return fmt.Sprintf("%q", s) })
+		return "SS:" + fmtSorted(v.Value, func(s string) string { return fmt.Sprintf("%q", s) })
 	case *types.AttributeValueMemberNS:
-		return "NS:" + sorted(v.Value, func(s string) string { return s })
+		return "NS:" + fmtSorted(v.Value, func(s string) string { return s })
 	case *types.AttributeValueMemberBS:
-		return "BS:" + sorted(v.Value, func(b []byte) string { return fmt.Sprintf("%x", b) })
+		return "BS:" + fmtSorted(v.Value, func(b []byte) string { return fmt.Sprintf("%x", b) })
 	case *types.AttributeValueMemberL:
 		var parts []string
 		for _, e := range v.Value {
-			parts = append(parts, show(e))
+			parts = append(parts, fmtValue(e))
 		}
 		return "L:[" + strings.Join(parts, ",") + "]"
 	case *types.AttributeValueMemberM:
-		return "M:" + showItem(v.Value)
+		return "M:" + fmtItem(v.Value)
 	}
 	return fmt.Sprintf("?%T", v)
 }
 
-func sorted[T any](vs []T, f func(T) string) string {
+func fmtSorted[T any](vs []T, f func(T) string) string {
 	var parts []string
 	for _, v := range vs {
 		parts = append(parts, f(v))
@@ -156,13 +156,13 @@ func sorted[T any](vs []T, f func(T) string) string {
 	return "[" + strings.Join(parts, ",") + "]"
 }
 
-func showItem(it map[string]types.AttributeValue) string {
+func fmtItem(it map[string]types.AttributeValue) string {
 	if it == nil {
 		return "<none>"
 	}
 	var parts []string
 	for k, v := range it {
-		parts = append(parts, fmt.Sprintf("%q=%s", k, show(v)))
+		parts = append(parts, fmt.Sprintf("%q=%s", k, fmtValue(v)))
 	}
 	sort.Strings(parts)
 	return "{" + strings.Join(parts, " ") + "}"
