@@ -3,6 +3,7 @@ package filetable
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -218,6 +219,25 @@ func diffCases() []diffCase {
 		{name: "item over 400 KB in UTF-8, under in UTF-16", run: putReq(avMap{"pk": avS("a"), "x": avS(big("é", 210000))}), code: validation,
 			dynalite: "The size of a string is (number of UTF-8-encoded bytes of attribute name) + (number of UTF-8-encoded bytes): dynalite counts UTF-16 code units"},
 		{name: "binary counted by its raw bytes", run: putReq(avMap{"pk": avS("a"), "x": avB(make([]byte, 400*1024-4))})},
+
+		// Attribute names (Developer Guide, "Supported data types and
+		// naming rules"): "at least one character long and less than 64 KB".
+		{name: "an empty attribute name", run: putReq(avMap{"pk": avS("a"), "": avS("x")}), code: validation,
+			dynalite: "Attribute names must be at least one character long: dynalite takes an empty one"},
+		{name: "an attribute name of 64 KB", run: putReq(avMap{"pk": avS("a"), strings.Repeat("n", 64<<10): avS("x")}), code: validation,
+			dynalite: "Attribute names must be ... less than 64 KB in size: dynalite takes one of 64 KB"},
+		{name: "an attribute name of 64 KB less a byte", run: putReq(avMap{"pk": avS("a"), strings.Repeat("n", 64<<10-1): avS("x")})},
+
+		// Scan (API Reference): "ExclusiveStartKey: The primary key of the
+		// first item that this operation will evaluate", an item's or not.
+		{name: "a start key that is no item", setup: []avMap{pkKey("i000"), pkKey("i001"), pkKey("i002")},
+			run: func(ctx context.Context, db *dynamodb.Client, table string) (string, error) {
+				out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), ExclusiveStartKey: pkKey("not-an-item"), Limit: aws.Int32(100)})
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("at most 3: %t, last key %s", out.Count <= 3, fmtItem(out.LastEvaluatedKey)), nil
+			}, want: "at most 3: true, last key <none>"},
 
 		// Overwrites and conditions (API Reference, PutItem;
 		// Developer Guide, "Condition expressions").

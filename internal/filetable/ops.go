@@ -16,6 +16,7 @@ import (
 // DynamoDB's limits (the Developer Guide's "Quotas": items, keys, Scan).
 const (
 	maxItemSize      = 400 << 10
+	maxNameSize      = 64<<10 - 1 // "less than 64 KB"
 	maxHashKeySize   = 2048
 	maxRangeKeySize  = 1024
 	maxScanPage      = 1 << 20
@@ -429,6 +430,11 @@ func (s *Server) putItem(_ context.Context, m map[string]json.RawMessage) ([]byt
 			return nil, err
 		}
 	}
+	for name := range it {
+		if len(name) == 0 || len(name) > maxNameSize {
+			return nil, validationf("One or more parameter values were invalid: An attribute name must be at least one character long and less than 64 KB in size; this one has %d bytes", len(name))
+		}
+	}
 	if it.size() > maxItemSize {
 		return nil, validationf("Item size has exceeded the maximum allowed size")
 	}
@@ -608,22 +614,20 @@ func (s *Server) scan(_ context.Context, m map[string]json.RawMessage) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	// A page is read under the write lock: it may sort the keys.
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.deleted {
 		return nil, notFound("Requested resource not found")
 	}
+	t.scanOrder()
 	first := 0
 	if start != nil {
 		key, err := t.keyOf(start, false, "The provided starting key is invalid: ")
 		if err != nil {
 			return nil, err
 		}
-		s, ok := t.index[key]
-		if !ok {
-			return nil, unsupportedf("an ExclusiveStartKey that is no item of the table: only a LastEvaluatedKey it returned")
-		}
-		first = int(s) + 1
+		first = t.after(key)
 	}
 	// A page ends after Limit items or once the items read reach 1 MB, by
 	// the item sizes of the Developer Guide; its last item's key is then
@@ -631,8 +635,8 @@ func (s *Server) scan(_ context.Context, m map[string]json.RawMessage) ([]byte, 
 	var page []byte
 	count, size, i := 0, 0, first
 	var last item
-	for ; i < len(t.slots) && (limit == 0 || count < limit) && size < maxScanPage; i++ {
-		itemJSON, err := t.read(t.slots[i])
+	for ; i < len(t.order) && (limit == 0 || count < limit) && size < maxScanPage; i++ {
+		itemJSON, err := t.read(t.slots[t.order[i]])
 		if err != nil {
 			return nil, err
 		}

@@ -99,10 +99,6 @@ func TestRefusesWhatItDoesNotSupport(t *testing.T) {
 			_, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: tbl, Segment: aws.Int32(0), TotalSegments: aws.Int32(2)})
 			return err
 		}, "ValidationException", "Segment"},
-		{"a start key that is no item", func() error {
-			_, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: tbl, ExclusiveStartKey: pkKey("never-written")})
-			return err
-		}, "ValidationException", "ExclusiveStartKey"},
 		{"a global secondary index", func() error {
 			_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("with-index"),
 				AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},

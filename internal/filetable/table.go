@@ -9,14 +9,17 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 )
 
 // A table is an append-only file of records: the first one its
 // description, each later one an item under its key. Only an index is in
-// memory: key -> slot, and per slot where the item's latest record is. The
-// slots are in the order keys were first written, which is the order a
-// Scan reads them in.
+// memory: key -> slot, and per slot the key and where the item's latest
+// record is. A Scan reads the keys in their byte order (sorted when a Scan
+// finds keys added since the last), so that it can go on after any
+// ExclusiveStartKey, an item's or not, as DynamoDB's does.
 //
 // A record is [uint32 payload length][uint32 CRC-32C of payload][payload];
 // an item's payload is [uvarint key length][key][item JSON]. A record cut
@@ -29,6 +32,8 @@ type table struct {
 	desc    tableDesc
 	index   map[string]uint32
 	slots   []loc
+	keys    []string // per slot
+	order   []uint32 // slots by key, as of the last Scan
 	deleted bool
 }
 
@@ -144,6 +149,27 @@ func (t *table) point(key string, l loc) {
 	}
 	t.index[key] = uint32(len(t.slots))
 	t.slots = append(t.slots, l)
+	t.keys = append(t.keys, key)
+}
+
+// scanOrder brings order up to date; the caller holds mu for writing.
+func (t *table) scanOrder() {
+	if len(t.order) == len(t.slots) {
+		return
+	}
+	for s := len(t.order); s < len(t.slots); s++ {
+		t.order = append(t.order, uint32(s))
+	}
+	slices.SortFunc(t.order, func(a, b uint32) int { return strings.Compare(t.keys[a], t.keys[b]) })
+}
+
+// after is the position in order of the first key after key.
+func (t *table) after(key string) int {
+	i, found := slices.BinarySearchFunc(t.order, key, func(s uint32, k string) int { return strings.Compare(t.keys[s], k) })
+	if found {
+		i++
+	}
+	return i
 }
 
 // append writes a record at the end of the file; the caller holds mu for
