@@ -15,6 +15,13 @@
 // UnknownOperationException for an operation) saying that orderpipe's file
 // table does not support it: never half-done.
 //
+// Errors are DynamoDB's: its __type (ValidationException,
+// SerializationException and UnknownOperationException in the namespaces
+// DynamoDB sends them in, com.amazon.coral.*), its status and, where
+// dynalite has them, its messages. Every read is strongly consistent,
+// ConsistentRead or not. A Scan reads the keys in byte order, not by
+// their hash as DynamoDB does: the order is DynamoDB's to choose.
+//
 // It does not check signatures, has no capacity limits or throttling, and
 // writes without fsync: an item survives the process being killed, not the
 // machine losing power. Each table is one append-only file in the
