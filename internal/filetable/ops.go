@@ -510,7 +510,7 @@ func (s *Server) getItem(_ context.Context, m map[string]json.RawMessage) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	var consistent bool
+	var consistent bool // every read is consistent: the member is only checked
 	if _, err := get(m, "ConsistentRead", &consistent); err != nil {
 		return nil, err
 	}
@@ -587,7 +587,7 @@ func (s *Server) scan(_ context.Context, m map[string]json.RawMessage) ([]byte, 
 			return nil, err
 		}
 	}
-	var consistent bool
+	var consistent bool // every read is consistent: the member is only checked
 	if _, err := get(m, "ConsistentRead", &consistent); err != nil {
 		return nil, err
 	}
