@@ -18,6 +18,9 @@ func (n *names) resolve(param, expr, tok string) (string, error) {
 	if tok == "" {
 		return "", validationf("Invalid %s: Syntax error; token: <EOF>, near: %q", param, expr)
 	}
+	if strings.ContainsAny(tok, ".[]") {
+		return "", unsupportedf("a nested path (%s) in %s: only top-level attribute names", tok, param)
+	}
 	if tok[0] == '#' {
 		name, ok := n.m[tok]
 		if !ok {
@@ -25,9 +28,6 @@ func (n *names) resolve(param, expr, tok string) (string, error) {
 		}
 		n.used[tok] = true
 		return name, nil
-	}
-	if strings.ContainsAny(tok, ".[]") {
-		return "", unsupportedf("a nested path (%s) in %s: only top-level attribute names", tok, param)
 	}
 	if !isIdentifier(tok) {
 		return "", unsupportedf("%s %q: only attribute_exists(path) and attribute_not_exists(path) of a top-level name or #placeholder", param, expr)

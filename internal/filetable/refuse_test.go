@@ -79,6 +79,11 @@ func TestRefusesWhatItDoesNotSupport(t *testing.T) {
 			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: tbl, Key: k, ProjectionExpression: aws.String("m.x")})
 			return err
 		}, "ValidationException", "m.x"},
+		{"a nested projection behind a placeholder", func() error {
+			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: tbl, Key: k, ProjectionExpression: aws.String("#m.x"),
+				ExpressionAttributeNames: map[string]string{"#m": "m"}})
+			return err
+		}, "ValidationException", "#m.x"},
 		{"a list element projection", func() error {
 			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: tbl, Key: k, ProjectionExpression: aws.String("l[0]")})
 			return err
