@@ -171,6 +171,12 @@ func diffCases() []diffCase {
 		{name: "numbers come back without leading or trailing zeros or exponent", run: putGetReq(avMap{
 			"pk": avS("a"), "a": avN("001.500"), "b": avN("1e2"), "c": avN("-0"), "d": avN("-.25"), "e": avN("1.23E-3"), "f": avNS("10", "1.0"),
 		}, pkKey("a")), want: `{"a"=N:1.5 "b"=N:100 "c"=N:0 "d"=N:-0.25 "e"=N:0.00123 "f"=NS:[1,10] "pk"=S:"a"}`},
+		{name: "number syntax", run: putGetReq(avMap{
+			"pk": avS("a"), "a": avN(".5"), "b": avN("5."), "c": avN("1e+2"), "d": avN("1E-0"), "e": avN("-0.0e5"), "f": avN("00"),
+		}, pkKey("a")), want: `{"a"=N:0.5 "b"=N:5 "c"=N:100 "d"=N:1 "e"=N:0 "f"=N:0 "pk"=S:"a"}`},
+		{name: "a number with a plus sign", run: putReq(avMap{"pk": avS("a"), "n": avN("+1")}), code: validation},
+		{name: "a number with a space", run: putReq(avMap{"pk": avS("a"), "n": avN(" 1")}), code: validation},
+		{name: "a hexadecimal number", run: putReq(avMap{"pk": avS("a"), "n": avN("0x10")}), code: validation},
 		// Numbers: "Numbers can have up to 38 digits of precision ...
 		// Positive range: 1E-130 to 9.9999999999999999999999999999999999999E+125".
 		{name: "38 significant digits", run: putReq(avMap{"pk": avS("a"), "n": avN(big("9", 38))})},
