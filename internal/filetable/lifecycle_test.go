@@ -244,3 +244,49 @@ func TestCloseWaitsForRequestsInFlight(t *testing.T) {
 	}
 	t.Logf("%d puts acknowledged before Close, %d stored", len(acked), len(seen))
 }
+
+// A Scan paged while others write sees every item that was there when it
+// began, and each item once: a page resumes after the last key, wherever
+// the new keys sort.
+func TestScanWhileWriting(t *testing.T) {
+	ft, _ := startFileTable(t)
+	db := sdkClient(ft.Endpoint)
+	table := createTestTable(t, db, "")
+	ctx := context.Background()
+	fillTable(t, db, table, 300, 10)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// New keys that sort before, between and after the first ones.
+				for _, k := range []string{fmt.Sprintf("a%d-%d", g, i), fmt.Sprintf("k%05d-%d-%d", i%300, g, i), fmt.Sprintf("z%d-%d", g, i)} {
+					if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: pkKey(k)}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	_, seen, _ := scanPages(t, db, dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(7)})
+	close(stop)
+	wg.Wait()
+	for i := range 300 {
+		if k := fmt.Sprintf("k%05d", i); seen[k] != 1 {
+			t.Errorf("%s, there before the scan, seen %d times", k, seen[k])
+		}
+	}
+	for k, times := range seen {
+		if times != 1 {
+			t.Errorf("%s seen %d times", k, times)
+		}
+	}
+}
