@@ -1,0 +1,84 @@
+package filetable
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+// The runner's own checks, without a server: a corpus that cannot fail
+// proves nothing.
+
+func TestItemSizeFollowsTheDeveloperGuide(t *testing.T) {
+	for _, tc := range []struct {
+		item string
+		want int
+	}{
+		{`{"a": {"S": "xyz"}}`, 1 + 3},
+		{`{"é": {"S": "€"}}`, 2 + 3},               // UTF-8 bytes, not characters
+		{`{"ab": {"N": "12345"}}`, 2 + 3 + 1},      // one byte per two significant digits, rounded up, plus one
+		{`{"n": {"N": "-001200.000"}}`, 1 + 1 + 1}, // leading and trailing zeroes are not significant
+		{`{"n": {"N": "0.0012"}}`, 1 + 1 + 1},      // nor are the zeroes after the point
+		{`{"b": {"B": "AAEC"}}`, 1 + 3},            // the raw bytes, not the base64
+		{`{"t": {"BOOL": false}, "z": {"NULL": true}}`, 2 + 2},
+		{`{"l": {"L": []}}`, 1 + 3}, // an empty list: its name and 3 bytes
+		{`{"l": {"L": [{"S": "a"}, {"N": "1"}]}}`, 1 + 3 + (1 + 1) + (2 + 1)},
+		{`{"m": {"M": {"x": {"S": "y"}}}}`, 1 + 3 + (1 + 1 + 1)},
+		{`{"s": {"SS": ["ab", ""]}, "ns": {"NS": ["10", "7"]}}`, 1 + 2 + 2 + 2 + 2},
+	} {
+		var item map[string]any
+		if err := json.Unmarshal([]byte(tc.item), &item); err != nil {
+			t.Fatal(err)
+		}
+		if got := itemSize(item); got != tc.want {
+			t.Errorf("itemSize(%s) = %d, want %d", tc.item, got, tc.want)
+		}
+	}
+}
+
+func TestCheckFindsWhatDiffers(t *testing.T) {
+	yes, no := true, false
+	two := 2
+	refused := errors.New("refused")
+	for _, tc := range []struct {
+		name  string
+		body  string
+		code  string
+		err   error
+		exp   expectation
+		fails bool
+	}{
+		{"same item", `{"Item": {"pk": {"S": "k"}, "n": {"N": "1.5"}}}`, "", nil,
+			expectation{Item: map[string]any{"pk": map[string]any{"S": "k"}, "n": map[string]any{"N": "1.5"}}}, false},
+		{"number in another form", `{"Item": {"n": {"N": "1.50"}}}`, "", nil,
+			expectation{Item: map[string]any{"n": map[string]any{"N": "1.5"}}}, true},
+		{"attribute of another type", `{"Item": {"n": {"S": "1.5"}}}`, "", nil,
+			expectation{Item: map[string]any{"n": map[string]any{"N": "1.5"}}}, true},
+		{"an attribute more", `{"Item": {"n": {"N": "1"}, "x": {"NULL": true}}}`, "", nil,
+			expectation{Item: map[string]any{"n": map[string]any{"N": "1"}}}, true},
+		{"set in another order", `{"Item": {"s": {"SS": ["b", "a"]}}}`, "", nil,
+			expectation{Item: map[string]any{"s": map[string]any{"SS": []any{"a", "b"}}}}, false},
+		{"list in another order", `{"Item": {"l": {"L": [{"S": "b"}, {"S": "a"}]}}}`, "", nil,
+			expectation{Item: map[string]any{"l": map[string]any{"L": []any{map[string]any{"S": "a"}, map[string]any{"S": "b"}}}}}, true},
+		{"item where none is", `{"Item": {}}`, "", nil, expectation{NoItem: true}, true},
+		{"items in another order", `{"Items": [{"k": {"S": "b"}}, {"k": {"S": "a"}}], "Count": 2}`, "", nil,
+			expectation{Items: []map[string]any{{"k": map[string]any{"S": "a"}}, {"k": map[string]any{"S": "b"}}}, Count: &two}, false},
+		{"an item twice", `{"Items": [{"k": {"S": "a"}}, {"k": {"S": "a"}}]}`, "", nil,
+			expectation{Items: []map[string]any{{"k": map[string]any{"S": "a"}}, {"k": map[string]any{"S": "b"}}}}, true},
+		{"no last key where one is due", `{"Items": [], "Count": 0}`, "", nil, expectation{LastEvaluatedKey: &yes}, true},
+		{"a last key where none is due", `{"LastEvaluatedKey": {"k": {"S": "a"}}}`, "", nil, expectation{LastEvaluatedKey: &no}, true},
+		{"success where an error is due", `{}`, "", nil, expectation{Error: "ValidationException"}, true},
+		{"another error", `{"message": "x"}`, "ResourceNotFoundException", refused, expectation{Error: "ValidationException"}, true},
+		{"the error", `{"message": "x"}`, "ValidationException", refused, expectation{Error: "ValidationException"}, false},
+		{"a refusal in other words", `{"message": "no"}`, "ValidationException", refused,
+			expectation{Error: "ValidationException", MessageContains: unsupportedMessage}, true},
+		{"an error where success is due", `{"message": "x"}`, "ValidationException", refused, expectation{}, true},
+		{"the old item missing from the error", `{"message": "x"}`, "ConditionalCheckFailedException", refused,
+			expectation{Error: "ConditionalCheckFailedException", ErrorItem: map[string]any{"k": map[string]any{"S": "a"}}}, true},
+	} {
+		fails := check([]byte(tc.body), tc.code, tc.err, tc.exp, "t")
+		if (len(fails) > 0) != tc.fails {
+			t.Errorf("%s: failures %q, want some: %v", tc.name, fails, tc.fails)
+		}
+	}
+}
