@@ -33,6 +33,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,7 @@ const unsupportedMessage = "orderpipe's file table does not support"
 // documentation, with the documentation's sentence. Each such row must fail
 // on dynalite (so the entry is not stale) and runs as the docs say elsewhere.
 var dynaliteDisagrees = map[string]string{
+	"attribute-name-64kb":              "stores an attribute whose name is 65536 bytes; the Developer Guide: \"Attribute names must be at least one character long and less than 64 KB in size.\"",
 	"attribute-name-empty":             "stores an attribute named \"\"; the Developer Guide: \"Attribute names must be at least one character long and less than 64 KB in size.\"",
 	"key-partition-2049-multibyte":     "measures a key in characters, not bytes: 683 euro signs (2049 bytes) are stored; the Developer Guide: \"The minimum length of a partition key value is 1 byte. The maximum length is 2048 bytes.\"",
 	"size-multibyte-over-400kb":        "measures a string in characters, not UTF-8 bytes: an item of 409601 bytes is stored; the Developer Guide: \"The size of a string is (number of UTF-8-encoded bytes of attribute name) + (number of UTF-8-encoded bytes).\"",
@@ -565,7 +567,8 @@ func expandExpectation(exp expectation, table string) (expectation, error) {
 
 // expandJSON replaces the corpus's shorthands: "$T" (as a whole string) is
 // the case's table; {"$repeat": "ab", "times": 3, "then": "c"} is
-// "abababc" ("then" optional); and
+// "abababc" ("then" optional); "$name300" (a whole string, or a map key)
+// is a name of 300 n's; and
 // {"$bytes": 255, "times": 3} is the base64 of three bytes of 255. They keep
 // the 400 KB rows readable.
 func expandJSON(raw json.RawMessage, table string) ([]byte, error) {
@@ -620,6 +623,11 @@ func expand(v any, table string) (any, error) {
 func expandString(s, table string) string {
 	if s == "$T" {
 		return table
+	}
+	if n, ok := strings.CutPrefix(s, "$name"); ok {
+		if times, err := strconv.Atoi(n); err == nil {
+			return strings.Repeat("n", times)
+		}
 	}
 	return s
 }
