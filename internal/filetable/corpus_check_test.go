@@ -9,7 +9,7 @@ import (
 // The runner's own checks, without a server: a corpus that cannot fail
 // proves nothing.
 
-func TestItemSizeFollowsTheDeveloperGuide(t *testing.T) {
+func TestCorpusItemSizeFollowsTheDeveloperGuide(t *testing.T) {
 	for _, tc := range []struct {
 		item string
 		want int
@@ -30,13 +30,13 @@ func TestItemSizeFollowsTheDeveloperGuide(t *testing.T) {
 		if err := json.Unmarshal([]byte(tc.item), &item); err != nil {
 			t.Fatal(err)
 		}
-		if got := itemSize(item); got != tc.want {
+		if got := corpusItemSize(item); got != tc.want {
 			t.Errorf("itemSize(%s) = %d, want %d", tc.item, got, tc.want)
 		}
 	}
 }
 
-func TestCheckFindsWhatDiffers(t *testing.T) {
+func TestCorpusCheckFindsWhatDiffers(t *testing.T) {
 	yes, no := true, false
 	two := 2
 	refused := errors.New("refused")
@@ -45,38 +45,38 @@ func TestCheckFindsWhatDiffers(t *testing.T) {
 		body  string
 		code  string
 		err   error
-		exp   expectation
+		exp   corpusExpectation
 		fails bool
 	}{
 		{"same item", `{"Item": {"pk": {"S": "k"}, "n": {"N": "1.5"}}}`, "", nil,
-			expectation{Item: map[string]any{"pk": map[string]any{"S": "k"}, "n": map[string]any{"N": "1.5"}}}, false},
+			corpusExpectation{Item: map[string]any{"pk": map[string]any{"S": "k"}, "n": map[string]any{"N": "1.5"}}}, false},
 		{"number in another form", `{"Item": {"n": {"N": "1.50"}}}`, "", nil,
-			expectation{Item: map[string]any{"n": map[string]any{"N": "1.5"}}}, true},
+			corpusExpectation{Item: map[string]any{"n": map[string]any{"N": "1.5"}}}, true},
 		{"attribute of another type", `{"Item": {"n": {"S": "1.5"}}}`, "", nil,
-			expectation{Item: map[string]any{"n": map[string]any{"N": "1.5"}}}, true},
+			corpusExpectation{Item: map[string]any{"n": map[string]any{"N": "1.5"}}}, true},
 		{"an attribute more", `{"Item": {"n": {"N": "1"}, "x": {"NULL": true}}}`, "", nil,
-			expectation{Item: map[string]any{"n": map[string]any{"N": "1"}}}, true},
+			corpusExpectation{Item: map[string]any{"n": map[string]any{"N": "1"}}}, true},
 		{"set in another order", `{"Item": {"s": {"SS": ["b", "a"]}}}`, "", nil,
-			expectation{Item: map[string]any{"s": map[string]any{"SS": []any{"a", "b"}}}}, false},
+			corpusExpectation{Item: map[string]any{"s": map[string]any{"SS": []any{"a", "b"}}}}, false},
 		{"list in another order", `{"Item": {"l": {"L": [{"S": "b"}, {"S": "a"}]}}}`, "", nil,
-			expectation{Item: map[string]any{"l": map[string]any{"L": []any{map[string]any{"S": "a"}, map[string]any{"S": "b"}}}}}, true},
-		{"item where none is", `{"Item": {}}`, "", nil, expectation{NoItem: true}, true},
+			corpusExpectation{Item: map[string]any{"l": map[string]any{"L": []any{map[string]any{"S": "a"}, map[string]any{"S": "b"}}}}}, true},
+		{"item where none is", `{"Item": {}}`, "", nil, corpusExpectation{NoItem: true}, true},
 		{"items in another order", `{"Items": [{"k": {"S": "b"}}, {"k": {"S": "a"}}], "Count": 2}`, "", nil,
-			expectation{Items: []map[string]any{{"k": map[string]any{"S": "a"}}, {"k": map[string]any{"S": "b"}}}, Count: &two}, false},
+			corpusExpectation{Items: []map[string]any{{"k": map[string]any{"S": "a"}}, {"k": map[string]any{"S": "b"}}}, Count: &two}, false},
 		{"an item twice", `{"Items": [{"k": {"S": "a"}}, {"k": {"S": "a"}}]}`, "", nil,
-			expectation{Items: []map[string]any{{"k": map[string]any{"S": "a"}}, {"k": map[string]any{"S": "b"}}}}, true},
-		{"no last key where one is due", `{"Items": [], "Count": 0}`, "", nil, expectation{LastEvaluatedKey: &yes}, true},
-		{"a last key where none is due", `{"LastEvaluatedKey": {"k": {"S": "a"}}}`, "", nil, expectation{LastEvaluatedKey: &no}, true},
-		{"success where an error is due", `{}`, "", nil, expectation{Error: "ValidationException"}, true},
-		{"another error", `{"message": "x"}`, "ResourceNotFoundException", refused, expectation{Error: "ValidationException"}, true},
-		{"the error", `{"message": "x"}`, "ValidationException", refused, expectation{Error: "ValidationException"}, false},
+			corpusExpectation{Items: []map[string]any{{"k": map[string]any{"S": "a"}}, {"k": map[string]any{"S": "b"}}}}, true},
+		{"no last key where one is due", `{"Items": [], "Count": 0}`, "", nil, corpusExpectation{LastEvaluatedKey: &yes}, true},
+		{"a last key where none is due", `{"LastEvaluatedKey": {"k": {"S": "a"}}}`, "", nil, corpusExpectation{LastEvaluatedKey: &no}, true},
+		{"success where an error is due", `{}`, "", nil, corpusExpectation{Error: "ValidationException"}, true},
+		{"another error", `{"message": "x"}`, "ResourceNotFoundException", refused, corpusExpectation{Error: "ValidationException"}, true},
+		{"the error", `{"message": "x"}`, "ValidationException", refused, corpusExpectation{Error: "ValidationException"}, false},
 		{"a refusal in other words", `{"message": "no"}`, "ValidationException", refused,
-			expectation{Error: "ValidationException", MessageContains: unsupportedMessage}, true},
-		{"an error where success is due", `{"message": "x"}`, "ValidationException", refused, expectation{}, true},
+			corpusExpectation{Error: "ValidationException", MessageContains: corpusUnsupportedMessage}, true},
+		{"an error where success is due", `{"message": "x"}`, "ValidationException", refused, corpusExpectation{}, true},
 		{"the old item missing from the error", `{"message": "x"}`, "ConditionalCheckFailedException", refused,
-			expectation{Error: "ConditionalCheckFailedException", ErrorItem: map[string]any{"k": map[string]any{"S": "a"}}}, true},
+			corpusExpectation{Error: "ConditionalCheckFailedException", ErrorItem: map[string]any{"k": map[string]any{"S": "a"}}}, true},
 	} {
-		fails := check([]byte(tc.body), tc.code, tc.err, tc.exp, "t")
+		fails := corpusCheck([]byte(tc.body), tc.code, tc.err, tc.exp, "t")
 		if (len(fails) > 0) != tc.fails {
 			t.Errorf("%s: failures %q, want some: %v", tc.name, fails, tc.fails)
 		}

@@ -50,9 +50,9 @@ import (
 	"github.com/orderpipe/orderpipe/internal/testenv"
 )
 
-// unsupportedMessage is what the file table's refusal of a feature outside
+// corpusUnsupportedMessage is what the file table's refusal of a feature outside
 // its scope must say.
-const unsupportedMessage = "orderpipe's file table does not support"
+const corpusUnsupportedMessage = "orderpipe's file table does not support"
 
 // dynaliteDisagrees lists the rows where dynalite 4.0.0 departs from AWS's
 // documentation, with the documentation's sentence. Each such row must fail
@@ -62,7 +62,7 @@ var dynaliteDisagrees = map[string]string{
 	"attribute-name-empty":             "stores an attribute named \"\"; the Developer Guide: \"Attribute names must be at least one character long and less than 64 KB in size.\"",
 	"key-partition-2049-multibyte":     "measures a key in characters, not bytes: 683 euro signs (2049 bytes) are stored; the Developer Guide: \"The minimum length of a partition key value is 1 byte. The maximum length is 2048 bytes.\"",
 	"size-multibyte-over-400kb":        "measures a string in characters, not UTF-8 bytes: an item of 409601 bytes is stored; the Developer Guide: \"The size of a string is (number of UTF-8-encoded bytes of attribute name) + (number of UTF-8-encoded bytes).\"",
-	"cond-return-all-old-on-failure":   "ignores ReturnValuesOnConditionCheckFailure, so the ConditionalCheckFailedException carries no Item; the API Reference: \"An optional parameter that returns the item attributes for a PutItem operation that failed a condition check.\"",
+	"cond-return-all-old-on-failure":   "ignores ReturnValuesOnConditionCheckFailure, so the ConditionalCheckFailedException carries no Item; the API Reference: \"An optional parameter that returns the item attributes for a PutItem operation that failed a condition corpusCheck.\"",
 	"cond-return-on-failure-bad-value": "accepts any ReturnValuesOnConditionCheckFailure; the API Reference: \"For ReturnValuesOnConditionCheckFailure, the valid values are: NONE and ALL_OLD.\"",
 	"unsupported-transact-write":       "has no TransactWriteItems (UnknownOperationException); the API Reference: \"TransactWriteItems is a synchronous write operation that groups up to 100 action requests.\"",
 }
@@ -101,7 +101,7 @@ type corpusCase struct {
 	// Table is the case's table: attribute name and type of the hash key
 	// and, when there are two, of the range key. Absent: {"pk": "S"}; an
 	// empty list: no table is made (the case makes its own or none).
-	Table *[]keyDef `json:"table"`
+	Table *[]corpusKeyDef `json:"table"`
 	// FileTable is "unsupported" where the file table must refuse the
 	// step marked unsupported (the last step when none is marked).
 	FileTable string `json:"fileTable"`
@@ -112,22 +112,22 @@ type corpusCase struct {
 	Steps     []corpusStep `json:"steps"`
 }
 
-type keyDef struct {
+type corpusKeyDef struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
 }
 
 type corpusStep struct {
-	Op          string          `json:"op"`
-	Request     json.RawMessage `json:"request"`
-	Expect      expectation     `json:"expect"`
-	Unsupported bool            `json:"unsupported"`
+	Op          string            `json:"op"`
+	Request     json.RawMessage   `json:"request"`
+	Expect      corpusExpectation `json:"expect"`
+	Unsupported bool              `json:"unsupported"`
 	// Refusal is the error the file table answers an unsupported step with:
 	// ValidationException unless said otherwise.
 	Refusal string `json:"refusal"`
 }
 
-type expectation struct {
+type corpusExpectation struct {
 	Error           string `json:"error"`
 	MessageContains string `json:"messageContains"`
 
@@ -192,13 +192,13 @@ func runCorpus(t *testing.T, endpoint string, fileTable bool) {
 			t.Errorf("disagreement map names %q, which is no case", id)
 		}
 	}
-	db := newRawClient(endpoint)
+	db := newCorpusClient(endpoint)
 	for _, cs := range c.Cases {
 		t.Run(cs.ID, func(t *testing.T) {
 			if cs.Doc == "" || cs.Says == "" || cs.Class == "" {
 				t.Fatal("the row names no class, doc page or sentence")
 			}
-			failures := runCase(t.Context(), db, cs, fileTable)
+			failures := corpusRunCase(t.Context(), db, cs, fileTable)
 			reason, known := disagrees[cs.ID]
 			switch {
 			case known && len(failures) == 0:
@@ -212,10 +212,10 @@ func runCorpus(t *testing.T, endpoint string, fileTable bool) {
 	}
 }
 
-// runCase returns what in the case went other than expected.
-func runCase(ctx context.Context, db *rawClient, cs corpusCase, fileTable bool) []string {
+// corpusRunCase returns what in the case went other than expected.
+func corpusRunCase(ctx context.Context, db *corpusRawClient, cs corpusCase, fileTable bool) []string {
 	table := "c-" + cs.ID
-	keys := []keyDef{{"pk", "S"}}
+	keys := []corpusKeyDef{{"pk", "S"}}
 	if cs.Table != nil {
 		keys = *cs.Table
 	}
@@ -235,21 +235,21 @@ func runCase(ctx context.Context, db *rawClient, cs corpusCase, fileTable bool) 
 		}
 	}
 	for i, step := range cs.Steps {
-		req, err := expandJSON(step.Request, table)
+		req, err := corpusExpandJSON(step.Request, table)
 		if err != nil {
 			return []string{fmt.Sprintf("step %d: %v", i, err)}
 		}
 		if i == 0 && cs.ItemBytes > 0 {
-			if got, err := requestItemSize(req); err != nil || got != cs.ItemBytes {
+			if got, err := corpusRequestItemSize(req); err != nil || got != cs.ItemBytes {
 				return []string{fmt.Sprintf("the row's item is %d bytes by the Developer Guide's rules, not the %d it says (%v)", got, cs.ItemBytes, err)}
 			}
 		}
-		exp, err := expandExpectation(step.Expect, table)
+		exp, err := corpusExpandExpectation(step.Expect, table)
 		if err != nil {
 			return []string{fmt.Sprintf("step %d: %v", i, err)}
 		}
 		if i == refused {
-			exp = expectation{Error: cmpOr(step.Refusal, "ValidationException"), MessageContains: unsupportedMessage}
+			exp = corpusExpectation{Error: corpusCmpOr(step.Refusal, "ValidationException"), MessageContains: corpusUnsupportedMessage}
 		}
 		op := step.Op
 		if i == refused {
@@ -264,7 +264,7 @@ func runCase(ctx context.Context, db *rawClient, cs corpusCase, fileTable bool) 
 			fails = db.listAll(ctx, req, exp, table)
 		default:
 			body, code, err := db.call(ctx, op, req)
-			fails = check(body, code, err, exp, table)
+			fails = corpusCheck(body, code, err, exp, table)
 		}
 		for j := range fails {
 			fails[j] = fmt.Sprintf("step %d (%s): %s", i, step.Op, fails[j])
@@ -276,12 +276,12 @@ func runCase(ctx context.Context, db *rawClient, cs corpusCase, fileTable bool) 
 			return nil
 		}
 		if step.Op == "CreateTable" && exp.Error == "" {
-			if err := db.waitActive(ctx, tableNameOf(req)); err != nil {
+			if err := db.waitActive(ctx, corpusTableNameOf(req)); err != nil {
 				return []string{fmt.Sprintf("step %d: %v", i, err)}
 			}
 		}
 		if step.Op == "DeleteTable" && exp.Error == "" {
-			if err := db.waitGone(ctx, tableNameOf(req)); err != nil {
+			if err := db.waitGone(ctx, corpusTableNameOf(req)); err != nil {
 				return []string{fmt.Sprintf("step %d: %v", i, err)}
 			}
 		}
@@ -289,15 +289,15 @@ func runCase(ctx context.Context, db *rawClient, cs corpusCase, fileTable bool) 
 	return nil
 }
 
-func cmpOr(a, b string) string {
+func corpusCmpOr(a, b string) string {
 	if a != "" {
 		return a
 	}
 	return b
 }
 
-// check compares one response with what the step expects.
-func check(body []byte, code string, callErr error, exp expectation, table string) []string {
+// corpusCheck compares one response with what the step expects.
+func corpusCheck(body []byte, code string, callErr error, exp corpusExpectation, table string) []string {
 	var fails []string
 	failf := func(format string, args ...any) { fails = append(fails, fmt.Sprintf(format, args...)) }
 	var resp map[string]any
@@ -313,12 +313,12 @@ func check(body []byte, code string, callErr error, exp expectation, table strin
 		if code != exp.Error {
 			return []string{fmt.Sprintf("want %s, got %s: %v", exp.Error, code, callErr)}
 		}
-		msg := cmpOr(str(resp["message"]), str(resp["Message"]))
+		msg := corpusCmpOr(corpusStr(resp["message"]), corpusStr(resp["Message"]))
 		if exp.MessageContains != "" && !strings.Contains(msg, exp.MessageContains) {
 			failf("the %s says %q, not containing %q", code, msg, exp.MessageContains)
 		}
 		if exp.ErrorItem != nil {
-			cmpAV(&fails, "the error's Item", resp["Item"], toAny(exp.ErrorItem))
+			corpusCmpAV(&fails, "the error's Item", resp["Item"], corpusToAny(exp.ErrorItem))
 		}
 		if exp.NoErrorItem && resp["Item"] != nil {
 			failf("the error carries an Item: %v", resp["Item"])
@@ -329,25 +329,25 @@ func check(body []byte, code string, callErr error, exp expectation, table strin
 		return []string{fmt.Sprintf("want success, got %s: %v", code, callErr)}
 	}
 	if exp.Item != nil {
-		cmpAV(&fails, "Item", resp["Item"], toAny(exp.Item))
+		corpusCmpAV(&fails, "Item", resp["Item"], corpusToAny(exp.Item))
 	}
 	if exp.NoItem && resp["Item"] != nil {
 		failf("want no Item, got %v", resp["Item"])
 	}
 	if exp.Attributes != nil {
-		cmpAV(&fails, "Attributes", resp["Attributes"], toAny(exp.Attributes))
+		corpusCmpAV(&fails, "Attributes", resp["Attributes"], corpusToAny(exp.Attributes))
 	}
 	if exp.NoAttributes && resp["Attributes"] != nil {
 		failf("want no Attributes, got %v", resp["Attributes"])
 	}
 	if exp.Items != nil {
 		got, _ := resp["Items"].([]any)
-		cmpItemSet(&fails, got, exp.Items)
+		corpusCmpItemSet(&fails, got, exp.Items)
 	}
-	if exp.Count != nil && num(resp["Count"]) != *exp.Count {
+	if exp.Count != nil && corpusNum(resp["Count"]) != *exp.Count {
 		failf("Count %v, want %d", resp["Count"], *exp.Count)
 	}
-	if exp.ScannedCount != nil && num(resp["ScannedCount"]) != *exp.ScannedCount {
+	if exp.ScannedCount != nil && corpusNum(resp["ScannedCount"]) != *exp.ScannedCount {
 		failf("ScannedCount %v, want %d", resp["ScannedCount"], *exp.ScannedCount)
 	}
 	if exp.LastEvaluatedKey != nil && (resp["LastEvaluatedKey"] != nil) != *exp.LastEvaluatedKey {
@@ -357,23 +357,23 @@ func check(body []byte, code string, callErr error, exp expectation, table strin
 	if desc == nil {
 		desc, _ = resp["TableDescription"].(map[string]any)
 	}
-	if exp.TableStatus != "" && str(desc["TableStatus"]) != exp.TableStatus {
+	if exp.TableStatus != "" && corpusStr(desc["TableStatus"]) != exp.TableStatus {
 		failf("TableStatus %v, want %s", desc["TableStatus"], exp.TableStatus)
 	}
 	if exp.KeySchema != nil && !reflect.DeepEqual(desc["KeySchema"], exp.KeySchema) {
 		failf("KeySchema %v, want %v", desc["KeySchema"], exp.KeySchema)
 	}
 	var names []string
-	for _, n := range asSlice(resp["TableNames"]) {
-		names = append(names, str(n))
+	for _, n := range corpusAsSlice(resp["TableNames"]) {
+		names = append(names, corpusStr(n))
 	}
 	for _, n := range exp.TableNamesInclude {
-		if n = expandString(n, table); !slices.Contains(names, n) {
+		if n = corpusExpandString(n, table); !slices.Contains(names, n) {
 			failf("TableNames %v lack %s", names, n)
 		}
 	}
 	for _, n := range exp.TableNamesExclude {
-		if n = expandString(n, table); slices.Contains(names, n) {
+		if n = corpusExpandString(n, table); slices.Contains(names, n) {
 			failf("TableNames %v hold %s", names, n)
 		}
 	}
@@ -388,7 +388,7 @@ func check(body []byte, code string, callErr error, exp expectation, table strin
 
 // scanAll pages a Scan through the whole table: every item exactly once,
 // at least MinPages pages, and no page going on after it holds 1 MB.
-func (db *rawClient) scanAll(ctx context.Context, req []byte, exp expectation) []string {
+func (db *corpusRawClient) scanAll(ctx context.Context, req []byte, exp corpusExpectation) []string {
 	var base map[string]any
 	if err := json.Unmarshal(req, &base); err != nil {
 		return []string{err.Error()}
@@ -406,14 +406,14 @@ func (db *rawClient) scanAll(ctx context.Context, req []byte, exp expectation) [
 			return []string{err.Error()}
 		}
 		pages++
-		items := asSlice(resp["Items"])
-		if num(resp["Count"]) != len(items) {
+		items := corpusAsSlice(resp["Items"])
+		if corpusNum(resp["Count"]) != len(items) {
 			return []string{fmt.Sprintf("page %d: Count %v for %d items", pages, resp["Count"], len(items))}
 		}
 		if len(items) > 1 {
 			before := 0
 			for _, it := range items[:len(items)-1] {
-				before += itemSize(it.(map[string]any))
+				before += corpusItemSize(it.(map[string]any))
 			}
 			if before >= 1<<20 {
 				return []string{fmt.Sprintf("page %d went on after %d bytes of items, past 1 MB", pages, before)}
@@ -434,7 +434,7 @@ func (db *rawClient) scanAll(ctx context.Context, req []byte, exp expectation) [
 		fails = append(fails, fmt.Sprintf("%d pages, want at least %d", pages, exp.MinPages))
 	}
 	if exp.Items != nil {
-		cmpItemSet(&fails, all, exp.Items)
+		corpusCmpItemSet(&fails, all, exp.Items)
 	}
 	if exp.Count != nil && len(all) != *exp.Count {
 		fails = append(fails, fmt.Sprintf("%d items over all pages, want %d", len(all), *exp.Count))
@@ -443,7 +443,7 @@ func (db *rawClient) scanAll(ctx context.Context, req []byte, exp expectation) [
 }
 
 // listAll pages ListTables through every table, checking the names.
-func (db *rawClient) listAll(ctx context.Context, req []byte, exp expectation, table string) []string {
+func (db *corpusRawClient) listAll(ctx context.Context, req []byte, exp corpusExpectation, table string) []string {
 	var base map[string]any
 	if err := json.Unmarshal(req, &base); err != nil {
 		return []string{err.Error()}
@@ -459,7 +459,7 @@ func (db *rawClient) listAll(ctx context.Context, req []byte, exp expectation, t
 		if err := json.Unmarshal(body, &resp); err != nil {
 			return []string{err.Error()}
 		}
-		names = append(names, asSlice(resp["TableNames"])...)
+		names = append(names, corpusAsSlice(resp["TableNames"])...)
 		last := resp["LastEvaluatedTableName"]
 		if last == nil {
 			break
@@ -470,78 +470,78 @@ func (db *rawClient) listAll(ctx context.Context, req []byte, exp expectation, t
 		base["ExclusiveStartTableName"] = last
 	}
 	all, _ := json.Marshal(map[string]any{"TableNames": names})
-	return check(all, "", nil, exp, table)
+	return corpusCheck(all, "", nil, exp, table)
 }
 
-// cmpItemSet compares items as a multiset.
-func cmpItemSet(fails *[]string, got []any, want []map[string]any) {
-	key := func(v any) string { b, _ := json.Marshal(canonical(v)); return string(b) }
+// corpusCmpItemSet compares items as a multiset.
+func corpusCmpItemSet(fails *[]string, got []any, want []map[string]any) {
+	key := func(v any) string { b, _ := json.Marshal(corpusCanonical(v)); return string(b) }
 	var g, w []string
 	for _, it := range got {
 		g = append(g, key(it))
 	}
 	for _, it := range want {
-		w = append(w, key(toAny(it)))
+		w = append(w, key(corpusToAny(it)))
 	}
 	sort.Strings(g)
 	sort.Strings(w)
 	if !slices.Equal(g, w) {
-		*fails = append(*fails, fmt.Sprintf("Items\n    got  %s\n    want %s", short(strings.Join(g, ", ")), short(strings.Join(w, ", "))))
+		*fails = append(*fails, fmt.Sprintf("Items\n    got  %s\n    want %s", corpusShort(strings.Join(g, ", ")), corpusShort(strings.Join(w, ", "))))
 	}
 }
 
-// cmpAV compares attribute maps exactly, except that a set's members are
+// corpusCmpAV compares attribute maps exactly, except that a set's members are
 // unordered ("The order of the values within a set is not preserved").
-func cmpAV(fails *[]string, what string, got, want any) {
-	g, _ := json.Marshal(canonical(got))
-	w, _ := json.Marshal(canonical(want))
+func corpusCmpAV(fails *[]string, what string, got, want any) {
+	g, _ := json.Marshal(corpusCanonical(got))
+	w, _ := json.Marshal(corpusCanonical(want))
 	if !bytes.Equal(g, w) {
-		*fails = append(*fails, fmt.Sprintf("%s\n    got  %s\n    want %s", what, short(string(g)), short(string(w))))
+		*fails = append(*fails, fmt.Sprintf("%s\n    got  %s\n    want %s", what, corpusShort(string(g)), corpusShort(string(w))))
 	}
 }
 
-func short(s string) string {
+func corpusShort(s string) string {
 	if len(s) > 400 {
 		return s[:400] + fmt.Sprintf("… (%d bytes)", len(s))
 	}
 	return s
 }
 
-// canonical sorts the members of every SS, NS and BS.
-func canonical(v any) any {
+// corpusCanonical sorts the members of every SS, NS and BS.
+func corpusCanonical(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, x := range v {
 			if (k == "SS" || k == "NS" || k == "BS") && len(v) == 1 {
-				members := slices.Clone(asSlice(x))
-				sort.Slice(members, func(i, j int) bool { return str(members[i]) < str(members[j]) })
+				members := slices.Clone(corpusAsSlice(x))
+				sort.Slice(members, func(i, j int) bool { return corpusStr(members[i]) < corpusStr(members[j]) })
 				out[k] = members
 				continue
 			}
-			out[k] = canonical(x)
+			out[k] = corpusCanonical(x)
 		}
 		return out
 	case []any:
 		out := make([]any, len(v))
 		for i, x := range v {
-			out[i] = canonical(x)
+			out[i] = corpusCanonical(x)
 		}
 		return out
 	}
 	return v
 }
 
-func toAny(m map[string]any) any {
+func corpusToAny(m map[string]any) any {
 	b, _ := json.Marshal(m)
 	var v any
 	_ = json.Unmarshal(b, &v)
 	return v
 }
 
-func str(v any) string { s, _ := v.(string); return s }
+func corpusStr(v any) string { s, _ := v.(string); return s }
 
-func num(v any) int {
+func corpusNum(v any) int {
 	f, ok := v.(float64)
 	if !ok {
 		return -1
@@ -549,29 +549,29 @@ func num(v any) int {
 	return int(f)
 }
 
-func asSlice(v any) []any { s, _ := v.([]any); return s }
+func corpusAsSlice(v any) []any { s, _ := v.([]any); return s }
 
-// expandExpectation applies expandJSON to what a step expects.
-func expandExpectation(exp expectation, table string) (expectation, error) {
+// corpusExpandExpectation applies corpusExpandJSON to what a step expects.
+func corpusExpandExpectation(exp corpusExpectation, table string) (corpusExpectation, error) {
 	b, err := json.Marshal(exp)
 	if err != nil {
 		return exp, err
 	}
-	if b, err = expandJSON(b, table); err != nil {
+	if b, err = corpusExpandJSON(b, table); err != nil {
 		return exp, err
 	}
-	var out expectation
+	var out corpusExpectation
 	err = json.Unmarshal(b, &out)
 	return out, err
 }
 
-// expandJSON replaces the corpus's shorthands: "$T" (as a whole string) is
+// corpusExpandJSON replaces the corpus's shorthands: "$T" (as a whole string) is
 // the case's table; {"$repeat": "ab", "times": 3, "then": "c"} is
 // "abababc" ("then" optional); "$name300" (a whole string, or a map key)
 // is a name of 300 n's; and
 // {"$bytes": 255, "times": 3} is the base64 of three bytes of 255. They keep
 // the 400 KB rows readable.
-func expandJSON(raw json.RawMessage, table string) ([]byte, error) {
+func corpusExpandJSON(raw json.RawMessage, table string) ([]byte, error) {
 	if len(raw) == 0 {
 		return []byte("{}"), nil
 	}
@@ -579,20 +579,20 @@ func expandJSON(raw json.RawMessage, table string) ([]byte, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err
 	}
-	v, err := expand(v, table)
+	v, err := corpusExpand(v, table)
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(v)
 }
 
-func expand(v any, table string) (any, error) {
+func corpusExpand(v any, table string) (any, error) {
 	switch v := v.(type) {
 	case string:
-		return expandString(v, table), nil
+		return corpusExpandString(v, table), nil
 	case []any:
 		for i := range v {
-			x, err := expand(v[i], table)
+			x, err := corpusExpand(v[i], table)
 			if err != nil {
 				return nil, err
 			}
@@ -601,15 +601,15 @@ func expand(v any, table string) (any, error) {
 		return v, nil
 	case map[string]any:
 		if unit, ok := v["$repeat"]; ok {
-			return strings.Repeat(str(unit), num(v["times"])) + str(v["then"]), nil
+			return strings.Repeat(corpusStr(unit), corpusNum(v["times"])) + corpusStr(v["then"]), nil
 		}
 		if b, ok := v["$bytes"]; ok {
-			return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{byte(num(b))}, num(v["times"]))), nil
+			return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{byte(corpusNum(b))}, corpusNum(v["times"]))), nil
 		}
 		out := map[string]any{}
 		for k, x := range v {
-			k = expandString(k, table)
-			x, err := expand(x, table)
+			k = corpusExpandString(k, table)
+			x, err := corpusExpand(x, table)
 			if err != nil {
 				return nil, err
 			}
@@ -620,7 +620,7 @@ func expand(v any, table string) (any, error) {
 	return v, nil
 }
 
-func expandString(s, table string) string {
+func corpusExpandString(s, table string) string {
 	if s == "$T" {
 		return table
 	}
@@ -632,14 +632,14 @@ func expandString(s, table string) string {
 	return s
 }
 
-func tableNameOf(req []byte) string {
+func corpusTableNameOf(req []byte) string {
 	var r struct{ TableName string }
 	_ = json.Unmarshal(req, &r)
 	return r.TableName
 }
 
-// requestItemSize is the size of a request's Item.
-func requestItemSize(req []byte) (int, error) {
+// corpusRequestItemSize is the size of a request's Item.
+func corpusRequestItemSize(req []byte) (int, error) {
 	var r struct{ Item map[string]any }
 	if err := json.Unmarshal(req, &r); err != nil {
 		return 0, err
@@ -647,51 +647,51 @@ func requestItemSize(req []byte) (int, error) {
 	if r.Item == nil {
 		return 0, errors.New("the first step has no Item")
 	}
-	return itemSize(r.Item), nil
+	return corpusItemSize(r.Item), nil
 }
 
-// itemSize is an item's size by the Developer Guide's "DynamoDB item sizes
+// corpusItemSize is an item's size by the Developer Guide's "DynamoDB item sizes
 // and formats": names and values in UTF-8 bytes, binaries raw, a number one
 // byte per two significant digits plus one, null and Boolean one byte, a
 // list or map three bytes plus its elements, each one byte more. The page
 // says nothing of sets; a set counts its members' sizes here.
-func itemSize(item map[string]any) int {
+func corpusItemSize(item map[string]any) int {
 	n := 0
 	for name, v := range item {
-		n += len(name) + valueSize(v)
+		n += len(name) + corpusValueSize(v)
 	}
 	return n
 }
 
-func valueSize(av any) int {
+func corpusValueSize(av any) int {
 	m, _ := av.(map[string]any)
 	for typ, v := range m {
 		switch typ {
 		case "S":
-			return len(str(v))
+			return len(corpusStr(v))
 		case "N":
-			return numberSize(str(v))
+			return corpusNumberSize(corpusStr(v))
 		case "B":
-			b, _ := base64.StdEncoding.DecodeString(str(v))
+			b, _ := base64.StdEncoding.DecodeString(corpusStr(v))
 			return len(b)
 		case "BOOL", "NULL":
 			return 1
 		case "SS", "NS", "BS":
 			n := 0
-			for _, x := range asSlice(v) {
-				n += valueSize(map[string]any{typ[:1]: x})
+			for _, x := range corpusAsSlice(v) {
+				n += corpusValueSize(map[string]any{typ[:1]: x})
 			}
 			return n
 		case "L":
 			n := 3
-			for _, x := range asSlice(v) {
-				n += valueSize(x) + 1
+			for _, x := range corpusAsSlice(v) {
+				n += corpusValueSize(x) + 1
 			}
 			return n
 		case "M":
 			n := 3
 			for name, x := range v.(map[string]any) {
-				n += len(name) + valueSize(x) + 1
+				n += len(name) + corpusValueSize(x) + 1
 			}
 			return n
 		}
@@ -699,26 +699,26 @@ func valueSize(av any) int {
 	return 0
 }
 
-var zeros = regexp.MustCompile(`^0+|0+$`)
+var corpusZeros = regexp.MustCompile(`^0+|0+$`)
 
-func numberSize(s string) int {
+func corpusNumberSize(s string) int {
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
 		return 0
 	}
 	digits := r.FloatString(140)
 	digits = strings.NewReplacer("-", "", ".", "").Replace(digits)
-	sig := len(zeros.ReplaceAllString(digits, ""))
+	sig := len(corpusZeros.ReplaceAllString(digits, ""))
 	return (sig+1)/2 + 1
 }
 
-// rawClient sends the corpus's JSON through the SDK's client.
-type rawClient struct {
+// corpusRawClient sends the corpus's JSON through the SDK's client.
+type corpusRawClient struct {
 	db *dynamodb.Client
 }
 
-func newRawClient(endpoint string) *rawClient {
-	return &rawClient{db: dynamodb.New(dynamodb.Options{
+func newCorpusClient(endpoint string) *corpusRawClient {
+	return &corpusRawClient{db: dynamodb.New(dynamodb.Options{
 		BaseEndpoint:     aws.String(endpoint),
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("corpus", "corpus", ""),
@@ -728,7 +728,7 @@ func newRawClient(endpoint string) *rawClient {
 
 // call sends body as the operation op and returns the response body as the
 // server sent it, with the error code when it is an error.
-func (c *rawClient) call(ctx context.Context, op string, body []byte) ([]byte, string, error) {
+func (c *corpusRawClient) call(ctx context.Context, op string, body []byte) ([]byte, string, error) {
 	var got []byte
 	opt := func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
@@ -817,7 +817,7 @@ func (c *rawClient) call(ctx context.Context, op string, body []byte) ([]byte, s
 	return got, "", err
 }
 
-func (c *rawClient) createTable(ctx context.Context, name string, keys []keyDef) error {
+func (c *corpusRawClient) createTable(ctx context.Context, name string, keys []corpusKeyDef) error {
 	var defs, schema []map[string]string
 	for i, k := range keys {
 		defs = append(defs, map[string]string{"AttributeName": k.Name, "AttributeType": k.Type})
@@ -833,14 +833,14 @@ func (c *rawClient) createTable(ctx context.Context, name string, keys []keyDef)
 }
 
 // waitActive waits, with the SDK's waiter, for a table to be ACTIVE.
-func (c *rawClient) waitActive(ctx context.Context, name string) error {
+func (c *corpusRawClient) waitActive(ctx context.Context, name string) error {
 	return dynamodb.NewTableExistsWaiter(c.db, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
 	}).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second)
 }
 
 // waitGone waits, with the SDK's waiter, for a table to be gone.
-func (c *rawClient) waitGone(ctx context.Context, name string) error {
+func (c *corpusRawClient) waitGone(ctx context.Context, name string) error {
 	return dynamodb.NewTableNotExistsWaiter(c.db, func(o *dynamodb.TableNotExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
 	}).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second)
