@@ -389,47 +389,27 @@ func corpusCheck(body []byte, code string, callErr error, exp corpusExpectation,
 // scanAll pages a Scan through the whole table: every item exactly once,
 // at least MinPages pages, and no page going on after it holds 1 MB.
 func (db *corpusRawClient) scanAll(ctx context.Context, req []byte, exp corpusExpectation) []string {
-	var base map[string]any
-	if err := json.Unmarshal(req, &base); err != nil {
-		return []string{err.Error()}
-	}
 	var all []any
 	pages := 0
-	for {
-		b, _ := json.Marshal(base)
-		body, code, err := db.call(ctx, "Scan", b)
-		if err != nil {
-			return []string{fmt.Sprintf("page %d: %s: %v", pages+1, code, err)}
-		}
-		var resp map[string]any
-		if err := json.Unmarshal(body, &resp); err != nil {
-			return []string{err.Error()}
-		}
-		pages++
+	fails := db.eachPage(ctx, "Scan", req, "ExclusiveStartKey", "LastEvaluatedKey", func(n int, resp map[string]any) string {
+		pages = n
 		items := corpusAsSlice(resp["Items"])
 		if corpusNum(resp["Count"]) != len(items) {
-			return []string{fmt.Sprintf("page %d: Count %v for %d items", pages, resp["Count"], len(items))}
+			return fmt.Sprintf("page %d: Count %v for %d items", n, resp["Count"], len(items))
 		}
-		if len(items) > 1 {
-			before := 0
-			for _, it := range items[:len(items)-1] {
-				before += corpusItemSize(it.(map[string]any))
-			}
-			if before >= 1<<20 {
-				return []string{fmt.Sprintf("page %d went on after %d bytes of items, past 1 MB", pages, before)}
-			}
+		before := 0
+		for i := 0; i < len(items)-1; i++ {
+			before += corpusItemSize(items[i].(map[string]any))
+		}
+		if before >= 1<<20 {
+			return fmt.Sprintf("page %d went on after %d bytes of items, past 1 MB", n, before)
 		}
 		all = append(all, items...)
-		lek := resp["LastEvaluatedKey"]
-		if lek == nil {
-			break
-		}
-		if pages > 1000 {
-			return []string{"more than 1000 pages"}
-		}
-		base["ExclusiveStartKey"] = lek
+		return ""
+	})
+	if len(fails) > 0 {
+		return fails
 	}
-	var fails []string
 	if pages < exp.MinPages {
 		fails = append(fails, fmt.Sprintf("%d pages, want at least %d", pages, exp.MinPages))
 	}
@@ -444,33 +424,46 @@ func (db *corpusRawClient) scanAll(ctx context.Context, req []byte, exp corpusEx
 
 // listAll pages ListTables through every table, checking the names.
 func (db *corpusRawClient) listAll(ctx context.Context, req []byte, exp corpusExpectation, table string) []string {
+	var names []any
+	fails := db.eachPage(ctx, "ListTables", req, "ExclusiveStartTableName", "LastEvaluatedTableName", func(_ int, resp map[string]any) string {
+		names = append(names, corpusAsSlice(resp["TableNames"])...)
+		return ""
+	})
+	if len(fails) > 0 {
+		return fails
+	}
+	all, _ := json.Marshal(map[string]any{"TableNames": names})
+	return corpusCheck(all, "", nil, exp, table)
+}
+
+// eachPage sends op again and again, each time with startField set to the
+// lastField of the answer before, until an answer has none; page sees each
+// answer and says what is wrong with it, if anything.
+func (db *corpusRawClient) eachPage(ctx context.Context, op string, req []byte, startField, lastField string, page func(n int, resp map[string]any) string) []string {
 	var base map[string]any
 	if err := json.Unmarshal(req, &base); err != nil {
 		return []string{err.Error()}
 	}
-	var names []any
-	for pages := 1; ; pages++ {
+	for n := 1; n <= 1000; n++ {
 		b, _ := json.Marshal(base)
-		body, code, err := db.call(ctx, "ListTables", b)
+		body, code, err := db.call(ctx, op, b)
 		if err != nil {
-			return []string{fmt.Sprintf("page %d: %s: %v", pages, code, err)}
+			return []string{fmt.Sprintf("page %d: %s: %v", n, code, err)}
 		}
 		var resp map[string]any
 		if err := json.Unmarshal(body, &resp); err != nil {
-			return []string{err.Error()}
+			return []string{fmt.Sprintf("page %d: %v", n, err)}
 		}
-		names = append(names, corpusAsSlice(resp["TableNames"])...)
-		last := resp["LastEvaluatedTableName"]
+		if f := page(n, resp); f != "" {
+			return []string{f}
+		}
+		last := resp[lastField]
 		if last == nil {
-			break
+			return nil
 		}
-		if pages > 1000 {
-			return []string{"more than 1000 pages"}
-		}
-		base["ExclusiveStartTableName"] = last
+		base[startField] = last
 	}
-	all, _ := json.Marshal(map[string]any{"TableNames": names})
-	return corpusCheck(all, "", nil, exp, table)
+	return []string{"more than 1000 pages"}
 }
 
 // corpusCmpItemSet compares items as a multiset.
