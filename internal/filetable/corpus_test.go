@@ -20,6 +20,7 @@ package filetable
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -62,7 +63,7 @@ var dynaliteDisagrees = map[string]string{
 	"attribute-name-empty":             "stores an attribute named \"\"; the Developer Guide: \"Attribute names must be at least one character long and less than 64 KB in size.\"",
 	"key-partition-2049-multibyte":     "measures a key in characters, not bytes: 683 euro signs (2049 bytes) are stored; the Developer Guide: \"The minimum length of a partition key value is 1 byte. The maximum length is 2048 bytes.\"",
 	"size-multibyte-over-400kb":        "measures a string in characters, not UTF-8 bytes: an item of 409601 bytes is stored; the Developer Guide: \"The size of a string is (number of UTF-8-encoded bytes of attribute name) + (number of UTF-8-encoded bytes).\"",
-	"cond-return-all-old-on-failure":   "ignores ReturnValuesOnConditionCheckFailure, so the ConditionalCheckFailedException carries no Item; the API Reference: \"An optional parameter that returns the item attributes for a PutItem operation that failed a condition corpusCheck.\"",
+	"cond-return-all-old-on-failure":   "ignores ReturnValuesOnConditionCheckFailure, so the ConditionalCheckFailedException carries no Item; the API Reference: \"An optional parameter that returns the item attributes for a PutItem operation that failed a condition check.\"",
 	"cond-return-on-failure-bad-value": "accepts any ReturnValuesOnConditionCheckFailure; the API Reference: \"For ReturnValuesOnConditionCheckFailure, the valid values are: NONE and ALL_OLD.\"",
 	"unsupported-transact-write":       "has no TransactWriteItems (UnknownOperationException); the API Reference: \"TransactWriteItems is a synchronous write operation that groups up to 100 action requests.\"",
 }
@@ -98,9 +99,9 @@ type corpusCase struct {
 	Says  string `json:"says"`
 	// Note says how the row reads the sentence where it is not literal.
 	Note string `json:"note"`
-	// Table is the case's table: attribute name and type of the hash key
-	// and, when there are two, of the range key. Absent: {"pk": "S"}; an
-	// empty list: no table is made (the case makes its own or none).
+	// Table is the case's table: the name and type of its hash key and,
+	// when there are two, of its range key. Absent: a hash key "pk" of type
+	// S; an empty list: no table is made (the case makes its own or none).
 	Table *[]corpusKeyDef `json:"table"`
 	// FileTable is "unsupported" where the file table must refuse the
 	// step marked unsupported (the last step when none is marked).
@@ -248,11 +249,9 @@ func corpusRunCase(ctx context.Context, db *corpusRawClient, cs corpusCase, file
 		if err != nil {
 			return []string{fmt.Sprintf("step %d: %v", i, err)}
 		}
-		if i == refused {
-			exp = corpusExpectation{Error: corpusCmpOr(step.Refusal, "ValidationException"), MessageContains: corpusUnsupportedMessage}
-		}
 		op := step.Op
 		if i == refused {
+			exp = corpusExpectation{Error: cmp.Or(step.Refusal, "ValidationException"), MessageContains: corpusUnsupportedMessage}
 			// A refusal is one answer, not pages.
 			op = strings.TrimSuffix(op, "All")
 		}
@@ -289,13 +288,6 @@ func corpusRunCase(ctx context.Context, db *corpusRawClient, cs corpusCase, file
 	return nil
 }
 
-func corpusCmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // corpusCheck compares one response with what the step expects.
 func corpusCheck(body []byte, code string, callErr error, exp corpusExpectation, table string) []string {
 	var fails []string
@@ -313,7 +305,7 @@ func corpusCheck(body []byte, code string, callErr error, exp corpusExpectation,
 		if code != exp.Error {
 			return []string{fmt.Sprintf("want %s, got %s: %v", exp.Error, code, callErr)}
 		}
-		msg := corpusCmpOr(corpusStr(resp["message"]), corpusStr(resp["Message"]))
+		msg := cmp.Or(corpusStr(resp["message"]), corpusStr(resp["Message"]))
 		if exp.MessageContains != "" && !strings.Contains(msg, exp.MessageContains) {
 			failf("the %s says %q, not containing %q", code, msg, exp.MessageContains)
 		}
