@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"os"
 	"os/exec"
@@ -145,6 +146,8 @@ type corpusExpectation struct {
 	Count            *int             `json:"count"`
 	ScannedCount     *int             `json:"scannedCount"`
 	LastEvaluatedKey *bool            `json:"lastEvaluatedKey"`
+	// LastEvaluatedKeyNames are the attribute names the key holds.
+	LastEvaluatedKeyNames []string `json:"lastEvaluatedKeyNames"`
 
 	// ScanAll: at least MinPages pages; and no page goes on past 1 MB.
 	MinPages int `json:"minPages"`
@@ -344,6 +347,13 @@ func corpusCheck(body []byte, code string, callErr error, exp corpusExpectation,
 	}
 	if exp.LastEvaluatedKey != nil && (resp["LastEvaluatedKey"] != nil) != *exp.LastEvaluatedKey {
 		failf("LastEvaluatedKey %v, want present: %v", resp["LastEvaluatedKey"], *exp.LastEvaluatedKey)
+	}
+	if exp.LastEvaluatedKeyNames != nil {
+		lek, _ := resp["LastEvaluatedKey"].(map[string]any)
+		names := slices.Sorted(maps.Keys(lek))
+		if !slices.Equal(names, slices.Sorted(slices.Values(exp.LastEvaluatedKeyNames))) {
+			failf("LastEvaluatedKey holds %v, want %v", names, exp.LastEvaluatedKeyNames)
+		}
 	}
 	desc, _ := resp["Table"].(map[string]any)
 	if desc == nil {
