@@ -2,6 +2,7 @@ package sdkbody
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,11 +34,15 @@ var item = []byte(`{"Item":{"pk":{"S":"k"},"b":{"S":"` + strings.Repeat("x", 400
 // answer writes b as DynamoDB does, with its CRC-32 (which the client
 // checks) and its length.
 func answer(w http.ResponseWriter, status int, b []byte) {
+	headers(w, b)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func headers(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10))
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // client is an unmodified DynamoDB client that does not retry, over its own
@@ -93,9 +98,7 @@ func TestReadOnlyKeepsConnection(t *testing.T) {
 	var cur atomic.Pointer[gate]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(item)), 10))
-		w.Header().Set("Content-Length", strconv.Itoa(len(item)))
+		headers(w, item)
 		_, _ = w.Write(item[:64<<10])
 		w.(http.Flusher).Flush()
 		select {
@@ -108,16 +111,21 @@ func TestReadOnlyKeepsConnection(t *testing.T) {
 
 	var d net.Dialer
 	run := func(fixed, logBodies bool) (fails int, dials int64, firstErr error) {
+		var dialed atomic.Int64
 		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-			dials++ // calls are sequential
+			dialed.Add(1)
 			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
 			return &heldConn{Conn: c, cur: func() (chan struct{}, func()) {
 				g := cur.Load()
 				return g.bodyClosed, func() { g.closeConn.Do(func() { close(g.connClosed) }) }
-			}}, err
+			}}, nil
 		}
-		// Innermost in Deserialize: runs as soon as ClientHandler has
-		// returned, which is after it closed the request body.
+		// Below the operation's deserializer: runs as soon as ClientHandler
+		// has returned, which is after it closed the request body, and
+		// before the answer is read.
 		signal := func(s *middleware.Stack) error {
 			return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("signal",
 				func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
@@ -135,10 +143,10 @@ func TestReadOnlyKeepsConnection(t *testing.T) {
 			cur.Store(&gate{bodyClosed: make(chan struct{}), connClosed: make(chan struct{})})
 			if err := getItem(context.Background(), db); err != nil {
 				fails++
-				firstErr = cmp(firstErr, err)
+				firstErr = cmp.Or(firstErr, err)
 			}
 		}
-		return fails, dials, firstErr
+		return fails, dialed.Load(), firstErr
 	}
 
 	fails, dials, err := run(false, false)
@@ -160,13 +168,6 @@ func TestReadOnlyKeepsConnection(t *testing.T) {
 func logRequestBodies(o *dynamodb.Options) {
 	o.ClientLogMode = aws.LogRequestWithBody
 	o.Logger = logging.Nop{}
-}
-
-func cmp(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // heldConn holds the write of a request's body (the write after the
@@ -215,7 +216,7 @@ func TestReadOnlyUnforcedRace(t *testing.T) {
 		for i, db := range dbs {
 			if err := getItem(context.Background(), db); err != nil {
 				fails[i]++
-				firstErr[i] = cmp(firstErr[i], err)
+				firstErr[i] = cmp.Or(firstErr[i], err)
 			}
 		}
 	}
@@ -227,7 +228,8 @@ func TestReadOnlyUnforcedRace(t *testing.T) {
 }
 
 // TestReadOnlyResendsBody: a retried request sends the same body again,
-// with request logging (which reads and rewinds the body) on and off.
+// with request logging (which reads the body and puts a copy back) on and
+// off.
 func TestReadOnlyResendsBody(t *testing.T) {
 	for _, logBodies := range []bool{false, true} {
 		t.Run(fmt.Sprintf("log=%v", logBodies), func(t *testing.T) {
@@ -259,6 +261,8 @@ func TestReadOnlyResendsBody(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := `{"Item":{"pk":{"S":"k"}},"TableName":"t"}`
+			mu.Lock()
+			defer mu.Unlock()
 			if len(bodies) != 2 || bodies[0] != want || bodies[1] != want {
 				t.Errorf("bodies sent: %q, want %q twice", bodies, want)
 			}
