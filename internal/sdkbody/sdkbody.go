@@ -1,28 +1,30 @@
-// Package sdkbody keeps aws-sdk-go-v2 from breaking its own connections
+// Package sdkbody keeps aws-sdk-go-v2 from closing its own connection
 // while it reads an answer.
 //
 // smithy-go's ClientHandler closes the request body as soon as the HTTP
-// client's Do returns (transport/http/client.go, "HTTP RoundTripper *should*
-// close the request body"), but net/http's Transport may still be using it:
-// once the body is on the socket, and so possibly already answered, the
-// transport's writeLoop goroutine reads the body once more to check that it
-// holds no bytes beyond Content-Length (net/http/transfer.go,
-// transferWriter.writeBody: doBodyCopy(io.Discard, body)). The SDK's body is
-// a bytes.Reader inside smithy-go's safe closer, whose WriteTo answers
-// io.EOF once closed (transport/http/internal/io/safe.go); io.Copy hands
-// WriteTo's error back as it is, writeBody returns it, and writeLoop takes
-// any error as a failed write and closes the connection
-// (net/http/transport.go, persistConn.writeLoop: pc.close(err)), under the
-// caller still reading the answer: "read tcp ...: use of closed network
-// connection" after a 200.
+// client's Do returns (smithy-go v1.28.9 transport/http/client.go:116), but
+// net/http's Transport may not be done with it: Do returns once the
+// answer's headers are in, while the transport's writeLoop goroutine, having
+// put the body on the socket, still reads it once more to check that it
+// holds nothing beyond Content-Length (go1.26 net/http/transfer.go:377,
+// doBodyCopy(io.Discard, body)). The SDK's body is its bytes.Reader in
+// smithy-go's safe closer, whose WriteTo answers io.EOF once closed
+// (transport/http/internal/io/safe.go:34); io.Copy returns WriteTo's error
+// as it is (io/io.go:410), writeBody returns it, and writeLoop takes any
+// error as a failed write and closes the connection
+// (net/http/transport.go:2678), under the caller still reading the answer:
+// "read tcp ...: use of closed network connection" after a 200.
 //
-// It happens when the answer arrives between the body's write and that last
-// read, which a server on the same machine that answers within microseconds
-// (goaws, the file table) does in some percent of calls; it surfaces only
-// when the answer is larger than what the transport has already buffered,
-// and otherwise costs the connection silently. A safe closer's Read after
-// Close answers io.EOF too, which io.Copy takes as the end of the body, so
-// hiding WriteTo is enough.
+// The answer can beat writeLoop because the transport flushes the headers
+// of a body it does not know to be in memory (transfer.go:106, the safe
+// closer hides the bytes.Reader) and then writes the body straight to the
+// socket (bufio's ReadFrom with nothing buffered). A server that answers
+// within microseconds, as an in-process Go server does, wins in some
+// percent of calls (writeLoop also loses whenever it waits for a CPU); the
+// call fails only when the answer is larger than what the transport has
+// already read ahead, and otherwise costs the connection silently. A safe
+// closer's Read after Close answers io.EOF too, which io.Copy takes as the
+// end of the body, so hiding WriteTo is enough.
 package sdkbody
 
 import (
