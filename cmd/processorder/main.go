@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orderpipe/orderpipe/function"
+	"github.com/orderpipe/orderpipe/internal/sdkbody"
 )
 
 func main() {
@@ -34,6 +35,11 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load AWS configuration: %w", err)
 	}
+	// Without it the SDK closes its own connection when an answer comes
+	// back before net/http is done with the request body: the call fails
+	// and is retried when the answer is large (a 400 KB item, a batch of
+	// 256 KB messages), and the connection is lost when it is small.
+	awsCfg.APIOptions = append(awsCfg.APIOptions, sdkbody.ReadOnly)
 	h := &function.Handler{
 		Store:       function.DynamoStore{Client: function.NewDynamoDBClient(awsCfg, cfg.Concurrency), Table: cfg.Table},
 		DeadLetters: function.SQSDeadLetters{Client: sqs.NewFromConfig(awsCfg), QueueURL: cfg.DLQURL},

@@ -24,8 +24,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/sirupsen/logrus"
 	"github.com/truora/minidyn/server"
+
+	"github.com/orderpipe/orderpipe/internal/sdkbody"
 )
 
 // The account and region every stand-in answers for.
@@ -35,10 +38,14 @@ const (
 )
 
 // Config is an AWS configuration with static credentials for the stand-ins.
+// Its clients send request bodies through sdkbody.ReadOnly: against a Go
+// server on 127.0.0.1 the SDK otherwise closes its own connection under
+// some percent of large answers.
 func Config() aws.Config {
 	return aws.Config{
 		Region:      Region,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		APIOptions:  []func(*middleware.Stack) error{sdkbody.ReadOnly},
 	}
 }
 
