@@ -23,12 +23,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/internal/filetable"
 	"github.com/orderpipe/orderpipe/internal/testenv"
 )
 
 // dynamoServers are the DynamoDB stand-ins the integration tests run
-// against: minidyn in this process, and dynalite, the more faithful one,
-// under node.
+// against: minidyn in this process, dynalite, the more faithful one,
+// under node, and orderpipe's file table, which the local run uses.
 func dynamoServers(t testing.TB) map[string]string {
 	t.Helper()
 	mini, err := awslocal.StartDynamoDB()
@@ -49,6 +50,13 @@ func dynamoServers(t testing.TB) map[string]string {
 	}
 	t.Cleanup(func() { dl.Close() })
 	servers["dynalite"] = dl.Endpoint
+
+	ft, err := filetable.Start(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ft.Close() })
+	servers["filetable"] = ft.Endpoint
 	return servers
 }
 

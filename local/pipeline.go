@@ -1,8 +1,9 @@
 // Package local runs the whole order pipeline on one machine, on
-// 127.0.0.1: SNS and SQS from goaws in this process, DynamoDB from minidyn
-// in this process or dynalite in a child, and the real handler behind a
-// poller that does what Lambda's event source mapping does. Names and settings come from the stack's own configuration
-// and naming code.
+// 127.0.0.1: SNS and SQS from goaws in this process, DynamoDB from
+// orderpipe's file table or minidyn in this process or dynalite in a
+// child, and the real handler behind a poller that does what Lambda's
+// event source mapping does. Names and settings come from the stack's own
+// configuration and naming code.
 package local
 
 import (
@@ -25,6 +26,7 @@ import (
 
 	"github.com/orderpipe/orderpipe/function"
 	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/internal/filetable"
 	"github.com/orderpipe/orderpipe/ops"
 	"github.com/orderpipe/orderpipe/spec"
 )
@@ -80,25 +82,54 @@ func InProcess(context.Context) (string, func() error, error) {
 	return db.Endpoint, db.Close, nil
 }
 
+// InFiles is orderpipe's file table (internal/filetable) in this process,
+// its tables append-only files in a new temporary directory that stopping
+// removes: only their index is in memory, about 90 bytes a stored order,
+// and nothing but Go is needed. It serves the calls the handler, the
+// report and the operator commands make (PutItem, GetItem, Scan and the
+// table's life cycle) and refuses others, saying so; --serve for other
+// clients may want dynalite or minidyn.
+func InFiles(context.Context) (string, func() error, error) {
+	return inTempDir(func(dir string) (string, func() error, error) {
+		s, err := filetable.Start(dir)
+		if err != nil {
+			return "", nil, err
+		}
+		return s.Endpoint, s.Close, nil
+	})
+}
+
 // OnDisk is dynalite (cliJS, dynalite's cli.js) under node, in a process
 // of its own, with the table in a LevelDB store in a new temporary
-// directory that stopping removes: the memory a run takes then does not
-// grow with the orders it stores. The directories that killed runs left
-// are removed first.
+// directory that stopping removes. Node's memory still grows with the
+// table (LevelDB maps its files and caches their blocks).
 func OnDisk(node, cliJS string) Tables {
 	return func(ctx context.Context) (string, func() error, error) {
-		removeTablesLeft(os.TempDir())
-		dir, err := os.MkdirTemp("", tableDirPrefix)
-		if err != nil {
-			return "", nil, err
-		}
-		db, err := awslocal.StartDynaliteOnDisk(ctx, node, cliJS, dir)
-		if err != nil {
-			os.RemoveAll(dir)
-			return "", nil, err
-		}
-		return db.Endpoint, func() error { return errors.Join(db.Close(), os.RemoveAll(dir)) }, nil
+		return inTempDir(func(dir string) (string, func() error, error) {
+			db, err := awslocal.StartDynaliteOnDisk(ctx, node, cliJS, dir)
+			if err != nil {
+				return "", nil, err
+			}
+			return db.Endpoint, db.Close, nil
+		})
 	}
+}
+
+// inTempDir starts a table whose store is a new temporary directory, and
+// removes the directory when the table stops. The directories that killed
+// runs left are removed first.
+func inTempDir(start func(dir string) (string, func() error, error)) (string, func() error, error) {
+	removeTablesLeft(os.TempDir())
+	dir, err := os.MkdirTemp("", tableDirPrefix)
+	if err != nil {
+		return "", nil, err
+	}
+	endpoint, stop, err := start(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return endpoint, func() error { return errors.Join(stop(), os.RemoveAll(dir)) }, nil
 }
 
 // tableDirPrefix begins the name of a run's table directory.

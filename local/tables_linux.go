@@ -9,12 +9,12 @@ import (
 
 // removeTablesLeft removes the table directories in dir of runs that ended
 // without removing them (killed with SIGKILL: the kernel kills dynalite
-// with them, but nobody removes the store). LevelDB holds an fcntl lock on
-// its LOCK file while the store is open, which the kernel releases when the
-// process dies: a directory whose LOCK no process holds belongs to no
-// running dynalite. One without a LOCK file (its dynalite not started yet)
-// or whose LOCK is younger than lockGrace (LevelDB creates the file, then
-// locks it) is left.
+// with them, but nobody removes the store). LevelDB, and orderpipe's file
+// table likewise, hold an fcntl lock on the directory's LOCK file while the
+// store is open, which the kernel releases when the process dies: a
+// directory whose LOCK no process holds belongs to no running table. One
+// without a LOCK file (its table not started yet) or whose LOCK is younger
+// than lockGrace (the file is created, then locked) is left.
 func removeTablesLeft(dir string) {
 	dirs, _ := filepath.Glob(filepath.Join(dir, tableDirPrefix+"*"))
 	for _, d := range dirs {

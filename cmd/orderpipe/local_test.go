@@ -298,8 +298,9 @@ func TestLocalOrdersUnreadable(t *testing.T) {
 }
 
 // A run killed with SIGKILL cannot remove its table's directory: the next
-// run on dynalite removes it, and never the directory of a run still
-// going, however old.
+// run on a table on disk removes it, and never the directory of a run
+// still going, however old: the file table's as dynalite's (both hold an
+// fcntl lock on the directory's LOCK file).
 func TestKilledRunsTableIsRemoved(t *testing.T) {
 	cli, err := filepath.Abs(testenv.Tool(t, "ORDERPIPE_DYNALITE", "tools/node_modules/dynalite/cli.js", "tools/install"))
 	if err != nil {
@@ -309,64 +310,75 @@ func TestKilledRunsTableIsRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dynalite needs node: %v", err)
 	}
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
 	bin := buildOrderpipe(t)
-	serve := func() (*exec.Cmd, string) {
-		before, _ := filepath.Glob(filepath.Join(tmp, "orderpipe-local-table-*"))
-		cmd := exec.Command(bin, "local", "--serve", "--dynamodb", "dynalite", "--dynalite", cli)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() && !strings.HasPrefix(sc.Text(), "serving") {
-		}
-		after, _ := filepath.Glob(filepath.Join(tmp, "orderpipe-local-table-*"))
-		for _, d := range after {
-			if !slices.Contains(before, d) && len(after) == len(before)+1 {
-				return cmd, d
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		tables local.Tables
+	}{
+		{"file", []string{"--dynamodb", "file"}, local.InFiles},
+		{"dynalite", []string{"--dynamodb", "dynalite", "--dynalite", cli}, local.OnDisk(node, cli)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			serve := func() (*exec.Cmd, string) {
+				before, _ := filepath.Glob(filepath.Join(tmp, "orderpipe-local-table-*"))
+				cmd := exec.Command(bin, append([]string{"local", "--serve"}, tc.args...)...)
+				stdout, err := cmd.StdoutPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+				sc := bufio.NewScanner(stdout)
+				for sc.Scan() && !strings.HasPrefix(sc.Text(), "serving") {
+				}
+				after, _ := filepath.Glob(filepath.Join(tmp, "orderpipe-local-table-*"))
+				for _, d := range after {
+					if !slices.Contains(before, d) && len(after) == len(before)+1 {
+						return cmd, d
+					}
+				}
+				t.Fatalf("table directories %v, then %v", before, after)
+				return nil, ""
 			}
-		}
-		t.Fatalf("table directories %v, then %v", before, after)
-		return nil, ""
-	}
-	killed, killedDir := serve()
-	_, liveDir := serve()
-	if err := killed.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed.Wait()
-	noLock := filepath.Join(tmp, "orderpipe-local-table-starting")
-	other := filepath.Join(tmp, "other")
-	for _, d := range []string{noLock, other} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// As if both had run long: age alone removes nothing.
-	old := time.Now().Add(-time.Hour)
-	for _, d := range []string{killedDir, liveDir, other} {
-		os.Chtimes(filepath.Join(d, "LOCK"), old, old)
-	}
-	// node dies with the killed run, a moment later.
-	time.Sleep(time.Second)
+			killed, killedDir := serve()
+			_, liveDir := serve()
+			if err := killed.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			killed.Wait()
+			noLock := filepath.Join(tmp, "orderpipe-local-table-starting")
+			other := filepath.Join(tmp, "other")
+			for _, d := range []string{noLock, other} {
+				if err := os.Mkdir(d, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// As if both had run long: age alone removes nothing.
+			old := time.Now().Add(-time.Hour)
+			for _, d := range []string{killedDir, liveDir, other} {
+				os.Chtimes(filepath.Join(d, "LOCK"), old, old)
+			}
+			// node dies with the killed run, a moment later.
+			time.Sleep(time.Second)
 
-	_, stop, err := local.OnDisk(node, cli)(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	left, _ := filepath.Glob(filepath.Join(tmp, "*"))
-	want := []string{liveDir, noLock, other}
-	slices.Sort(want)
-	if fmt.Sprint(left) != fmt.Sprint(want) {
-		t.Errorf("left %v, want %v", left, want)
+			_, stop, err := tc.tables(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			left, _ := filepath.Glob(filepath.Join(tmp, "*"))
+			want := []string{liveDir, noLock, other}
+			slices.Sort(want)
+			if fmt.Sprint(left) != fmt.Sprint(want) {
+				t.Errorf("left %v, want %v", left, want)
+			}
+		})
 	}
 }

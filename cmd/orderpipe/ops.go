@@ -115,7 +115,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "local",
 		Short: "Run the whole pipeline on this machine and send orders through it",
-		Long: "Starts SNS/SQS (goaws) and DynamoDB (dynalite where Node.js and tools/install's dynalite are found, else minidyn; see --dynamodb) on 127.0.0.1, creates the stack's resources under the names a stack \"local\" gets,\n" +
+		Long: "Starts SNS/SQS (goaws) and DynamoDB (orderpipe's file table; see --dynamodb) on 127.0.0.1, creates the stack's resources under the names a stack \"local\" gets,\n" +
 			"runs the real handler behind a local event source mapping, publishes the demo orders (or --orders FILE, JSON lines),\n" +
 			"waits until the queue is drained and prints where every order went. --serve keeps it running for any AWS SDK or CLI.",
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -189,7 +189,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	c.Flags().StringArrayVar(&config, "config", nil, "orderpipe configuration as key=value; repeatable")
 	c.Flags().StringVar(&ordersFile, "orders", "", "publish the orders of this file (one JSON order a line) instead of the demo")
-	c.Flags().StringVar(&dynamoDB, "dynamodb", "auto", "the DynamoDB stand-in: dynalite (Node.js and --dynalite; the table on disk), minidyn (in this process; its memory grows about 5 KB per stored order), or auto: dynalite where both are found, else minidyn")
+	c.Flags().StringVar(&dynamoDB, "dynamodb", "file", "the DynamoDB stand-in: file (orderpipe's file table: in this process, the table on disk; the calls the pipeline makes, others refused), dynalite (Node.js and --dynalite; the table on disk, the whole API) or minidyn (in this process; the whole API; its memory grows about 5 KB per stored order)")
 	c.Flags().StringVar(&dynaliteCLI, "dynalite", "tools/node_modules/dynalite/cli.js", "dynalite's cli.js, for --dynamodb dynalite (tools/install puts it there)")
 	c.Flags().StringVar(&deadLetters, "dead-letters", "", "write every message that reaches the dead-letter queue, with why, to this new file (JSON lines); without it, a temporary file removed at the end. Each leaves the queue once written, so a run's memory does not grow with them")
 	c.Flags().BoolVar(&serve, "serve", false, "keep running and print the endpoints")
@@ -209,32 +209,27 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 const localMemoryLimit = 32 << 20
 
 // localTables is the DynamoDB stand-in --dynamodb names, and how the
-// run's header describes it. auto takes dynalite when it is installed:
-// its table is on disk, so a run's memory does not grow with the orders it
-// stores, where minidyn's grows about 5 KB an order; without Node.js the
-// run still needs nothing but Go.
+// run's header describes it. The file table, the default, needs nothing
+// but Go and keeps the table on disk, so a run's memory does not grow with
+// the orders it stores; dynalite and minidyn serve all of DynamoDB's API,
+// for clients of --serve that need more.
 func localTables(name, dynaliteCLI string) (local.Tables, string, error) {
-	const inMemory = "in this process's memory, by minidyn"
 	switch name {
+	case "file":
+		return local.InFiles, "on disk, in this process, by orderpipe's file table", nil
 	case "minidyn":
-		return local.InProcess, inMemory, nil
-	case "dynalite", "auto":
+		return local.InProcess, "in this process's memory, by minidyn", nil
+	case "dynalite":
 		node, err := exec.LookPath("node")
 		if err != nil {
-			if name == "auto" {
-				return local.InProcess, inMemory + ": no Node.js for dynalite, which keeps it on disk", nil
-			}
 			return nil, "", fmt.Errorf("--dynamodb dynalite needs Node.js: %w", err)
 		}
 		if _, err := os.Stat(dynaliteCLI); err != nil {
-			if name == "auto" {
-				return local.InProcess, inMemory + ": no dynalite at " + dynaliteCLI + "; tools/install puts it there", nil
-			}
 			return nil, "", fmt.Errorf("--dynamodb dynalite: %w (run tools/install, or give its cli.js with --dynalite)", err)
 		}
 		return local.OnDisk(node, dynaliteCLI), "on disk, by dynalite", nil
 	}
-	return nil, "", fmt.Errorf("--dynamodb: %q is not auto, minidyn or dynalite", name)
+	return nil, "", fmt.Errorf("--dynamodb: %q is not file, dynalite or minidyn", name)
 }
 
 // feedFile feeds the orders of the file at path to the local pipeline.

@@ -8,8 +8,7 @@ import (
 )
 
 // --dynamodb names the table's stand-in; a wrong name or a missing dynalite
-// is an error that says which flag and what to do, and auto falls back to
-// minidyn saying why.
+// is an error that says which flag and what to do.
 func TestLocalTables(t *testing.T) {
 	// A PATH with a node in it, and one without.
 	withNode := t.TempDir()
@@ -24,14 +23,13 @@ func TestLocalTables(t *testing.T) {
 	for _, c := range []struct {
 		name, path, cli, want, err string
 	}{
-		{"minidyn", withNode, cli, "in this process's memory, by minidyn", ""},
+		{"file", t.TempDir(), noCLI, "on disk, in this process, by orderpipe's file table", ""},
+		{"minidyn", t.TempDir(), noCLI, "in this process's memory, by minidyn", ""},
 		{"dynalite", withNode, cli, "on disk, by dynalite", ""},
-		{"auto", withNode, cli, "on disk, by dynalite", ""},
-		{"auto", withNode, noCLI, "in this process's memory, by minidyn: no dynalite at testdata/no-such-cli.js; tools/install puts it there", ""},
-		{"auto", t.TempDir(), cli, "in this process's memory, by minidyn: no Node.js for dynalite, which keeps it on disk", ""},
 		{"dynalite", withNode, noCLI, "", "--dynamodb dynalite: stat testdata/no-such-cli.js: no such file or directory (run tools/install, or give its cli.js with --dynalite)"},
 		{"dynalite", t.TempDir(), cli, "", `--dynamodb dynalite needs Node.js: exec: "node": executable file not found in $PATH`},
-		{"dynamo", withNode, cli, "", `--dynamodb: "dynamo" is not auto, minidyn or dynalite`},
+		{"auto", withNode, cli, "", `--dynamodb: "auto" is not file, dynalite or minidyn`},
+		{"dynamo", withNode, cli, "", `--dynamodb: "dynamo" is not file, dynalite or minidyn`},
 	} {
 		t.Setenv("PATH", c.path)
 		tables, got, err := localTables(c.name, c.cli)

@@ -171,7 +171,9 @@ func (s *Server) createTable(_ context.Context, m map[string]json.RawMessage) ([
 	}
 	s.next++
 	s.tables[name] = t
-	return json.Marshal(map[string]any{"TableDescription": t.describe("ACTIVE")})
+	// DynamoDB answers CREATING and the client waits for ACTIVE; the
+	// table is usable at once, so DescribeTable says ACTIVE from now on.
+	return json.Marshal(map[string]any{"TableDescription": t.describe("CREATING")})
 }
 
 func keyNames(ks []keySchemaElement) string {

@@ -5,8 +5,9 @@
 // (an item's key and where its latest version is in the file), so that a
 // run's memory does not grow with what it stores.
 //
-// It serves CreateTable (a hash key, optionally a range key; tables are
-// ACTIVE at once, never CREATING), DescribeTable, DeleteTable, ListTables,
+// It serves CreateTable (a hash key, optionally a range key; it answers
+// CREATING, as DynamoDB does, and the table is ACTIVE from the next
+// DescribeTable on), DescribeTable, DeleteTable, ListTables,
 // PutItem (optionally conditional on attribute_exists or
 // attribute_not_exists of a top-level attribute), GetItem and Scan (with
 // projections of top-level attributes), checking requests as DynamoDB
