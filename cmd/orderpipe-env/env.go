@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/spf13/cobra"
 
 	"github.com/orderpipe/orderpipe/automation"
 	"github.com/orderpipe/orderpipe/internal/account"
 	"github.com/orderpipe/orderpipe/internal/cmdutil"
+	"github.com/orderpipe/orderpipe/internal/sdkbody"
 	"github.com/orderpipe/orderpipe/spec"
 )
 
@@ -37,7 +39,7 @@ type connect func(ctx context.Context, region string) (automation.Account, strin
 
 // awsAccount is the account of the AWS SDK's default configuration.
 func awsAccount(ctx context.Context, region string) (automation.Account, string, error) {
-	var opts []func(*config.LoadOptions) error
+	opts := []func(*config.LoadOptions) error{config.WithAPIOptions([]func(*middleware.Stack) error{sdkbody.ReadOnly})}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}

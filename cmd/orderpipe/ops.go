@@ -20,6 +20,7 @@ import (
 
 	"github.com/orderpipe/orderpipe/internal/awslocal"
 	"github.com/orderpipe/orderpipe/internal/cmdutil"
+	"github.com/orderpipe/orderpipe/internal/sdkbody"
 	"github.com/orderpipe/orderpipe/local"
 	"github.com/orderpipe/orderpipe/ops"
 	"github.com/orderpipe/orderpipe/spec"
@@ -58,6 +59,8 @@ func (f *targetFlags) target(ctx context.Context, stderr io.Writer) (ops.Target,
 			if f.stack.region != "" {
 				o.Region = f.stack.region
 			}
+			// The DLQ's messages are up to 256 KB: see sdkbody.
+			o.APIOptions = append(o.APIOptions, sdkbody.ReadOnly)
 			return nil
 		})
 		if err != nil {
