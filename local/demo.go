@@ -61,13 +61,23 @@ func (p *Pipeline) Publish(ctx context.Context, orders []string, w io.Writer, ti
 	return refused, p.Drain(ctx, w, timeout)
 }
 
-// Feeding a file of orders publishes feedChunk orders at a time, the next
-// chunk once the queue holds fewer than feedBacklog messages: the stand-ins
-// then hold a bounded backlog, not the whole file, however long it is.
+// Feeding a file of orders publishes feedChunk orders, or feedBytes of
+// them, at a time, the next chunk once the queue holds fewer than
+// feedBacklog messages, or feedBytes of the orders' recent mean size: the
+// stand-ins then hold a bounded backlog, not the whole file, however long
+// it is and however large its orders (1,000 messages of 256 KiB would be
+// 256 MB in goaws, which holds a queue in this process's memory).
 const (
 	feedChunk   = 500
 	feedBacklog = 1000
+	feedBytes   = 8 << 20
 )
+
+// backlog is how many messages the queue may hold before the next chunk,
+// when they are mean bytes long.
+func backlog(mean int) int {
+	return max(1, min(feedBacklog, feedBytes/max(mean, 1)))
+}
 
 // Feed publishes the orders of r, one JSON order a line (see OrderLines:
 // lines of JSON whitespace are skipped, nothing else is taken off), and
@@ -83,13 +93,17 @@ func (p *Pipeline) Feed(ctx context.Context, r io.Reader, w io.Writer, timeout t
 	var refused Section[Refused]
 	read := 0
 	chunk, lines := make([]string, 0, feedChunk), make([]int, 0, feedChunk)
+	chunkBytes, lastMean := 0, 0
 	publish := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		if err := p.waitBelow(ctx, feedBacklog, timeout); err != nil {
+		// The queue holds the last chunk's orders, and will hold these.
+		mean := chunkBytes / len(chunk)
+		if err := p.waitBelow(ctx, backlog(max(mean, lastMean)), timeout); err != nil {
 			return err
 		}
+		lastMean = mean
 		_, err := ops.Publish(ctx, p.SNS, p.TopicArn, chunk)
 		var perr ops.PublishError
 		if errors.As(err, &perr) {
@@ -99,7 +113,8 @@ func (p *Pipeline) Feed(ctx context.Context, r io.Reader, w io.Writer, timeout t
 		} else if err != nil {
 			return err
 		}
-		chunk, lines = chunk[:0], lines[:0]
+		clear(chunk) // the strings are goaws's now, or garbage
+		chunk, lines, chunkBytes = chunk[:0], lines[:0], 0
 		return nil
 	}
 	err := OrderLines(r, func(l OrderLine) error {
@@ -110,7 +125,8 @@ func (p *Pipeline) Feed(ctx context.Context, r io.Reader, w io.Writer, timeout t
 			return nil
 		}
 		chunk, lines = append(chunk, l.Text), append(lines, l.Number)
-		if len(chunk) == feedChunk {
+		chunkBytes += len(l.Text)
+		if len(chunk) == feedChunk || chunkBytes >= feedBytes {
 			return publish()
 		}
 		return nil

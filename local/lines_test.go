@@ -65,3 +65,21 @@ func TestOrderLinesReadError(t *testing.T) {
 		t.Errorf("err %v after %d lines: want boom at line 3", err, n)
 	}
 }
+
+// The backlog a file's feed leaves in the queue is bounded in bytes too:
+// goaws holds a queue in this process's memory.
+func TestBacklog(t *testing.T) {
+	for _, tt := range []struct{ mean, want int }{
+		{0, feedBacklog},
+		{200, feedBacklog},
+		{feedBytes / feedBacklog, feedBacklog},
+		{feedBytes/feedBacklog + 1000, feedBytes / (feedBytes/feedBacklog + 1000)},
+		{256 << 10, 32},
+		{feedBytes, 1},
+		{feedBytes * 4, 1},
+	} {
+		if got := backlog(tt.mean); got != tt.want {
+			t.Errorf("backlog(%d) = %d, want %d", tt.mean, got, tt.want)
+		}
+	}
+}
