@@ -134,24 +134,31 @@ func (d *deadLetters) halt() {
 // holds. A message that another receive holds (one whose answer was lost,
 // and which the SDK retried) is visible again after the queue's visibility
 // timeout, so a queue not empty is taken from again once that has passed;
-// what it still holds then is said, not counted lost in silence.
+// what it still holds then is said, not counted lost in silence. A round
+// after which the queue holds nothing has put every message in the file:
+// its errors (a delete whose answer was lost) are logged, not unread.
 func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, []string) {
 	d.halt()
-	var unread []string
-	take := func() int {
+	take := func() (held int, errs []string) {
 		if _, err := ops.TakeDeadLetters(ctx, d.p.SQS, d.p.DLQURL, d.take); err != nil {
-			unread = append(unread, err.Error())
+			errs = append(errs, err.Error())
 		}
+		// goaws counts the messages in flight in the queue's depth, AWS
+		// apart from it: either way, held is 0 only when both are.
 		held, err := ops.Depth(ctx, d.p.SQS, d.p.DLQURL)
-		if err != nil {
-			unread = append(unread, fmt.Sprintf("the dead-letter queue's depth: %v", err))
+		if err == nil && held == 0 {
+			held, err = ops.InFlight(ctx, d.p.SQS, d.p.DLQURL)
 		}
-		return held
+		if err != nil {
+			return -1, append(errs, fmt.Sprintf("the dead-letter queue's depth: %v", err))
+		}
+		return held, errs
 	}
-	if held := take(); held > 0 {
+	held, errs := take()
+	if held > 0 {
 		wait, err := ops.VisibilityTimeout(ctx, d.p.SQS, d.p.DLQURL)
 		if err != nil {
-			unread = append(unread, err.Error())
+			errs = append(errs, err.Error())
 		}
 		wait += 2 * sqsTick // goaws makes them visible on its next tick
 		d.p.log.Warn("taking from the dead-letter queue again once the messages in flight are visible", "holds", held, "wait", wait)
@@ -159,8 +166,19 @@ func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, []s
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
-		if held := take(); held > 0 {
-			unread = append(unread, fmt.Sprintf("%d of the dead-letter queue's messages could not be received", held))
+		var again []string
+		held, again = take()
+		errs = append(errs, again...)
+		if held > 0 {
+			errs = append(errs, fmt.Sprintf("%d of the dead-letter queue's messages could not be received", held))
+		}
+	}
+	var unread []string
+	if held != 0 {
+		unread = errs
+	} else {
+		for _, e := range errs {
+			d.p.log.Warn("keeping the dead-letter queue; every message is in the file", "err", e)
 		}
 	}
 	d.mu.Lock()

@@ -1,0 +1,112 @@
+package local
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/orderpipe/orderpipe/function"
+	"github.com/orderpipe/orderpipe/ops"
+)
+
+// loseDeleteAnswers makes the first n DeleteMessage calls succeed at the
+// queue and fail at the caller, as a call does whose answer is lost.
+func loseDeleteAnswers(n *atomic.Int32) func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("loseDeleteAnswer",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleDeserialize(ctx, in)
+				if err == nil && middleware.GetOperationName(ctx) == "DeleteMessage" && n.Add(-1) >= 0 {
+					return out, md, errors.New("the answer was lost")
+				}
+				return out, md, err
+			}), middleware.Before)
+	}
+}
+
+// A dead letter that finish takes and writes, whose DeleteMessage went
+// through but whose answer was lost, is in the file and gone from the
+// queue: it is counted, and the report does not call it unread (which
+// makes the run fail as if orders were lost).
+func TestDeadLetterWhoseDeleteAnswerIsLost(t *testing.T) {
+	if !inOwnProcess(t) {
+		return
+	}
+	ctx := context.Background()
+	p, err := Start(ctx, nil, InFiles, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	kept := filepath.Join(t.TempDir(), "dead-letters.jsonl")
+	if err := p.KeepDeadLetters(kept, false); err != nil {
+		t.Fatal(err)
+	}
+	// The message arrives after the keeper's last receive in the
+	// background, so that finish is the one to take it.
+	p.dead.halt()
+	if _, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.DLQURL), MessageBody: aws.String(`{"orderId":`),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+			function.AttrReason:            {DataType: aws.String("String"), StringValue: aws.String("body: is not JSON")},
+			function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String("m-1")},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	var lose atomic.Int32
+	lose.Store(1)
+	p.SQS = sqs.New(p.SQS.Options(), func(o *sqs.Options) {
+		o.RetryMaxAttempts = 1
+		o.APIOptions = append(o.APIOptions, loseDeleteAnswers(&lose))
+	})
+
+	r := p.BuildReport(ctx, 1, Section[Refused]{}, false)
+	if lose.Load() > 0 {
+		t.Fatal("no DeleteMessage answer was lost: the test tests nothing")
+	}
+	if r.DeadLetters.N != 1 || r.Lost() != 0 || len(r.Unread) > 0 {
+		t.Errorf("dead letters %d, lost %d, unread %q; want 1, 0, none", r.DeadLetters.N, r.Lost(), r.Unread)
+	}
+	if n, err := ops.Depth(ctx, p.SQS, p.DLQURL); err != nil || n != 0 {
+		t.Errorf("the dead-letter queue holds %d (%v), want 0", n, err)
+	}
+	f, err := os.Open(kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		lines++
+	}
+	if lines != 1 {
+		t.Errorf("%d lines in the dead-letter file, want 1", lines)
+	}
+}
+
+// inOwnProcess runs the test again alone in a child process of the test
+// binary, and reports false in the parent: goaws runs at most once a
+// process, and TestDemo has it.
+func inOwnProcess(t *testing.T) bool {
+	const env = "ORDERPIPE_LOCAL_TEST_CHILD"
+	if os.Getenv(env) == t.Name() {
+		return true
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), env+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("%s in its own process: %v\n%s", t.Name(), err, out)
+	}
+	return false
+}
