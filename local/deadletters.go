@@ -23,12 +23,12 @@ type deadLetters struct {
 	f      *os.File
 	remove bool // the file is a temporary one: Close removes it
 
-	mu       sync.Mutex
-	keep     int
-	letters  Section[DeadLetter]
-	copies   int             // further copies of a message the handler rejected
-	rejected map[string]bool // by the message the handler rejected
-	kept     map[string]bool // by message id: a kept message whose delete failed comes again
+	mu      sync.Mutex
+	keep    int
+	letters Section[DeadLetter]
+	copies  int             // further copies of a message sent to the queue
+	sent    map[string]bool // by the message sent to the queue, as a dead letter's original
+	kept    map[string]bool // by message id: a kept message whose delete failed comes again
 
 	stop chan struct{}
 	done chan struct{}
@@ -54,7 +54,7 @@ func (p *Pipeline) KeepDeadLetters(path string, all bool) error {
 		return fmt.Errorf("keep dead letters: %w", err)
 	}
 	d := &deadLetters{p: p, f: f, remove: path == "", keep: ReportLines,
-		rejected: map[string]bool{}, kept: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+		sent: map[string]bool{}, kept: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if all {
 		d.keep = -1
 	}
@@ -99,13 +99,19 @@ func (d *deadLetters) take(m ops.DeadLetter) error {
 	if m.Moved() {
 		d.p.Outcomes.Forget(m.MessageID)
 	}
-	if m.OriginalMessageID != "" {
-		if d.rejected[m.OriginalMessageID] {
-			d.copies++
-			return nil
-		}
-		d.rejected[m.OriginalMessageID] = true
+	// One message sent to the queue is one dead letter: the handler's
+	// copies of it (one a delivery that rejected it without its delete)
+	// and the message itself, when SQS moved it after them, are further
+	// copies.
+	sent := m.OriginalMessageID
+	if sent == "" {
+		sent = m.MessageID
 	}
+	if d.sent[sent] {
+		d.copies++
+		return nil
+	}
+	d.sent[sent] = true
 	d.letters.add(l, d.keep)
 	return nil
 }

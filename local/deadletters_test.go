@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -109,4 +110,62 @@ func inOwnProcess(t *testing.T) bool {
 		t.Errorf("%s in its own process: %v\n%s", t.Name(), err, out)
 	}
 	return false
+}
+
+// One order whose message the handler rejected (a copy sent to the
+// dead-letter queue, the invocation then timing out before the message was
+// deleted) and that SQS then moved there itself after maxReceiveCount is
+// one dead letter, not two: the report would otherwise say "lost -1".
+func TestRejectedThenMovedIsOneDeadLetter(t *testing.T) {
+	if !inOwnProcess(t) {
+		return
+	}
+	ctx := context.Background()
+	p, err := Start(ctx, nil, InFiles, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sent, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.QueueURL), MessageBody: aws.String(`{"orderId":`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(sent.MessageId)
+	// The handler's copy, from one of the deliveries.
+	if _, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.DLQURL), MessageBody: aws.String(`{"orderId":`),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+			function.AttrReason:            {DataType: aws.String("String"), StringValue: aws.String("body: is not JSON")},
+			function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String(id)},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	// Deliveries that end without a delete, until SQS moves the message.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := p.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.QueueURL), WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			if _, err := p.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(p.QueueURL),
+				ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := ops.Depth(ctx, p.SQS, p.QueueURL); err != nil || n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SQS did not move the message to the dead-letter queue")
+		}
+	}
+
+	r := p.BuildReport(ctx, 1, Section[Refused]{}, true)
+	var ids []string
+	for _, d := range r.DeadLetters.First {
+		ids = append(ids, d.MessageID+" (of "+d.OriginalMessageID+")")
+	}
+	if r.DeadLetters.N != 1 || r.Copies != 1 || r.Lost() != 0 || len(r.Unread) > 0 {
+		t.Errorf("dead letters %d %v, copies %d, lost %d, unread %q; want 1, 1, 0, none", r.DeadLetters.N, ids, r.Copies, r.Lost(), r.Unread)
+	}
 }

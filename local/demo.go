@@ -199,7 +199,8 @@ type Report struct {
 	DeadLetters Section[DeadLetter]
 	// Copies are the DLQ's further copies of a message the handler
 	// rejected on more than one delivery (its invocation timed out after it
-	// had sent the message there): one message, counted once.
+	// had sent the message there), the message itself among them when SQS
+	// then moved it: one message, counted once.
 	Copies int
 	// Unread says what could not be read back (a failed receive or scan):
 	// the orders it hides are counted as lost.
