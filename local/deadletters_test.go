@@ -45,11 +45,7 @@ func TestDeadLetterWhoseDeleteAnswerIsLost(t *testing.T) {
 		return
 	}
 	ctx := context.Background()
-	p, err := Start(ctx, nil, InFiles, io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := startAlone(t)
 	kept := filepath.Join(t.TempDir(), "dead-letters.jsonl")
 	if err := p.KeepDeadLetters(kept, false); err != nil {
 		t.Fatal(err)
@@ -57,13 +53,7 @@ func TestDeadLetterWhoseDeleteAnswerIsLost(t *testing.T) {
 	// The message arrives after the keeper's last receive in the
 	// background, so that finish is the one to take it.
 	p.dead.halt()
-	if _, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.DLQURL), MessageBody: aws.String(`{"orderId":`),
-		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			function.AttrReason:            {DataType: aws.String("String"), StringValue: aws.String("body: is not JSON")},
-			function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String("m-1")},
-		}}); err != nil {
-		t.Fatal(err)
-	}
+	sendRejected(t, p, "m-1")
 	var lose atomic.Int32
 	lose.Store(1)
 	p.SQS = sqs.New(p.SQS.Options(), func(o *sqs.Options) {
@@ -121,24 +111,14 @@ func TestRejectedThenMovedIsOneDeadLetter(t *testing.T) {
 		return
 	}
 	ctx := context.Background()
-	p, err := Start(ctx, nil, InFiles, io.Discard, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := startAlone(t)
 	sent, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.QueueURL), MessageBody: aws.String(`{"orderId":`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := aws.ToString(sent.MessageId)
 	// The handler's copy, from one of the deliveries.
-	if _, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.DLQURL), MessageBody: aws.String(`{"orderId":`),
-		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			function.AttrReason:            {DataType: aws.String("String"), StringValue: aws.String("body: is not JSON")},
-			function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String(id)},
-		}}); err != nil {
-		t.Fatal(err)
-	}
+	sendRejected(t, p, id)
 	// Deliveries that end without a delete, until SQS moves the message.
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -167,5 +147,30 @@ func TestRejectedThenMovedIsOneDeadLetter(t *testing.T) {
 	}
 	if r.DeadLetters.N != 1 || r.Copies != 1 || r.Lost() != 0 || len(r.Unread) > 0 {
 		t.Errorf("dead letters %d %v, copies %d, lost %d, unread %q; want 1, 1, 0, none", r.DeadLetters.N, ids, r.Copies, r.Lost(), r.Unread)
+	}
+}
+
+// startAlone starts a pipeline without its poller: the test plays the
+// deliveries.
+func startAlone(t *testing.T) *Pipeline {
+	t.Helper()
+	p, err := Start(context.Background(), nil, InFiles, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// sendRejected puts in the dead-letter queue what the handler sends there
+// when it rejects the message original.
+func sendRejected(t *testing.T, p *Pipeline, original string) {
+	t.Helper()
+	if _, err := p.SQS.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(p.DLQURL), MessageBody: aws.String(`{"orderId":`),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+			function.AttrReason:            {DataType: aws.String("String"), StringValue: aws.String("body: is not JSON")},
+			function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String(original)},
+		}}); err != nil {
+		t.Fatal(err)
 	}
 }
