@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orderpipe/orderpipe/function"
 	"github.com/orderpipe/orderpipe/ops"
 )
 
@@ -27,6 +28,7 @@ type deadLetters struct {
 	keep    int
 	letters Section[DeadLetter]
 	copies  int             // further copies of a message sent to the queue
+	stored  int             // moved messages whose order the table holds as stored by them
 	sent    map[string]bool // by the message sent to the queue, as a dead letter's original
 	kept    map[string]bool // by message id: a kept message whose delete failed comes again
 
@@ -88,6 +90,10 @@ func (d *deadLetters) take(m ops.DeadLetter) error {
 		return nil
 	}
 	l := DeadLetter{m, d.p.why(m)}
+	storedToo := d.p.storedByItself(m)
+	if storedToo {
+		l.Why += "; its order is stored, by this message (a delivery whose write landed before its invocation failed): counted as stored"
+	}
 	line, err := json.Marshal(l)
 	if err != nil {
 		return err
@@ -106,6 +112,11 @@ func (d *deadLetters) take(m ops.DeadLetter) error {
 	sent := m.OriginalMessageID
 	if sent == "" {
 		sent = m.MessageID
+	}
+	if storedToo {
+		d.sent[sent] = true
+		d.stored++
+		return nil
 	}
 	if d.sent[sent] {
 		d.copies++
@@ -143,7 +154,7 @@ func (d *deadLetters) halt() {
 // what it still holds then is said, not counted lost in silence. A round
 // after which the queue holds nothing has put every message in the file:
 // its errors (a delete whose answer was lost) are logged, not unread.
-func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, []string) {
+func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, int, []string) {
 	d.halt()
 	take := func() (held int, errs []string) {
 		if _, err := ops.TakeDeadLetters(ctx, d.p.SQS, d.p.DLQURL, d.take); err != nil {
@@ -191,7 +202,7 @@ func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, []s
 	defer d.mu.Unlock()
 	l := d.letters
 	l.First = append([]DeadLetter(nil), l.First...)
-	return l, d.copies, unread
+	return l, d.copies, d.stored, unread
 }
 
 // close stops taking and closes the file, removing a temporary one.
@@ -202,6 +213,32 @@ func (d *deadLetters) close() error {
 		err = errors.Join(err, os.Remove(d.f.Name()))
 	}
 	return err
+}
+
+// storedByItself reports whether SQS moved the message to the dead-letter
+// queue while the table holds its order as stored by it: a write can land
+// and its invocation still fail (time out), on every delivery. The order is
+// the one the handler logged for the message, or else its body's (raw
+// delivery); one that cannot be told or read stays a dead letter, so that
+// the report counts an order too many rather than one too few.
+func (p *Pipeline) storedByItself(m ops.DeadLetter) bool {
+	if !m.Moved() || m.Altered {
+		return false
+	}
+	pending, _ := p.Outcomes.Pending(m.MessageID)
+	orderID := pending.Last.OrderID
+	if orderID == "" {
+		orderID = pending.Decided.OrderID
+	}
+	if orderID == "" {
+		o, err := function.ParseOrder(m.Body)
+		if err != nil {
+			return false
+		}
+		orderID = o.OrderID
+	}
+	by, err := p.storedBy(context.Background(), orderID)
+	return err == nil && by == m.MessageID
 }
 
 // why says why a message is in the dead-letter queue.

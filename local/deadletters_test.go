@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,26 +120,7 @@ func TestRejectedThenMovedIsOneDeadLetter(t *testing.T) {
 	id := aws.ToString(sent.MessageId)
 	// The handler's copy, from one of the deliveries.
 	sendRejected(t, p, id)
-	// Deliveries that end without a delete, until SQS moves the message.
-	deadline := time.Now().Add(time.Minute)
-	for {
-		out, err := p.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.QueueURL), WaitTimeSeconds: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range out.Messages {
-			if _, err := p.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(p.QueueURL),
-				ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n, err := ops.Depth(ctx, p.SQS, p.QueueURL); err != nil || n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("SQS did not move the message to the dead-letter queue")
-		}
-	}
+	moveToDLQ(t, p)
 
 	r := p.BuildReport(ctx, 1, Section[Refused]{}, true)
 	var ids []string
@@ -172,5 +154,75 @@ func sendRejected(t *testing.T, p *Pipeline, original string) {
 			function.AttrOriginalMessageID: {DataType: aws.String("String"), StringValue: aws.String(original)},
 		}}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// moveToDLQ delivers the queue's messages without deleting them until SQS
+// moves them to the dead-letter queue.
+func moveToDLQ(t *testing.T, p *Pipeline) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := p.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.QueueURL), WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			if _, err := p.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(p.QueueURL),
+				ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := ops.Depth(ctx, p.SQS, p.QueueURL); err != nil || n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SQS did not move the messages to the dead-letter queue")
+		}
+	}
+}
+
+// A delivery whose write landed and whose invocation then failed (it timed
+// out), on every delivery until SQS moved the message: the order is stored,
+// by that message, and the message is in the dead-letter queue. It is one
+// order, counted as stored: counted in both, the report said "lost -1"
+// and the run failed.
+func TestMovedMessageWhoseOrderIsStored(t *testing.T) {
+	if !inOwnProcess(t) {
+		return
+	}
+	ctx := context.Background()
+	p := startAlone(t)
+	body := DemoOrders()[0][0]
+	o, err := function.ParseOrder(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := p.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(p.QueueURL), MessageBody: aws.String(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := function.DynamoStore{Client: p.DB, Table: p.Table}
+	if _, err := store.Put(ctx, o, aws.ToString(sent.MessageId), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	moveToDLQ(t, p)
+
+	kept := filepath.Join(t.TempDir(), "dead-letters.jsonl")
+	if err := p.KeepDeadLetters(kept, true); err != nil {
+		t.Fatal(err)
+	}
+	r := p.BuildReport(ctx, 1, Section[Refused]{}, true)
+	if r.Stored.N != 1 || r.DeadLetters.N != 0 || r.StoredToo != 1 || r.Lost() != 0 || len(r.Unread) > 0 {
+		t.Errorf("stored %d, dead letters %d, stored and in the dead-letter queue %d, lost %d, unread %q; want 1, 0, 1, 0, none",
+			r.Stored.N, r.DeadLetters.N, r.StoredToo, r.Lost(), r.Unread)
+	}
+	b, err := os.ReadFile(kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), aws.ToString(sent.MessageId)) || !strings.Contains(string(b), "its order is stored, by this message") {
+		t.Errorf("the dead-letter file does not say the message's order is stored:\n%s", b)
 	}
 }
