@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orderpipe/orderpipe/function"
 	"github.com/orderpipe/orderpipe/ops"
 )
 
@@ -23,12 +24,13 @@ type deadLetters struct {
 	f      *os.File
 	remove bool // the file is a temporary one: Close removes it
 
-	mu       sync.Mutex
-	keep     int
-	letters  Section[DeadLetter]
-	copies   int             // further copies of a message the handler rejected
-	rejected map[string]bool // by the message the handler rejected
-	kept     map[string]bool // by message id: a kept message whose delete failed comes again
+	mu      sync.Mutex
+	keep    int
+	letters Section[DeadLetter]
+	copies  int             // further copies of a message sent to the queue
+	stored  int             // moved messages whose order the table holds as stored by them
+	sent    map[string]bool // by the message sent to the queue, as a dead letter's original
+	kept    map[string]bool // by message id: a kept message whose delete failed comes again
 
 	stop chan struct{}
 	done chan struct{}
@@ -54,7 +56,7 @@ func (p *Pipeline) KeepDeadLetters(path string, all bool) error {
 		return fmt.Errorf("keep dead letters: %w", err)
 	}
 	d := &deadLetters{p: p, f: f, remove: path == "", keep: ReportLines,
-		rejected: map[string]bool{}, kept: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
+		sent: map[string]bool{}, kept: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if all {
 		d.keep = -1
 	}
@@ -88,6 +90,10 @@ func (d *deadLetters) take(m ops.DeadLetter) error {
 		return nil
 	}
 	l := DeadLetter{m, d.p.why(m)}
+	storedToo := d.p.storedByItself(m)
+	if storedToo {
+		l.Why += "; its order is stored, by this message (a delivery whose write landed before its invocation failed): counted as stored"
+	}
 	line, err := json.Marshal(l)
 	if err != nil {
 		return err
@@ -99,13 +105,24 @@ func (d *deadLetters) take(m ops.DeadLetter) error {
 	if m.Moved() {
 		d.p.Outcomes.Forget(m.MessageID)
 	}
-	if m.OriginalMessageID != "" {
-		if d.rejected[m.OriginalMessageID] {
-			d.copies++
-			return nil
-		}
-		d.rejected[m.OriginalMessageID] = true
+	// One message sent to the queue is one dead letter: the handler's
+	// copies of it (one a delivery that rejected it without its delete)
+	// and the message itself, when SQS moved it after them, are further
+	// copies.
+	sent := m.OriginalMessageID
+	if sent == "" {
+		sent = m.MessageID
 	}
+	if storedToo {
+		d.sent[sent] = true
+		d.stored++
+		return nil
+	}
+	if d.sent[sent] {
+		d.copies++
+		return nil
+	}
+	d.sent[sent] = true
 	d.letters.add(l, d.keep)
 	return nil
 }
@@ -134,24 +151,31 @@ func (d *deadLetters) halt() {
 // holds. A message that another receive holds (one whose answer was lost,
 // and which the SDK retried) is visible again after the queue's visibility
 // timeout, so a queue not empty is taken from again once that has passed;
-// what it still holds then is said, not counted lost in silence.
-func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, []string) {
+// what it still holds then is said, not counted lost in silence. A round
+// after which the queue holds nothing has put every message in the file:
+// its errors (a delete whose answer was lost) are logged, not unread.
+func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, int, []string) {
 	d.halt()
-	var unread []string
-	take := func() int {
+	take := func() (held int, errs []string) {
 		if _, err := ops.TakeDeadLetters(ctx, d.p.SQS, d.p.DLQURL, d.take); err != nil {
-			unread = append(unread, err.Error())
+			errs = append(errs, err.Error())
 		}
+		// goaws counts the messages in flight in the queue's depth, AWS
+		// apart from it: either way, held is 0 only when both are.
 		held, err := ops.Depth(ctx, d.p.SQS, d.p.DLQURL)
-		if err != nil {
-			unread = append(unread, fmt.Sprintf("the dead-letter queue's depth: %v", err))
+		if err == nil && held == 0 {
+			held, err = ops.InFlight(ctx, d.p.SQS, d.p.DLQURL)
 		}
-		return held
+		if err != nil {
+			return -1, append(errs, fmt.Sprintf("the dead-letter queue's depth: %v", err))
+		}
+		return held, errs
 	}
-	if held := take(); held > 0 {
+	held, errs := take()
+	if held > 0 {
 		wait, err := ops.VisibilityTimeout(ctx, d.p.SQS, d.p.DLQURL)
 		if err != nil {
-			unread = append(unread, err.Error())
+			errs = append(errs, err.Error())
 		}
 		wait += 2 * sqsTick // goaws makes them visible on its next tick
 		d.p.log.Warn("taking from the dead-letter queue again once the messages in flight are visible", "holds", held, "wait", wait)
@@ -159,15 +183,26 @@ func (d *deadLetters) finish(ctx context.Context) (Section[DeadLetter], int, []s
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
-		if held := take(); held > 0 {
-			unread = append(unread, fmt.Sprintf("%d of the dead-letter queue's messages could not be received", held))
+		var again []string
+		held, again = take()
+		errs = append(errs, again...)
+		if held > 0 {
+			errs = append(errs, fmt.Sprintf("%d of the dead-letter queue's messages could not be received", held))
+		}
+	}
+	var unread []string
+	if held != 0 {
+		unread = errs
+	} else {
+		for _, e := range errs {
+			d.p.log.Warn("keeping the dead-letter queue; every message is in the file", "err", e)
 		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	l := d.letters
 	l.First = append([]DeadLetter(nil), l.First...)
-	return l, d.copies, unread
+	return l, d.copies, d.stored, unread
 }
 
 // close stops taking and closes the file, removing a temporary one.
@@ -178,6 +213,32 @@ func (d *deadLetters) close() error {
 		err = errors.Join(err, os.Remove(d.f.Name()))
 	}
 	return err
+}
+
+// storedByItself reports whether SQS moved the message to the dead-letter
+// queue while the table holds its order as stored by it: a write can land
+// and its invocation still fail (time out), on every delivery. The order is
+// the one the handler logged for the message, or else its body's (raw
+// delivery); one that cannot be told or read stays a dead letter, so that
+// the report counts an order too many rather than one too few.
+func (p *Pipeline) storedByItself(m ops.DeadLetter) bool {
+	if !m.Moved() || m.Altered {
+		return false
+	}
+	pending, _ := p.Outcomes.Pending(m.MessageID)
+	orderID := pending.Last.OrderID
+	if orderID == "" {
+		orderID = pending.Decided.OrderID
+	}
+	if orderID == "" {
+		o, err := function.ParseOrder(m.Body)
+		if err != nil {
+			return false
+		}
+		orderID = o.OrderID
+	}
+	by, err := p.storedBy(context.Background(), orderID)
+	return err == nil && by == m.MessageID
 }
 
 // why says why a message is in the dead-letter queue.

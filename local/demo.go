@@ -215,8 +215,13 @@ type Report struct {
 	DeadLetters Section[DeadLetter]
 	// Copies are the DLQ's further copies of a message the handler
 	// rejected on more than one delivery (its invocation timed out after it
-	// had sent the message there): one message, counted once.
+	// had sent the message there), the message itself among them when SQS
+	// then moved it: one message, counted once.
 	Copies int
+	// StoredToo are messages SQS moved to the dead-letter queue whose order
+	// the table holds as stored by them (a write that landed before its
+	// invocation failed): counted under Stored.
+	StoredToo int
 	// Unread says what could not be read back (a failed receive or scan):
 	// the orders it hides are counted as lost.
 	Unread []string
@@ -281,7 +286,7 @@ func (p *Pipeline) BuildReport(ctx context.Context, published int, refused Secti
 		}
 	}
 	var unread []string
-	r.DeadLetters, r.Copies, unread = p.dead.finish(ctx)
+	r.DeadLetters, r.Copies, r.StoredToo, unread = p.dead.finish(ctx)
 	r.Unread = append(r.Unread, unread...)
 	if !p.dead.remove {
 		r.DeadLetterFile = p.dead.f.Name()
@@ -321,6 +326,9 @@ func (r Report) Write(w io.Writer) {
 	dlqTitle := "In the dead-letter queue"
 	if r.Copies > 0 {
 		dlqTitle = fmt.Sprintf("In the dead-letter queue (besides %d further copies of messages rejected on more than one delivery)", r.Copies)
+	}
+	if r.StoredToo > 0 {
+		dlqTitle += fmt.Sprintf(" (besides %d whose order is stored, by that message, and counted as stored)", r.StoredToo)
 	}
 	section(dlqTitle, r.DeadLetters.N, len(r.DeadLetters.First), func(i int) {
 		d := r.DeadLetters.First[i]

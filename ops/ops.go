@@ -353,6 +353,16 @@ func Depth(ctx context.Context, q Attributes, queueURL string) (int, error) {
 	return strconv.Atoi(v)
 }
 
+// InFlight is the number of the queue's messages received and neither
+// deleted nor visible again (ApproximateNumberOfMessagesNotVisible).
+func InFlight(ctx context.Context, q Attributes, queueURL string) (int, error) {
+	v, err := attribute(ctx, q, queueURL, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(v)
+}
+
 // VisibilityTimeout is how long a received message stays in flight: by
 // then it is deleted or visible again.
 func VisibilityTimeout(ctx context.Context, q Attributes, queueURL string) (time.Duration, error) {

@@ -382,3 +382,22 @@ func TestKilledRunsTableIsRemoved(t *testing.T) {
 		})
 	}
 }
+
+// --serve leaves the dead-letter queue to the clients: --dead-letters with
+// it would write nothing, so the pair is refused before anything starts.
+func TestLocalServeRefusesDeadLetters(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "dead-letters.jsonl")
+	cmd := exec.CommandContext(ctx, buildOrderpipe(t), "local", "--serve", "--dead-letters", path)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	if code := cmd.ProcessState.ExitCode(); err == nil || code != cmdutil.ExitError || ctx.Err() != nil {
+		t.Errorf("exit code %d (%v), want %d at once", code, err, cmdutil.ExitError)
+	}
+	if !strings.Contains(errOut.String(), "--dead-letters") {
+		t.Errorf("the refusal does not name --dead-letters")
+	}
+}

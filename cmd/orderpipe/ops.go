@@ -123,6 +123,9 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 			"waits until the queue is drained and prints where every order went. --serve keeps it running for any AWS SDK or CLI.",
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
+			if serve && deadLetters != "" {
+				return errors.New("--dead-letters: a run with --serve leaves the dead-letter queue to its clients and writes no file; give one or the other")
+			}
 			cfg, err := spec.ParseAssignments(config)
 			if err != nil {
 				return err
@@ -194,7 +197,7 @@ func localCommand(stdout, stderr io.Writer) *cobra.Command {
 	c.Flags().StringVar(&ordersFile, "orders", "", "publish the orders of this file (one JSON order a line) instead of the demo")
 	c.Flags().StringVar(&dynamoDB, "dynamodb", "file", "the DynamoDB stand-in: file (orderpipe's file table: in this process, the table on disk; the calls the pipeline makes, others refused), dynalite (Node.js and --dynalite; the table on disk, the whole API) or minidyn (in this process; the whole API; its memory grows about 5 KB per stored order)")
 	c.Flags().StringVar(&dynaliteCLI, "dynalite", "tools/node_modules/dynalite/cli.js", "dynalite's cli.js, for --dynamodb dynalite (tools/install puts it there)")
-	c.Flags().StringVar(&deadLetters, "dead-letters", "", "write every message that reaches the dead-letter queue, with why, to this new file (JSON lines); without it, a temporary file removed at the end. Each leaves the queue once written, so a run's memory does not grow with them")
+	c.Flags().StringVar(&deadLetters, "dead-letters", "", "write every message that reaches the dead-letter queue, with why, to this new file (JSON lines); without it, a temporary file removed at the end. Each leaves the queue once written, so a run's memory does not grow with them. Not with --serve, which leaves the queue to its clients")
 	c.Flags().BoolVar(&serve, "serve", false, "keep running and print the endpoints")
 	c.Flags().BoolVar(&verbose, "verbose", false, "list every order in the report, not only the first of each section")
 	c.Flags().DurationVar(&drainTimeout, "timeout", 2*time.Minute, "how long to wait for the queue to drain after each round")

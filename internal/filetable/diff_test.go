@@ -22,6 +22,10 @@ func avN(v string) types.AttributeValue     { return &types.AttributeValueMember
 func avB(v []byte) types.AttributeValue     { return &types.AttributeValueMemberB{Value: v} }
 func avSS(v ...string) types.AttributeValue { return &types.AttributeValueMemberSS{Value: v} }
 func avNS(v ...string) types.AttributeValue { return &types.AttributeValueMemberNS{Value: v} }
+func avM(v avMap) types.AttributeValue      { return &types.AttributeValueMemberM{Value: v} }
+func avL(v ...types.AttributeValue) types.AttributeValue {
+	return &types.AttributeValueMemberL{Value: v}
+}
 
 type avMap = map[string]types.AttributeValue
 
@@ -125,7 +129,9 @@ func TestDifferential(t *testing.T) {
 // DynamoDB) has them, but where noted.
 func TestSameMessages(t *testing.T) {
 	ctx := context.Background()
-	ours := map[string]string{"create an existing table": "dynalite's message is empty; DynamoDB's names the table"}
+	emptyName := "dynalite takes the empty name for an undefined one; DynamoDB's message says the value is empty"
+	ours := map[string]string{"create an existing table": "dynalite's message is empty; DynamoDB's names the table",
+		"a condition on a placeholder for the empty name": emptyName, "a projection of a placeholder for the empty name": emptyName}
 	msgs := map[string][]string{}
 	for _, srv := range standIns(t) {
 		for _, c := range diffCases() {
@@ -233,6 +239,19 @@ func diffCases() []diffCase {
 		{name: "an attribute name of 64 KB", run: putReq(avMap{"pk": avS("a"), strings.Repeat("n", 64<<10): avS("x")}), code: validation,
 			dynalite: "Attribute names must be ... less than 64 KB in size: dynalite takes one of 64 KB"},
 		{name: "an attribute name of 64 KB less a byte", run: putReq(avMap{"pk": avS("a"), strings.Repeat("n", 64<<10-1): avS("x")})},
+		// DynamoDB refuses the empty name wherever a request carries one: a
+		// map's key at any depth too, and an ExpressionAttributeNames value
+		// ("ExpressionAttributeNames contains invalid value: Empty attribute
+		// name for key #n").
+		{name: "an empty attribute name in a map", run: putReq(avMap{"pk": avS("a"), "m": avM(avMap{"": avS("x")})}), code: validation,
+			dynalite: "Attribute names must be at least one character long: dynalite takes an empty one in a map"},
+		{name: "an empty attribute name in a map in a list", run: putReq(avMap{"pk": avS("a"), "l": avL(avM(avMap{"k": avM(avMap{"": avS("x")})}))}), code: validation,
+			dynalite: "Attribute names must be at least one character long: dynalite takes an empty one in a map"},
+		{name: "a condition on a placeholder for the empty name", run: putReq(avMap{"pk": avS("a")}, withCondition("attribute_not_exists(#e)", map[string]string{"#e": ""})), code: validation},
+		{name: "a projection of a placeholder for the empty name", run: getReq(pkKey("a"), func(in *dynamodb.GetItemInput) {
+			in.ProjectionExpression = aws.String("#e")
+			in.ExpressionAttributeNames = map[string]string{"#e": ""}
+		}), code: validation},
 
 		// Scan (API Reference): "ExclusiveStartKey: The primary key of the
 		// first item that this operation will evaluate", an item's or not.

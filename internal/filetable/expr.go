@@ -134,6 +134,9 @@ func checkNames(m map[string]string, values map[string]rawValue, anyExpr bool) (
 		if !isPlaceholder(k) {
 			return nil, validationf("ExpressionAttributeNames contains invalid key: Syntax error; key: %q", k)
 		}
+		if m[k] == "" {
+			return nil, validationf("ExpressionAttributeNames contains invalid value: Empty attribute name for key %s", k)
+		}
 	}
 	if values != nil && len(values) == 0 {
 		return nil, validationf("ExpressionAttributeValues must not be empty")

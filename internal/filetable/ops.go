@@ -437,6 +437,9 @@ func (s *Server) putItem(_ context.Context, m map[string]json.RawMessage) ([]byt
 			return nil, validationf("One or more parameter values were invalid: An attribute name must be at least one character long and less than 64 KB in size; this one has %d bytes", len(name))
 		}
 	}
+	if it.hasEmptyName() {
+		return nil, validationf("One or more parameter values were invalid: Empty attribute name in a map")
+	}
 	if it.size() > maxItemSize {
 		return nil, validationf("Item size has exceeded the maximum allowed size")
 	}

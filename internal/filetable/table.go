@@ -23,7 +23,8 @@ import (
 //
 // A record is [uint32 payload length][uint32 CRC-32C of payload][payload];
 // an item's payload is [uvarint key length][key][item JSON]. A record cut
-// short (a run killed mid-write) ends the file when it is opened again.
+// short (a run killed mid-write), or zeros after the last record (a machine
+// that crashed), end the file when it is opened again.
 type table struct {
 	mu      sync.RWMutex
 	f       *os.File
@@ -101,7 +102,12 @@ func openTable(path string) (*table, error) {
 }
 
 func (t *table) load() error {
-	r := bufio.NewReaderSize(io.NewSectionReader(t.f, 0, 1<<62), 64<<10)
+	fi, err := t.f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	r := bufio.NewReaderSize(io.NewSectionReader(t.f, 0, size), 64<<10)
 	var off int64
 	var hdr [recordHeader]byte
 	var payload []byte
@@ -110,6 +116,13 @@ func (t *table) load() error {
 			break // the end, or a header cut short
 		}
 		n := binary.LittleEndian.Uint32(hdr[:4])
+		if n == 0 || int64(n) > size-off-recordHeader {
+			// Every record holds a description or a key; a length of 0
+			// is zeros (whose CRC-32C is 0) where a machine's crash left
+			// the file longer than what reached the disk, and a length
+			// past the end a header cut short.
+			break
+		}
 		if cap(payload) < int(n) {
 			payload = make([]byte, n)
 		}

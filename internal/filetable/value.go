@@ -368,6 +368,33 @@ func (it item) size() int {
 	return n
 }
 
+// hasEmptyName reports whether a map at any depth below the item's
+// attributes has the empty name as a key: DynamoDB refuses it there as at
+// the top.
+func (it item) hasEmptyName() bool {
+	for _, v := range it {
+		if v.hasEmptyName() {
+			return true
+		}
+	}
+	return false
+}
+
+func (v value) hasEmptyName() bool {
+	switch v.typ {
+	case "M":
+		_, empty := v.m[""]
+		return empty || v.m.hasEmptyName()
+	case "L":
+		for _, e := range v.list {
+			if e.hasEmptyName() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // marshal writes the value in DynamoDB's JSON.
 func (v value) appendJSON(b []byte) []byte {
 	b = append(b, `{"`...)
