@@ -222,8 +222,12 @@ func TestReadOnlyUnforcedRace(t *testing.T) {
 	}
 	t.Logf("without ReadOnly: %d of %d failed, %d connections (%v)", fails[0], n, dials[0].Load(), firstErr[0])
 	t.Logf("with ReadOnly: %d of %d failed, %d connections", fails[1], n, dials[1].Load())
-	if fails[1] != 0 || dials[1].Load() != 1 {
-		t.Errorf("with ReadOnly %d of %d calls failed (first: %v) over %d connections, want 0 over 1", fails[1], n, firstErr[1], dials[1].Load())
+	// Kept-alive connections are kept: net/http itself may dial now and
+	// then (a call that comes before the last answer's connection is back
+	// in the idle pool, as under load here: 2 in 3,000), not one in seven
+	// calls, as without ReadOnly (423 in 3,000 when measured).
+	if fails[1] != 0 || dials[1].Load() > n/100 {
+		t.Errorf("with ReadOnly %d of %d calls failed (first: %v) over %d connections, want 0 over at most %d", fails[1], n, firstErr[1], dials[1].Load(), n/100)
 	}
 }
 
