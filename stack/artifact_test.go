@@ -17,7 +17,7 @@ import (
 // that a second build runs from another path.
 func copyModule(t *testing.T, to string) {
 	t.Helper()
-	for _, dir := range []string{"function", "cmd/processorder"} {
+	for _, dir := range []string{"function", "cmd/processorder", "internal/sdkbody"} {
 		if err := os.CopyFS(filepath.Join(to, dir), os.DirFS(filepath.Join("..", dir))); err != nil {
 			t.Fatal(err)
 		}

@@ -48,6 +48,7 @@ import (
 
 	"github.com/orderpipe/orderpipe/internal/awslocal/awslocaltest"
 	"github.com/orderpipe/orderpipe/internal/proctest"
+	"github.com/orderpipe/orderpipe/internal/sdkbody"
 )
 
 // corpusUnsupportedMessage is what the file table's refusal of a feature outside
@@ -706,6 +707,9 @@ func newCorpusClient(endpoint string) *corpusRawClient {
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("corpus", "corpus", ""),
 		RetryMaxAttempts: 1,
+		// Without it the SDK loses some large answers from a Go server
+		// (see sdkbody); with no retry, the row would fail.
+		APIOptions: []func(*middleware.Stack) error{sdkbody.ReadOnly},
 	})}
 }
 
