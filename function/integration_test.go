@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -23,8 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/internal/awslocal/awslocaltest"
 	"github.com/orderpipe/orderpipe/internal/filetable"
-	"github.com/orderpipe/orderpipe/internal/testenv"
 )
 
 // dynamoServers are the DynamoDB stand-ins the integration tests run
@@ -39,17 +38,7 @@ func dynamoServers(t testing.TB) map[string]string {
 	t.Cleanup(func() { mini.Close() })
 	servers := map[string]string{"minidyn": mini.Endpoint}
 
-	cli := testenv.Tool(t, "ORDERPIPE_DYNALITE", "tools/node_modules/dynalite/cli.js", "tools/install")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("dynalite needs node: %v", err)
-	}
-	dl, err := awslocal.StartDynalite(context.Background(), node, cli)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dl.Close() })
-	servers["dynalite"] = dl.Endpoint
+	servers["dynalite"] = awslocaltest.Dynalite(t)
 
 	ft, err := filetable.Start(t.TempDir())
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/orderpipe/orderpipe/internal/awslocal"
-	"github.com/orderpipe/orderpipe/internal/testenv"
+	"github.com/orderpipe/orderpipe/internal/awslocal/awslocaltest"
 )
 
 // BenchmarkConditionalPut is the handler's write (a conditional PutItem of
@@ -34,16 +33,7 @@ func BenchmarkConditionalPut(b *testing.B) {
 	}
 	defer mini.Close()
 	ft, _ := startFileTable(b)
-	cli := testenv.Tool(b, "ORDERPIPE_DYNALITE", "tools/node_modules/dynalite/cli.js", "tools/install")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dl, err := awslocal.StartDynalite(context.Background(), node, cli)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer dl.Close()
+	dynalite := awslocaltest.Dynalite(b)
 
 	for _, srv := range []struct {
 		name string
@@ -51,7 +41,7 @@ func BenchmarkConditionalPut(b *testing.B) {
 	}{
 		{"floor", sdkClient(floor.URL)},
 		{"minidyn", awslocal.DynamoDBClient(mini.Endpoint)},
-		{"dynalite", sdkClient(dl.Endpoint)},
+		{"dynalite", sdkClient(dynalite)},
 		{"filetable", sdkClient(ft.Endpoint)},
 	} {
 		table := "bench"

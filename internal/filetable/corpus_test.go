@@ -30,7 +30,6 @@ import (
 	"maps"
 	"math/big"
 	"os"
-	"os/exec"
 	"reflect"
 	"regexp"
 	"slices"
@@ -47,9 +46,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/internal/awslocal/awslocaltest"
 	"github.com/orderpipe/orderpipe/internal/proctest"
-	"github.com/orderpipe/orderpipe/internal/testenv"
 )
 
 // corpusUnsupportedMessage is what the file table's refusal of a feature outside
@@ -74,17 +72,7 @@ var fileTableDisagrees = map[string]string{}
 
 func TestCorpusOnDynalite(t *testing.T) {
 	proctest.Check(t, 5*time.Second, "")
-	cli := testenv.Tool(t, "ORDERPIPE_DYNALITE", "tools/node_modules/dynalite/cli.js", "tools/install")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("dynalite needs node: %v", err)
-	}
-	dl, err := awslocal.StartDynalite(context.Background(), node, cli)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dl.Close() })
-	runCorpus(t, dl.Endpoint, false)
+	runCorpus(t, awslocaltest.Dynalite(t), false)
 }
 
 // corpus is testdata/api-corpus.json.

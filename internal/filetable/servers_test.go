@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -17,8 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/orderpipe/orderpipe/internal/awslocal"
+	"github.com/orderpipe/orderpipe/internal/awslocal/awslocaltest"
 	"github.com/orderpipe/orderpipe/internal/proctest"
-	"github.com/orderpipe/orderpipe/internal/testenv"
 )
 
 // server is a DynamoDB stand-in the differential tests run against, with
@@ -58,17 +57,7 @@ func standIns(t *testing.T) []standIn {
 	t.Helper()
 	proctest.Check(t, 5*time.Second, "")
 	ft, _ := startFileTable(t)
-	cli := testenv.Tool(t, "ORDERPIPE_DYNALITE", "tools/node_modules/dynalite/cli.js", "tools/install")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("dynalite needs node: %v", err)
-	}
-	dl, err := awslocal.StartDynalite(context.Background(), node, cli)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dl.Close() })
-	return []standIn{{"filetable", sdkClient(ft.Endpoint)}, {"dynalite", sdkClient(dl.Endpoint)}}
+	return []standIn{{"filetable", sdkClient(ft.Endpoint)}, {"dynalite", sdkClient(awslocaltest.Dynalite(t))}}
 }
 
 var tableSeq atomic.Int64
