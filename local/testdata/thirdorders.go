@@ -34,6 +34,7 @@ func main() {
 	out := flag.String("o", "", "orders file to write (default stdout)")
 	expect := flag.String("expect", "", "write the expected counts to this file (JSON)")
 	kinds := flag.String("kinds", "", "write each line's number, kind, expected outcome, id group and class to this file")
+	heavy := flag.Float64("heavy", 0, "share of lines (0–1) that are 60 KB orders of 20,000 empty items, poison that is cheap to send and costly to check")
 	check := flag.String("check", "", "read a report from stdin and compare its last line with this expect file")
 	flag.Parse()
 	if *check != "" {
@@ -44,6 +45,7 @@ func main() {
 		return
 	}
 	g := newGen(*seed)
+	g.heavy = *heavy
 	lines := g.file(*n)
 	w := io.Writer(os.Stdout)
 	if *out != "" {
@@ -175,7 +177,7 @@ func (g *gen) expectation(lines []line, n int, seed uint64) Expectation {
 	return e
 }
 
-var reportRE = regexp.MustCompile(`^Published (\d+) = refused (\d+) \+ stored (\d+) \+ duplicates (\d+) \+ dead-letter queue (\d+).*; lost (\d+)`)
+var reportRE = regexp.MustCompile(`^Published (\d+) = refused (\d+) \+ stored (\d+) \+ duplicates (\d+) \+ dead-letter queue (\d+).*; lost (-?\d+)`)
 
 func checkReport(expectFile string, r io.Reader, w io.Writer) error {
 	b, err := os.ReadFile(expectFile)
@@ -266,6 +268,7 @@ type gen struct {
 	r      *rand.Rand
 	nextID int
 	groups int
+	heavy  float64
 }
 
 func newGen(seed uint64) *gen {
@@ -673,6 +676,11 @@ func (g *gen) file(n int) []line {
 
 // fresh makes the line at position i (and schedules its follow-ups).
 func (g *gen) fresh(i, n int, queue *[]pending) []line {
+	if g.heavy > 0 && g.r.Float64() < g.heavy {
+		o := g.newOrder()
+		o.id = g.id("p")
+		return []line{{text: []byte(`{"orderId":"` + o.id + `","customerId":"c","items":[` + strings.Repeat("{},", 19999) + `{}],"currency":"EUR","total":"0"}`), out: toDLQ, kind: "items-20000-empty"}}
+	}
 	p := g.r.IntN(1000)
 	switch {
 	case p < 560:
