@@ -31,6 +31,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/orderpipe/orderpipe/internal/stacklock"
 	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
 )
@@ -273,7 +274,7 @@ func (o Options) workspace(ctx context.Context, tags map[string]string) (auto.Wo
 		auto.Project(workspace.Project{
 			Name:    Project,
 			Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: backend},
+			Backend: &workspace.ProjectBackend{URL: stacklock.NoSidecars(backend)},
 		}),
 		auto.EnvVars(env),
 	}
@@ -591,9 +592,9 @@ func Select(ctx context.Context, opts Options, name string) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("select %s: %w", name, err)
 	}
-	stackTags, err := ws.ListTags(ctx, name)
+	stackTags, err := listTags(ctx, ws, name)
 	if err != nil {
-		return nil, fmt.Errorf("tags of %s: %w", name, err)
+		return nil, err
 	}
 	if stackTags[TagEphemeral] != "true" {
 		return nil, fmt.Errorf("%s: %w (it has no %s=true tag): orderpipe-env destroys only the stacks it created; use `pulumi destroy --stack %s` for it",
@@ -623,10 +624,25 @@ func selectStack(ctx context.Context, name string, ws auto.Workspace) (st auto.S
 	return st, err
 }
 
+// listTags are the stack's tags, read again when its checkpoint was read
+// mid-write (midWrite).
+func listTags(ctx context.Context, ws auto.Workspace, name string) (tags map[string]string, err error) {
+	err = midWrite(ctx, func() error {
+		tags, err = ws.ListTags(ctx, name)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tags of %s: %w", name, err)
+	}
+	return tags, nil
+}
+
 // midWrite runs f, which reads the stack's checkpoint, again while it fails
-// reading a checkpoint another run is writing (a file backend's writes are
-// not atomic: "failed to load checkpoint: EOF"), for up to 30 s, at
-// jittered intervals so as not to keep meeting the writer's rhythm.
+// reading a checkpoint another CLI is writing, for up to 30 s, at jittered
+// intervals so as not to keep meeting the writer's rhythm. Runs of this
+// package write no sidecars (stacklock.NoSidecars), whose in-place rewrite
+// is what such a read meets; a CLI run by hand on the same file backend
+// still writes them.
 func midWrite(ctx context.Context, f func() error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {

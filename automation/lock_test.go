@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -167,6 +168,19 @@ func TestTwoFirstUpsOfOnePR(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		// Whatever fails below, what the PR's stack deployed is destroyed
+		// before newHarness looks for leaks.
+		closed := false
+		t.Cleanup(func() {
+			for _, env := range envs {
+				if env != nil && !closed {
+					closed = true
+					if err := env.Close(context.Background()); err != nil {
+						t.Errorf("close %s: %v", env.Name, err)
+					}
+				}
+			}
+		})
 		if errs[0] != nil || errs[1] != nil {
 			t.Fatalf("first: %v; second: %v", errs[0], errs[1])
 		}
@@ -180,6 +194,7 @@ func TestTwoFirstUpsOfOnePR(t *testing.T) {
 			t.Errorf("%d resources deleted by two first updates", n)
 		}
 		closeMatching(t, h, state, envs[1], opts)
+		closed = true
 	})
 }
 
@@ -195,6 +210,28 @@ func closeMatching(t *testing.T, h harness, state string, env *automation.Env, o
 		t.Fatal(err)
 	}
 	noStacks(t, h, opts)
+	noSidecars(t, state)
+}
+
+// noSidecars checks that the CLI's runs left no fileblob sidecar (.attrs)
+// in the file backend: a sidecar is rewritten in place, and a run reading a
+// stack while another wrote it once met one empty ("failed to load
+// checkpoint: EOF").
+func noSidecars(t *testing.T, state string) {
+	t.Helper()
+	var found []string
+	err := filepath.WalkDir(state, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".attrs") {
+			found = append(found, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) > 0 {
+		t.Errorf("sidecars in the backend: %v", found)
+	}
 }
 
 // A pull request's stack is named by its number, owner and backend: the

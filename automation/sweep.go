@@ -213,9 +213,9 @@ func closeExpired(ctx context.Context, opts Options, ws auto.Workspace, name, li
 	if err != nil {
 		return "", err
 	}
-	tags, err := ws.ListTags(ctx, name)
+	tags, err := listTags(ctx, ws, name)
 	if err != nil {
-		return "", fmt.Errorf("tags of %s: %w", name, err)
+		return "", err
 	}
 	if tags[TagExpires] != listed {
 		return "its expiry has moved to " + tags[TagExpires], nil
@@ -376,9 +376,9 @@ func listEphemeral(ctx context.Context, ws auto.Workspace) ([]ephemeralStack, er
 	}
 	var out []ephemeralStack
 	for _, s := range stacks {
-		tags, err := ws.ListTags(ctx, s.Name)
+		tags, err := listTags(ctx, ws, s.Name)
 		if err != nil {
-			return nil, fmt.Errorf("tags of %s: %w", s.Name, err)
+			return nil, err
 		}
 		if tags[TagEphemeral] == "true" {
 			out = append(out, ephemeralStack{Name: s.Name, LastUpdate: s.LastUpdate, Tags: tags})

@@ -22,6 +22,7 @@ import (
 
 	"github.com/orderpipe/orderpipe/internal/fakeaws"
 	"github.com/orderpipe/orderpipe/internal/proctest"
+	"github.com/orderpipe/orderpipe/internal/stacklock"
 	"github.com/orderpipe/orderpipe/internal/testenv"
 )
 
@@ -121,7 +122,7 @@ func (h *Harness) Stacks(t *testing.T, stateDir string) []string {
 	ws, err := auto.NewLocalWorkspace(context.Background(), auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home),
 		auto.EnvVars(h.EnvVars()), auto.Program(func(*pulumi.Context) error { return nil }),
 		auto.Project(workspace.Project{Name: "orderpipe", Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: "file://" + filepath.ToSlash(stateDir)}}))
+			Backend: &workspace.ProjectBackend{URL: stacklock.NoSidecars("file://" + filepath.ToSlash(stateDir))}}))
 	if err != nil {
 		t.Fatal(err)
 	}
