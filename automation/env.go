@@ -269,12 +269,17 @@ func (o Options) workspace(ctx context.Context, tags map[string]string) (auto.Wo
 		env["PULUMI_CONFIG_PASSPHRASE"] = ""
 	}
 	maps.Copy(env, o.EnvVars)
+	// The CLI prefers PULUMI_BACKEND_URL to the project's backend: set, it
+	// must name the backend whose lock recovery takes and whose name the
+	// tags carry, not one a CI secret or a shell left beside --state-dir.
+	backend = stacklock.NoSidecars(backend)
+	env["PULUMI_BACKEND_URL"] = backend
 	wsOpts := []auto.LocalWorkspaceOption{
 		auto.Program(program),
 		auto.Project(workspace.Project{
 			Name:    Project,
 			Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: stacklock.NoSidecars(backend)},
+			Backend: &workspace.ProjectBackend{URL: backend},
 		}),
 		auto.EnvVars(env),
 	}

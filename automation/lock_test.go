@@ -252,3 +252,21 @@ func TestPRStackName(t *testing.T) {
 		t.Errorf("PRStackName: %s", a)
 	}
 }
+
+// The backend the environment locks, tags and names its stack by is the
+// one the CLI works in, even when PULUMI_BACKEND_URL (which the CLI
+// prefers to the project's backend) names another: a CI job's secret with
+// --state-dir given, or a variable left in a shell.
+func TestBackendIsTheOneGivenWhateverTheVariable(t *testing.T) {
+	h := newHarness(t)
+	state, elsewhere := t.TempDir(), t.TempDir()
+	opts := h.options(t, state)
+	opts.EnvVars["PULUMI_BACKEND_URL"] = "file://" + filepath.ToSlash(elsewhere)
+	env := newEnv(t, context.Background(), opts)
+	if got := stacksIn(t, h, opts); !slices.Equal(got, []string{env.Name}) {
+		t.Errorf("stacks in the given backend: %v, want %s", got, env.Name)
+	}
+	if got := h.Stacks(t, elsewhere); len(got) != 0 {
+		t.Errorf("stacks in the backend of PULUMI_BACKEND_URL: %v", got)
+	}
+}

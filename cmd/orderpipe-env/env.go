@@ -76,13 +76,15 @@ type envFlags struct {
 	ttl          time.Duration
 	json         bool
 	connect      connect
+	cmd          *cobra.Command // whose flags these are: which were given
 }
 
 func (f *envFlags) register(c *cobra.Command) {
+	f.cmd = c
 	fl := c.Flags()
 	fl.IntVar(&f.pr, "pr", 0, "pull request number: names and tags the stack")
 	fl.StringVar(&f.prefix, "name", "", "stack name prefix when there is no pull request")
-	fl.StringVar(&f.backend, "backend", os.Getenv("PULUMI_BACKEND_URL"), "Pulumi state backend URL (default $PULUMI_BACKEND_URL, else a file backend in --state-dir)")
+	fl.StringVar(&f.backend, "backend", "", "Pulumi state backend URL (default: a file backend in --state-dir when given, else $PULUMI_BACKEND_URL, else --state-dir's default)")
 	fl.StringVar(&f.stateDir, "state-dir", ".orderpipe/state", "directory of the local file backend")
 	fl.StringVar(&f.owner, "owner", "", "owner tag of the environments (orderpipe:owner); only resources carrying it are deleted (default: an id of the backend URL)")
 	fl.StringVar(&f.region, "region", "", "AWS region (aws:region)")
@@ -102,8 +104,12 @@ func (f *envFlags) options(ctx context.Context, stderr io.Writer) (automation.Op
 	if err != nil {
 		return automation.Options{}, err
 	}
+	backend, err := cmdutil.Backend(f.cmd, f.backend, os.Getenv("PULUMI_BACKEND_URL"))
+	if err != nil {
+		return automation.Options{}, err
+	}
 	opts := automation.Options{
-		PR: f.pr, Prefix: f.prefix, Backend: f.backend, Owner: f.owner, Region: f.region, Config: settings,
+		PR: f.pr, Prefix: f.prefix, Backend: backend, Owner: f.owner, Region: f.region, Config: settings,
 		TTL: f.ttl, PolicyPacks: f.policyPacks, PolicyConfig: f.policyConfig,
 		Progress: stderr, JSON: f.json, CancelGrace: f.cancelGrace, LockWait: f.lockWait,
 		Hurry: cmdutil.Hurried(ctx),
@@ -295,7 +301,11 @@ func sweepCommand(stdout, stderr io.Writer, conn connect) *cobra.Command {
 			"name and proven theirs). Stacks locked or updated within the last hour are skipped. Without --yes it only reports;\n" +
 			"with --yes (which needs --backend or --state-dir) it destroys and removes the stacks and deletes the resources.",
 		RunE: func(c *cobra.Command, _ []string) error {
-			if so.Act && f.backend == "" && !c.Flags().Changed("state-dir") {
+			backend, err := cmdutil.Backend(c, f.backend, os.Getenv("PULUMI_BACKEND_URL"))
+			if err != nil {
+				return err
+			}
+			if so.Act && backend == "" && !c.Flags().Changed("state-dir") {
 				return errors.New("sweep --yes needs the backend whose environments it sweeps: pass --backend URL (or set PULUMI_BACKEND_URL) for a shared backend, or --state-dir DIR for a local one; without them it would take this checkout's default, .orderpipe/state")
 			}
 			opts, err := f.options(c.Context(), stderr)

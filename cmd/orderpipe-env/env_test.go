@@ -234,6 +234,13 @@ func TestSweepYesNeedsABackend(t *testing.T) {
 	if code := run(context.Background(), []string{"sweep", "--yes", "--state-dir", t.TempDir()}, &out, &errOut, conn); !connected || strings.Contains(errOut.String(), "sweep --yes needs") {
 		t.Errorf("with --state-dir: exit %d, connected %v: %s", code, connected, errOut.String())
 	}
+	// Both flags: refused, not one of them ignored.
+	errOut.Reset()
+	connected = false
+	code = run(context.Background(), []string{"sweep", "--yes", "--backend", "file://" + t.TempDir(), "--state-dir", t.TempDir()}, &out, &errOut, conn)
+	if code != cmdutil.ExitError || connected || !strings.Contains(errOut.String(), "--backend and --state-dir") {
+		t.Errorf("with --backend and --state-dir: exit %d, connected %v: %s", code, connected, errOut.String())
+	}
 }
 
 // destroy --stack refuses a stack that is not an ephemeral environment, such

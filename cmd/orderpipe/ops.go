@@ -32,12 +32,14 @@ type targetFlags struct {
 	stack      stackFlags
 	endpoint   string
 	dbEndpoint string
+	cmd        *cobra.Command // whose flags these are: which were given
 }
 
 func (f *targetFlags) register(c *cobra.Command) {
+	f.cmd = c
 	fl := c.Flags()
 	fl.StringVar(&f.stack.name, "stack", "", "the deployed stack whose outputs name the pipeline")
-	fl.StringVar(&f.stack.backend, "backend", os.Getenv("PULUMI_BACKEND_URL"), "Pulumi state backend URL (default $PULUMI_BACKEND_URL, else a file backend in --state-dir)")
+	fl.StringVar(&f.stack.backend, "backend", "", "Pulumi state backend URL (default: a file backend in --state-dir when given, else $PULUMI_BACKEND_URL, else --state-dir's default)")
 	fl.StringVar(&f.stack.stateDir, "state-dir", ".orderpipe/state", "directory of the local file backend")
 	fl.StringVar(&f.stack.pulumiRoot, "pulumi-root", "", "directory whose bin/pulumi is the CLI to use (default: pulumi on PATH)")
 	fl.StringVar(&f.stack.projectDir, "project-dir", "", "directory of the orderpipe Pulumi.yaml (default: found above the working directory)")
@@ -51,7 +53,12 @@ func (f *targetFlags) target(ctx context.Context, stderr io.Writer) (ops.Target,
 	case f.endpoint != "":
 		return localTarget(ctx, f.endpoint, f.dbEndpoint)
 	case f.stack.name != "":
-		out, err := f.stack.outputs(ctx)
+		st := f.stack
+		var err error
+		if st.backend, err = cmdutil.Backend(f.cmd, st.backend, os.Getenv("PULUMI_BACKEND_URL")); err != nil {
+			return ops.Target{}, err
+		}
+		out, err := st.outputs(ctx)
 		if err != nil {
 			return ops.Target{}, err
 		}

@@ -118,3 +118,23 @@ func PrintJSON(w io.Writer, v any) {
 		fmt.Fprintf(w, "%s\n", b)
 	}
 }
+
+// Backend is the state backend the flags --backend and --state-dir choose:
+// --backend, else nothing when --state-dir is given (the caller's file
+// backend in it), else fromEnv ($PULUMI_BACKEND_URL), else nothing. A
+// --state-dir typed on the command line wins over a variable a CI job or a
+// shell set; both flags at once are refused rather than one ignored.
+func Backend(c *cobra.Command, backend, fromEnv string) (string, error) {
+	fl := c.Flags()
+	switch {
+	case fl.Changed("backend") && fl.Changed("state-dir"):
+		return "", errors.New("--backend and --state-dir both name the state backend: give one")
+	case fl.Changed("backend") && backend == "":
+		return "", errors.New("--backend: give the backend URL (file://, s3://, https://)")
+	case fl.Changed("backend"):
+		return backend, nil
+	case fl.Changed("state-dir"):
+		return "", nil
+	}
+	return fromEnv, nil
+}

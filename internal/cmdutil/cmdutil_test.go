@@ -2,9 +2,12 @@ package cmdutil
 
 import (
 	"context"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // The runner's cancel, sent to this process: SIGINT cancels, SIGTERM
@@ -44,5 +47,35 @@ func TestSignalsCancelThenHurry(t *testing.T) {
 func TestHurriedOutsideMainNeverCloses(t *testing.T) {
 	if Hurried(context.Background()) != nil {
 		t.Fatal("a context Main did not make has a hurry channel")
+	}
+}
+
+// --backend wins, then a --state-dir given, then $PULUMI_BACKEND_URL.
+func TestBackend(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		env     string
+		want    string
+		wantErr string
+	}{
+		{nil, "", "", ""},
+		{nil, "s3://env", "s3://env", ""},
+		{[]string{"--backend", "s3://flag"}, "s3://env", "s3://flag", ""},
+		{[]string{"--state-dir", "d"}, "s3://env", "", ""},
+		{[]string{"--state-dir", "d"}, "", "", ""},
+		{[]string{"--backend", "s3://flag", "--state-dir", "d"}, "", "", "--backend and --state-dir"},
+		{[]string{"--backend", ""}, "s3://env", "", "--backend: give"},
+	} {
+		c := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
+		var backend, dir string
+		c.Flags().StringVar(&backend, "backend", "", "")
+		c.Flags().StringVar(&dir, "state-dir", ".orderpipe/state", "")
+		if err := c.ParseFlags(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Backend(c, backend, tc.env)
+		if got != tc.want || (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%v with $PULUMI_BACKEND_URL=%q: %q, %v; want %q, error %q", tc.args, tc.env, got, err, tc.want, tc.wantErr)
+		}
 	}
 }
