@@ -292,3 +292,86 @@ func TestCostlyPoisonDoesNotStarveValidOrders(t *testing.T) {
 		}
 	}
 }
+
+func TestLogShare(t *testing.T) {
+	bodies := func(sizes ...int) []events.SQSMessage {
+		var msgs []events.SQSMessage
+		for _, n := range sizes {
+			msgs = append(msgs, events.SQSMessage{Body: strings.Repeat("x", n)})
+		}
+		return msgs
+	}
+	const parsed = 100 * time.Millisecond
+	for _, tt := range []struct {
+		name string
+		msgs []events.SQSMessage
+		want time.Duration
+	}{
+		{"small orders", bodies(200, 300, 250), parsed},
+		{"bodies of a line's size", bodies(maxLogLineBytes, maxLogLineBytes), parsed},
+		{"empty bodies", bodies(0, 0), parsed},
+		{"no records", nil, parsed},
+		// Four small orders and a 60 KB poison body: 800 + 16,384 of
+		// 60,800 bytes.
+		{"a large body among small ones", bodies(200, 200, 60000, 200, 200), parsed * (800 + maxLogLineBytes) / 60800},
+		{"large bodies only", bodies(64<<10, 64<<10), parsed / 4},
+	} {
+		got := logShare(parsed, tt.msgs)
+		if d := got - tt.want; d < -time.Microsecond || d > time.Microsecond {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// slowDLQ takes d to send each message, honouring its context.
+type slowDLQ struct {
+	memDLQ
+	d time.Duration
+}
+
+func (q *slowDLQ) Reject(ctx context.Context, rec events.SQSMessage, reason string, at time.Time) error {
+	select {
+	case <-time.After(q.d):
+		return q.memDLQ.Reject(ctx, rec, reason, at)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// When the concurrency limit queues the records and the deadline comes
+// first, the orders to store go first: five poison messages ahead of them
+// in the batch, each taking 100 ms to reach a slow DLQ, one record at a
+// time, leave the orders stored on the first delivery. A poison message
+// not sent in time is a batch item failure, never dropped.
+func TestOrdersStartBeforePoison(t *testing.T) {
+	var recs []events.SQSMessage
+	for i := range 5 {
+		recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("poison-", i), Body: `{"orderId":`})
+	}
+	for i := range 5 {
+		recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: withID(fmt.Sprint("o-", i))})
+	}
+	store, dlq := newMemStore(), &slowDLQ{d: 100 * time.Millisecond}
+	h := &Handler{Store: store, DeadLetters: dlq, Log: discardLog(), Concurrency: 1}
+
+	// 600 ms less the 100 ms margin: time for some of the poison, not all.
+	resp := handleWithin(t, h, recs, 600*time.Millisecond)
+	for i := range 5 {
+		if n := store.puts[fmt.Sprint("o-", i)]; n != 1 {
+			t.Errorf("o-%d stored %d times on the first delivery, want once", i, n)
+		}
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	for i := range 5 {
+		id := fmt.Sprint("poison-", i)
+		if _, sent := dlq.messages[id]; sent == failed[id] {
+			t.Errorf("%s: in the DLQ %v, a batch item failure %v; want exactly one", id, sent, failed[id])
+		}
+	}
+	if len(dlq.messages) == 0 || len(failed) == 0 {
+		t.Errorf("%d poison messages sent, %d failed: the deadline should fall among them", len(dlq.messages), len(failed))
+	}
+}
