@@ -251,12 +251,12 @@ func emptyItems(n int) string {
 }
 
 // The outside tester's case: a batch of 10 where half are 20,000-item
-// poison bodies, under a deadline that leaves a loaded 1 s local run, or
-// this idle machine's 300 ms, enough for the batch's real work. The valid
-// orders are stored on the first delivery, and the poison messages are in
-// the DLQ with their reasons. Before, the poison took 25-80 ms each to
-// parse (60,000 problems written out), and the margin, growing with 1.5 ×
-// the batch's parse time, left the records no time at all.
+// poison bodies, under a 300 ms deadline (the tester's was the local run's
+// 1 s on a loaded machine). The valid orders are stored on the first
+// delivery, and the poison messages are in the DLQ with their reasons.
+// Before, each poison body took 25-80 ms to parse (60,000 problems written
+// out), and the margin, growing with 1.5 × the batch's parse time, left the
+// records no time at all.
 func TestCostlyPoisonDoesNotStarveValidOrders(t *testing.T) {
 	poison := emptyItems(20000)
 	// Each item breaks three rules, and there are more than 100 of them:
