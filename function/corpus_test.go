@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -438,10 +439,11 @@ func outcomeOf(row corpusRow, got Outcome) string {
 	case strings.HasPrefix(want, "conflict-with:") && got == Conflict:
 		return ""
 	case want == "rejected" && got == Rejected:
-		_, err := ParseOrder(row.Body)
+		// Every problem, not only the ones a reason lists.
+		_, err := parseOrder(row.Body, time.Now(), math.MaxInt)
 		var ve ValidationError
 		if errors.As(err, &ve) {
-			for _, fe := range ve {
+			for _, fe := range ve.Problems {
 				if fe.Field == row.Field {
 					return ""
 				}

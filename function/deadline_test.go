@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,4 +242,137 @@ func BenchmarkParseAgainstLogLine(b *testing.B) {
 		}
 		perRecord(b)
 	})
+}
+
+// emptyItems is a 60 KB order of n empty items, each breaking three rules:
+// poison that is cheap to send and, read naively, costly to check.
+func emptyItems(n int) string {
+	return `{"orderId":"p","customerId":"c","currency":"EUR","total":"1","items":[` + strings.TrimSuffix(strings.Repeat(`{},`, n), ",") + `]}`
+}
+
+// The outside tester's case: a batch of 10 where half are 20,000-item
+// poison bodies, under a 300 ms deadline (the tester's was the local run's
+// 1 s on a loaded machine). The valid orders are stored on the first
+// delivery, and the poison messages are in the DLQ with their reasons.
+// Before, each poison body took 25-80 ms to parse (60,000 problems written
+// out), and the margin, growing with 1.5 × the batch's parse time, left the
+// records no time at all.
+func TestCostlyPoisonDoesNotStarveValidOrders(t *testing.T) {
+	poison := emptyItems(20000)
+	// Each item breaks three rules, and there are more than 100 of them:
+	// 60,001 problems, the first ten listed.
+	reason := "items: must hold at most 100 items; " +
+		"items[0].sku: is required; items[0].quantity: must be > 0; items[0].unitPrice: is required; " +
+		"items[1].sku: is required; items[1].quantity: must be > 0; items[1].unitPrice: is required; " +
+		"items[2].sku: is required; items[2].quantity: must be > 0; items[2].unitPrice: is required; " +
+		"and 59991 more problems"
+	var recs []events.SQSMessage
+	for i := range 10 {
+		if i%2 == 0 {
+			recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("poison-", i), Body: poison})
+		} else {
+			recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: withID(fmt.Sprint("o-", i))})
+		}
+	}
+	store, dlq := newMemStore(), &memDLQ{}
+	h := &Handler{Store: store, DeadLetters: dlq, Log: discardLog()}
+
+	resp := handleWithin(t, h, recs, 300*time.Millisecond)
+	if got := failures(resp); got != "" {
+		t.Errorf("batch item failures %s, want none", got)
+	}
+	for i := 1; i < 10; i += 2 {
+		if n := store.puts[fmt.Sprint("o-", i)]; n != 1 {
+			t.Errorf("o-%d stored %d times on the first delivery, want once", i, n)
+		}
+	}
+	for i := 0; i < 10; i += 2 {
+		if got := dlq.messages[fmt.Sprint("poison-", i)]; got != reason {
+			t.Errorf("poison-%d in the DLQ with reason %q, want %q", i, got, reason)
+		}
+	}
+}
+
+func TestLogShare(t *testing.T) {
+	bodies := func(sizes ...int) []events.SQSMessage {
+		var msgs []events.SQSMessage
+		for _, n := range sizes {
+			msgs = append(msgs, events.SQSMessage{Body: strings.Repeat("x", n)})
+		}
+		return msgs
+	}
+	const parsed = 100 * time.Millisecond
+	for _, tt := range []struct {
+		name string
+		msgs []events.SQSMessage
+		want time.Duration
+	}{
+		{"small orders", bodies(200, 300, 250), parsed},
+		{"bodies of a line's size", bodies(maxLogLineBytes, maxLogLineBytes), parsed},
+		{"empty bodies", bodies(0, 0), parsed},
+		{"no records", nil, parsed},
+		// Four small orders and a 60 KB poison body: 800 + 16,384 of
+		// 60,800 bytes.
+		{"a large body among small ones", bodies(200, 200, 60000, 200, 200), parsed * (800 + maxLogLineBytes) / 60800},
+		{"large bodies only", bodies(64<<10, 64<<10), parsed / 4},
+	} {
+		got := logShare(parsed, tt.msgs)
+		if d := got - tt.want; d < -time.Microsecond || d > time.Microsecond {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// slowDLQ takes d to send each message, honouring its context.
+type slowDLQ struct {
+	memDLQ
+	d time.Duration
+}
+
+func (q *slowDLQ) Reject(ctx context.Context, rec events.SQSMessage, reason string, at time.Time) error {
+	select {
+	case <-time.After(q.d):
+		return q.memDLQ.Reject(ctx, rec, reason, at)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// When the concurrency limit queues the records and the deadline comes
+// first, the orders to store go first: five poison messages ahead of them
+// in the batch, each taking 100 ms to reach a slow DLQ, one record at a
+// time, leave the orders stored on the first delivery. A poison message
+// not sent in time is a batch item failure, never dropped.
+func TestOrdersStartBeforePoison(t *testing.T) {
+	var recs []events.SQSMessage
+	for i := range 5 {
+		recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("poison-", i), Body: `{"orderId":`})
+	}
+	for i := range 5 {
+		recs = append(recs, events.SQSMessage{MessageId: fmt.Sprint("m", i), Body: withID(fmt.Sprint("o-", i))})
+	}
+	store, dlq := newMemStore(), &slowDLQ{d: 100 * time.Millisecond}
+	h := &Handler{Store: store, DeadLetters: dlq, Log: discardLog(), Concurrency: 1}
+
+	// 550 ms less the 100 ms margin: time for four of the five poison
+	// messages, after the orders.
+	resp := handleWithin(t, h, recs, 550*time.Millisecond)
+	for i := range 5 {
+		if n := store.puts[fmt.Sprint("o-", i)]; n != 1 {
+			t.Errorf("o-%d stored %d times on the first delivery, want once", i, n)
+		}
+	}
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	for i := range 5 {
+		id := fmt.Sprint("poison-", i)
+		if _, sent := dlq.messages[id]; sent == failed[id] {
+			t.Errorf("%s: in the DLQ %v, a batch item failure %v; want exactly one", id, sent, failed[id])
+		}
+	}
+	if len(dlq.messages) == 0 || len(failed) == 0 {
+		t.Errorf("%d poison messages sent, %d failed: the deadline should fall among them", len(dlq.messages), len(failed))
+	}
 }

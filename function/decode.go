@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,27 +26,47 @@ import (
 // field: a wrong type, an unknown or misspelt field, null, a broken rule. A
 // body that is not JSON, or breaks JSON's rules, is reported at its first
 // fault, since nothing after it can be read. The currency is judged on at's
-// day.
-func decodeOrder(payload string, at time.Time) (Order, ValidationError) {
+// day. The error lists up to limit problems and counts the rest.
+func decodeOrder(payload string, at time.Time, limit int) (Order, ValidationError) {
 	d := newOrderDecoder(payload)
-	defer decoders.Put(d)
+	d.errs.limit = limit
+	defer d.release()
 	o := d.order()
 	if d.syntax != nil {
-		return Order{}, ValidationError{*d.syntax}
+		return Order{}, invalid(*d.syntax)
 	}
-	return o, append(d.errs, o.validate(d.bad, at)...)
+	if errs := o.validate(d.errs, &d.bad, at); errs.len() > 0 {
+		return Order{}, errs
+	}
+	// The items were read into the decoder's own list, kept for the next
+	// message: a poison body of thousands of items costs no allocation for
+	// them, and a valid order one, of its size.
+	o.Items = slices.Clone(o.Items)
+	return o, ValidationError{}
 }
 
 // decoders keeps decoders with their buffers between messages: a new one
 // costs more allocations than the rest of a message's decoding.
 var decoders = sync.Pool{New: func() any { return new(orderDecoder) }}
 
+// release returns the decoder to the pool. Its list of items is kept, up
+// to the most a body can hold (MaxOrderBytes over the 3 bytes of "{},"),
+// under a megabyte, but cleared: it would keep the strings, and so the
+// payload they point into, alive.
+func (d *orderDecoder) release() {
+	clear(d.itemList)
+	d.itemList = d.itemList[:0]
+	decoders.Put(d)
+}
+
 func newOrderDecoder(payload string) *orderDecoder {
 	d := decoders.Get().(*orderDecoder)
 	d.buf.Reset()
 	d.buf.WriteString(payload)
 	d.dec.Reset(&d.buf)
-	d.payload, d.errs, d.bad, d.syntax = payload, nil, nil, nil
+	d.payload, d.errs, d.syntax = payload, ValidationError{}, nil
+	d.bad = fieldMarks{items: d.bad.items[:0]}
+	d.itemList = d.itemList[:0]
 	return d
 }
 
@@ -54,13 +75,14 @@ func newOrderDecoder(payload string) *orderDecoder {
 // of the payload. A field is named by an item index (-1 for the order
 // itself) and a name; its path is written only to report it.
 type orderDecoder struct {
-	payload string
-	buf     bytes.Buffer // the payload, which dec reads in place
-	dec     jsontext.Decoder
-	name    []byte          // the last name read, unquoted
-	errs    ValidationError // problems of the fields that could be read
-	bad     map[string]bool // their paths, which validate skips
-	syntax  *FieldError     // the JSON could not be read past this fault
+	payload  string
+	buf      bytes.Buffer // the payload, which dec reads in place
+	dec      jsontext.Decoder
+	name     []byte          // the last name read, unquoted
+	errs     ValidationError // problems of the fields that could be read
+	bad      fieldMarks      // those fields, which validate skips
+	itemList []Item          // the order's items, as read
+	syntax   *FieldError     // the JSON could not be read past this fault
 }
 
 func (d *orderDecoder) order() Order {
@@ -121,16 +143,18 @@ func (d *orderDecoder) items() []Item {
 	if !d.begin(-1, "items", '[', "a list of items") {
 		return nil
 	}
-	items := []Item{} // as sent: an empty list is not a missing one
+	if d.itemList == nil {
+		d.itemList = []Item{} // as sent: an empty list is not a missing one
+	}
 	for i := 0; d.more(); i++ {
-		items = append(items, Item{})
-		it := &items[i]
+		d.itemList = append(d.itemList, Item{})
+		it := &d.itemList[i]
 		if !d.begin(i, "", '{', "an object") {
 			continue
 		}
 		for d.more() {
 			if !d.readName() {
-				return items
+				return d.itemList
 			}
 			switch string(d.name) {
 			case "sku":
@@ -146,7 +170,7 @@ func (d *orderDecoder) items() []Item {
 		d.end()
 	}
 	d.end()
-	return items
+	return d.itemList
 }
 
 var (
@@ -244,14 +268,14 @@ func (d *orderDecoder) quantity(item int, field string) int64 {
 	var n int64
 	for _, c := range digits {
 		if c < '0' || c > '9' {
-			d.report(item, field, "must be a whole number, not "+string(v))
+			d.reportf(item, field, func() string { return "must be a whole number, not " + string(v) })
 			return 0
 		}
 		if n > (math.MaxInt64-9)/10 {
 			if neg {
 				d.report(item, field, "must be > 0")
 			} else {
-				d.report(item, field, "must be at most "+strconv.Itoa(MaxQuantity))
+				d.reportf(item, field, func() string { return "must be at most " + strconv.Itoa(MaxQuantity) })
 			}
 			return 0
 		}
@@ -271,32 +295,42 @@ func (d *orderDecoder) wrongType(item int, field, want string, got jsontext.Kind
 		return
 	}
 	if d.ok(d.dec.SkipValue(), item, field) {
-		d.report(item, field, "must be "+want+", not "+kindName(got))
+		d.reportf(item, field, func() string { return "must be " + want + ", not " + kindName(got) })
 	}
 }
 
 // unknown reports the field just named, which the order or item does not
-// have, and names the field meant when only the case differs.
+// have, and names the field meant when only the case differs. Nothing else
+// reads an unknown field, so it is not marked.
 func (d *orderDecoder) unknown(item int, what string, known []string) {
-	name := string(d.name)
-	rule := "is not a field of " + what
-	for _, k := range known {
-		if strings.EqualFold(k, name) {
-			rule += "; names are case-sensitive: did you mean " + k + "?"
+	// The name is needed when the value is broken, and otherwise only if
+	// the problem is listed: d.name is overwritten by the next name.
+	if err := d.dec.SkipValue(); err != nil {
+		d.ok(err, item, fieldName(string(d.name)))
+		return
+	}
+	d.errs.addf(item, func() (string, string) {
+		name := string(d.name)
+		rule := "is not a field of " + what
+		for _, k := range known {
+			if strings.EqualFold(k, name) {
+				rule += "; names are case-sensitive: did you mean " + k + "?"
+			}
 		}
-	}
-	if d.ok(d.dec.SkipValue(), item, fieldName(name)) {
-		d.report(item, fieldName(name), rule)
-	}
+		return fieldName(name), rule
+	})
 }
 
+// report adds a problem of a field and marks the field, whose value
+// validate then leaves alone.
 func (d *orderDecoder) report(item int, field, rule string) {
-	if d.bad == nil {
-		d.bad = map[string]bool{}
-	}
-	p := path(item, field)
-	d.bad[p] = true
-	d.errs = append(d.errs, FieldError{p, rule})
+	d.reportf(item, field, func() string { return rule })
+}
+
+// reportf is report for a rule that costs something to write; see addf.
+func (d *orderDecoder) reportf(item int, field string, rule func() string) {
+	d.bad.mark(item, field)
+	d.errs.addf(item, func() (string, string) { return field, rule() })
 }
 
 // ok turns a decoder error into the fault that stops decoding.
@@ -420,14 +454,14 @@ func unwrapSNS(body string) (string, error) {
 	for dec.PeekKind() == '"' {
 		tok, err := dec.ReadToken()
 		if err != nil {
-			return "", ValidationError{jsonFault(err, "body")}
+			return "", invalid(jsonFault(err, "body"))
 		}
 		name := tok.String()
 		switch k := dec.PeekKind(); {
 		case name == "Type" && k == '"', name == "Message" && k == '"':
 			v, err := dec.ReadToken()
 			if err != nil {
-				return "", ValidationError{jsonFault(err, name)}
+				return "", invalid(jsonFault(err, name))
 			}
 			s := v.String()
 			if name == "Type" {
@@ -444,33 +478,33 @@ func unwrapSNS(body string) (string, error) {
 			topicKind = k
 		}
 		if err := dec.SkipValue(); err != nil {
-			return "", ValidationError{jsonFault(err, fieldName(name))}
+			return "", invalid(jsonFault(err, fieldName(name)))
 		}
 	}
 	if _, err := dec.ReadToken(); err != nil {
-		return "", ValidationError{jsonFault(err, "body")}
+		return "", invalid(jsonFault(err, "body"))
 	}
 	if !hasType || topicKind == 0 {
 		return body, nil
 	}
 	if _, err := dec.ReadToken(); err != io.EOF {
-		return "", ValidationError{{"body", "must hold exactly one JSON object and nothing after it"}}
+		return "", invalid(FieldError{"body", "must hold exactly one JSON object and nothing after it"})
 	}
 	var errs ValidationError
 	if typ == nil || *typ != "Notification" {
-		errs = append(errs, FieldError{"Type", `must be "Notification" in an SNS envelope`})
+		errs.add(-1, "Type", `must be "Notification" in an SNS envelope`)
 	}
 	if topicKind != '"' {
-		errs = append(errs, FieldError{"TopicArn", "must be a string, the topic's ARN, in an SNS envelope, not " + kindName(topicKind)})
+		errs.add(-1, "TopicArn", "must be a string, the topic's ARN, in an SNS envelope, not "+kindName(topicKind))
 	}
 	switch {
 	case msg != nil:
 	case msgKind == 0:
-		errs = append(errs, FieldError{"Message", "is required in an SNS envelope: it holds the order"})
+		errs.add(-1, "Message", "is required in an SNS envelope: it holds the order")
 	default:
-		errs = append(errs, FieldError{"Message", "must be a string that holds the order in an SNS envelope, not " + kindName(msgKind)})
+		errs.add(-1, "Message", "must be a string that holds the order in an SNS envelope, not "+kindName(msgKind))
 	}
-	if len(errs) > 0 {
+	if errs.len() > 0 {
 		return "", errs
 	}
 	return *msg, nil

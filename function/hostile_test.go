@@ -132,7 +132,7 @@ func TestHostileBodies(t *testing.T) {
 			if !errors.As(err, &ve) {
 				t.Fatalf("accepted as %+v; want %s refused", o, tt.field)
 			}
-			if ve[0].Field != tt.field || !strings.Contains(ve[0].Rule, tt.rule) {
+			if ve.Problems[0].Field != tt.field || !strings.Contains(ve.Problems[0].Rule, tt.rule) {
 				t.Fatalf("reason %q; want field %s with %q", err, tt.field, tt.rule)
 			}
 		})

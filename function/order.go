@@ -79,29 +79,75 @@ func (e FieldError) text(maxField, maxRule int) string {
 	return name + ": " + cut(e.Rule, maxRule)
 }
 
-// ValidationError lists every rule a message breaks. Such a message can never
-// be stored: it is a poison message.
-type ValidationError []FieldError
+// ValidationError is what makes a message poison, one that can never be
+// stored: the rules it breaks. It keeps the first maxProblems in full, the
+// ones its reason lists, and only counts the rest, so that a body of 20,000
+// broken items costs about as much to judge as one of ten: the handler
+// parses a batch before it works on any record, and a costly poison
+// message would take the time of its valid neighbours.
+type ValidationError struct {
+	Problems []FieldError // the first maxProblems at most, in the order found
+	More     int          // how many more problems there are
+
+	limit int // the most Problems lists, when not maxProblems
+}
 
 // Error lists the first problems and counts the rest, so that a message
 // with thousands of broken fields still has a reason of a few kilobytes.
 func (e ValidationError) Error() string {
 	var b strings.Builder
-	for i, fe := range e {
-		if i == maxProblems {
-			if n := len(e) - i; n == 1 {
-				b.WriteString("; and 1 more problem")
-			} else {
-				fmt.Fprintf(&b, "; and %d more problems", n)
-			}
-			break
-		}
+	for i, fe := range e.Problems {
 		if i > 0 {
 			b.WriteString("; ")
 		}
 		b.WriteString(fe.text(maxFieldBytes, maxRuleBytes))
 	}
+	switch e.More {
+	case 0:
+	case 1:
+		b.WriteString("; and 1 more problem")
+	default:
+		fmt.Fprintf(&b, "; and %d more problems", e.More)
+	}
 	return b.String()
+}
+
+// invalid is the error of a message with one problem.
+func invalid(problem FieldError) ValidationError {
+	return ValidationError{Problems: []FieldError{problem}}
+}
+
+// len is the number of problems, the listed and the counted.
+func (e *ValidationError) len() int { return len(e.Problems) + e.More }
+
+// full reports whether Problems lists all it may.
+func (e *ValidationError) full() bool {
+	if e.limit > 0 {
+		return len(e.Problems) >= e.limit
+	}
+	return len(e.Problems) >= maxProblems
+}
+
+// add records a problem of the field named by item (-1 for the order
+// itself) and field; once maxProblems are listed it only counts it, and
+// writes neither the path nor the rule.
+func (e *ValidationError) add(item int, field, rule string) {
+	if e.full() {
+		e.More++
+		return
+	}
+	e.Problems = append(e.Problems, FieldError{path(item, field), rule})
+}
+
+// addf is add for a problem that costs something to write: write, which
+// returns its field and rule, is called only for a problem that is listed.
+func (e *ValidationError) addf(item int, write func() (field, rule string)) {
+	if e.full() {
+		e.More++
+		return
+	}
+	field, rule := write()
+	e.Problems = append(e.Problems, FieldError{path(item, field), rule})
 }
 
 // cut is at most n bytes of s, cut at a character boundary and marked.
@@ -125,14 +171,20 @@ func ParseOrder(body string) (Order, error) { return ParseOrderAt(body, time.Now
 // ParseOrderAt is ParseOrder on the processing day of at (in UTC): a
 // currency code is taken if it is current on that day.
 func ParseOrderAt(body string, at time.Time) (Order, error) {
+	return parseOrder(body, at, maxProblems)
+}
+
+// parseOrder is ParseOrderAt with an error that lists up to limit problems
+// (the tests see them all) and counts the rest.
+func parseOrder(body string, at time.Time, limit int) (Order, error) {
 	if len(body) > MaxBodyBytes {
-		return Order{}, ValidationError{{"body", fmt.Sprintf("must be at most %d bytes", MaxBodyBytes)}}
+		return Order{}, invalid(FieldError{"body", fmt.Sprintf("must be at most %d bytes", MaxBodyBytes)})
 	}
 	if !utf8.ValidString(body) {
-		return Order{}, ValidationError{{"body", "must be valid UTF-8"}}
+		return Order{}, invalid(FieldError{"body", "must be valid UTF-8"})
 	}
 	if strings.ContainsAny(body, "\uFFFE\uFFFF") {
-		return Order{}, ValidationError{{"body", "must not contain U+FFFE or U+FFFF: Unicode noncharacters, which SQS refuses"}}
+		return Order{}, invalid(FieldError{"body", "must not contain U+FFFE or U+FFFF: Unicode noncharacters, which SQS refuses"})
 	}
 	payload, err := unwrapSNS(body)
 	if err != nil {
@@ -145,14 +197,14 @@ func ParseOrderAt(body string, at time.Time) (Order, error) {
 		whole = "Message"
 	}
 	if len(payload) > MaxOrderBytes {
-		return Order{}, ValidationError{{whole, fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)}}
+		return Order{}, invalid(FieldError{whole, fmt.Sprintf("the order must be at most %d bytes", MaxOrderBytes)})
 	}
 
-	o, errs := decodeOrder(payload, at)
-	if len(errs) > 0 {
-		for i := range errs {
-			if errs[i].Field == "body" {
-				errs[i].Field = whole
+	o, errs := decodeOrder(payload, at, limit)
+	if errs.len() > 0 {
+		for i := range errs.Problems {
+			if errs.Problems[i].Field == "body" {
+				errs.Problems[i].Field = whole
 			}
 		}
 		return Order{}, errs
@@ -161,12 +213,13 @@ func ParseOrderAt(body string, at time.Time) (Order, error) {
 	return o, nil
 }
 
-// validate checks every rule of the order on the processing day of at;
-// skip holds the paths whose value was unusable and has been reported
-// already. A valid order costs no allocation here: paths and rules are only
-// written for a broken rule.
-func (o Order) validate(skip map[string]bool, at time.Time) ValidationError {
-	v := validator{skip: skip, at: at}
+// validate checks every rule of the order on the processing day of at and
+// adds what it breaks to errs, the problems found before; skip marks the
+// fields whose value was unusable and has been reported already. A valid
+// order costs no allocation here, and neither does a problem past the
+// listed ones: paths and rules are only written for a listed problem.
+func (o Order) validate(errs ValidationError, skip *fieldMarks, at time.Time) ValidationError {
+	v := validator{errs: errs, skip: skip, at: at}
 	if o.OrderID == "" {
 		v.fail(-1, "orderId", "is required")
 	} else if !validID(o.OrderID) {
@@ -180,7 +233,7 @@ func (o Order) validate(skip map[string]bool, at time.Time) ValidationError {
 	case len(o.Items) == 0:
 		v.fail(-1, "items", "must hold at least one item")
 	case len(o.Items) > MaxItems:
-		v.fail(-1, "items", fmt.Sprintf("must hold at most %d items", MaxItems))
+		v.failf(-1, "items", func() string { return fmt.Sprintf("must hold at most %d items", MaxItems) })
 	}
 	var sum int64
 	sumOK := len(o.Items) > 0 && !v.skipped(-1, "items")
@@ -195,7 +248,7 @@ func (o Order) validate(skip map[string]bool, at time.Time) ValidationError {
 		if it.Quantity <= 0 {
 			v.fail(i, "quantity", "must be > 0")
 		} else if it.Quantity > MaxQuantity {
-			v.fail(i, "quantity", fmt.Sprintf("must be at most %d", MaxQuantity))
+			v.failf(i, "quantity", func() string { return fmt.Sprintf("must be at most %d", MaxQuantity) })
 		}
 		price, priceOK := v.amount(i, "unitPrice", it.UnitPrice, scale, currency)
 		if !quantityOK || !priceOK || !sumOK {
@@ -208,7 +261,9 @@ func (o Order) validate(skip map[string]bool, at time.Time) ValidationError {
 	}
 	total, ok := v.amount(-1, "total", o.Total, scale, currency)
 	if ok && sumOK && total != sum {
-		v.fail(-1, "total", "must equal the sum of quantity × unitPrice over the items: "+formatAmount(sum, scale))
+		v.failf(-1, "total", func() string {
+			return "must equal the sum of quantity × unitPrice over the items: " + formatAmount(sum, scale)
+		})
 	}
 	if o.CreatedAt != "" {
 		if _, rule := rfc3339Instant(o.CreatedAt); rule != "" {
@@ -255,8 +310,8 @@ func (o Order) Payload() string {
 }
 
 func normalAmount(s string, scale int) string {
-	units, decimals, rule := parseAmount(s)
-	if rule != "" || decimals == scale {
+	units, decimals, fault := parseAmount(s)
+	if fault != amountOK || decimals == scale {
 		return s
 	}
 	return formatAmount(units, scale)
@@ -266,8 +321,48 @@ func normalAmount(s string, scale int) string {
 // the order itself) and a name, and its path is written only when needed.
 type validator struct {
 	errs ValidationError
-	skip map[string]bool
+	skip *fieldMarks
 	at   time.Time // the processing day's, for the currency
+}
+
+// fieldMarks marks fields, each by its item index (-1 for the order itself)
+// and name, with a bit: marking one costs no allocation and no path.
+type fieldMarks struct {
+	order fieldBits
+	items []fieldBits
+}
+
+type fieldBits uint16
+
+// bit is the field's bit, or 0 for a name validate never checks.
+func bit(field string) fieldBits {
+	for i, name := range [...]string{"", "sku", "quantity", "unitPrice", "orderId", "customerId", "items", "currency", "total", "createdAt"} {
+		if field == name {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+func (m *fieldMarks) mark(item int, field string) {
+	if item < 0 {
+		m.order |= bit(field)
+		return
+	}
+	for len(m.items) <= item {
+		m.items = append(m.items, 0)
+	}
+	m.items[item] |= bit(field)
+}
+
+func (m *fieldMarks) has(item int, field string) bool {
+	switch {
+	case m == nil:
+		return false
+	case item < 0:
+		return m.order&bit(field) != 0
+	}
+	return item < len(m.items) && m.items[item]&bit(field) != 0
 }
 
 func path(item int, field string) string {
@@ -281,13 +376,18 @@ func path(item int, field string) string {
 	return p
 }
 
-func (v *validator) skipped(item int, field string) bool {
-	return v.skip != nil && v.skip[path(item, field)]
-}
+func (v *validator) skipped(item int, field string) bool { return v.skip.has(item, field) }
 
 func (v *validator) fail(item int, field, rule string) {
 	if !v.skipped(item, field) {
-		v.errs = append(v.errs, FieldError{path(item, field), rule})
+		v.errs.add(item, field, rule)
+	}
+}
+
+// failf is fail for a rule that costs something to write; see addf.
+func (v *validator) failf(item int, field string, rule func() string) {
+	if !v.skipped(item, field) {
+		v.errs.addf(item, func() (string, string) { return field, rule() })
 	}
 }
 
@@ -325,7 +425,7 @@ func (v *validator) text(item int, field, s string) {
 		v.fail(item, field, "must not contain U+FFFE or U+FFFF: Unicode noncharacters, which SQS refuses")
 	}
 	if len(s) > maxTextLen && utf8.RuneCountInString(s) > maxTextLen {
-		v.fail(item, field, fmt.Sprintf("must be at most %d characters", maxTextLen))
+		v.failf(item, field, func() string { return fmt.Sprintf("must be at most %d characters", maxTextLen) })
 	}
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		v.fail(item, field, "must not contain control characters")
@@ -339,14 +439,18 @@ func (v *validator) amount(item int, field, s string, scale int, currency string
 		v.fail(item, field, "is required")
 		return 0, false
 	}
-	units, decimals, rule := parseAmount(s)
+	units, decimals, fault := parseAmount(s)
 	switch {
-	case rule != "":
-		v.fail(item, field, rule)
+	case fault != amountOK:
+		v.failf(item, field, fault.rule)
 	case decimals > scale && currency == "":
-		v.fail(item, field, fmt.Sprintf("must have at most %d decimal places (the most any ISO 4217 currency has)", scale))
+		v.failf(item, field, func() string {
+			return fmt.Sprintf("must have at most %d decimal places (the most any ISO 4217 currency has)", scale)
+		})
 	case decimals > scale:
-		v.fail(item, field, fmt.Sprintf("must have at most %d decimal places for %s (ISO 4217)", scale, currency))
+		v.failf(item, field, func() string {
+			return fmt.Sprintf("must have at most %d decimal places for %s (ISO 4217)", scale, currency)
+		})
 	default:
 		return units, !v.skipped(item, field)
 	}
@@ -361,12 +465,35 @@ func notIDChar(c rune) bool { return !idChar(c) }
 
 func validID(s string) bool { return len(s) <= maxIDLen && !strings.ContainsFunc(s, notIDChar) }
 
+// amountFault is what makes a string no amount.
+type amountFault uint8
+
+const (
+	amountOK amountFault = iota
+	notDecimal
+	leadingZero
+	tooManyDigits
+)
+
+// rule is the rule an amount with the fault breaks.
+func (f amountFault) rule() string {
+	switch f {
+	case notDecimal:
+		return `must be a decimal string such as "12.34": digits, and at most one point with digits on both sides; no sign or exponent`
+	case leadingZero:
+		return `must not start with a zero before other digits, such as "012"`
+	case tooManyDigits:
+		return fmt.Sprintf("must have at most %d digits before the point", maxAmountDigits)
+	}
+	return ""
+}
+
 // parseAmount reads a non-negative decimal string ("0", "12", "12.5",
 // "0.0001") as units of 10^-maxAmountScale, with the number of decimals it
-// was written with. A string that is not one gets the rule it breaks; one
-// with more decimals than maxAmountScale reads, with units 0, for the
-// caller to refuse against the currency's decimals.
-func parseAmount(s string) (units int64, decimals int, rule string) {
+// was written with. A string that is not one gets its fault; one with more
+// decimals than maxAmountScale reads, with units 0, for the caller to
+// refuse against the currency's decimals.
+func parseAmount(s string) (units int64, decimals int, fault amountFault) {
 	whole, frac, hasPoint := strings.Cut(s, ".")
 	digits := func(p string) bool {
 		for i := 0; i < len(p); i++ {
@@ -378,13 +505,13 @@ func parseAmount(s string) (units int64, decimals int, rule string) {
 	}
 	switch {
 	case whole == "" || !digits(whole) || hasPoint && (frac == "" || !digits(frac)):
-		return 0, 0, `must be a decimal string such as "12.34": digits, and at most one point with digits on both sides; no sign or exponent`
+		return 0, 0, notDecimal
 	case len(whole) > 1 && whole[0] == '0':
-		return 0, 0, `must not start with a zero before other digits, such as "012"`
+		return 0, 0, leadingZero
 	case len(whole) > maxAmountDigits:
-		return 0, 0, fmt.Sprintf("must have at most %d digits before the point", maxAmountDigits)
+		return 0, 0, tooManyDigits
 	case len(frac) > maxAmountScale:
-		return 0, len(frac), ""
+		return 0, len(frac), amountOK
 	}
 	for _, part := range []string{whole, frac} {
 		for i := 0; i < len(part); i++ {
@@ -394,7 +521,7 @@ func parseAmount(s string) (units int64, decimals int, rule string) {
 	for range maxAmountScale - len(frac) {
 		units *= 10
 	}
-	return units, len(frac), ""
+	return units, len(frac), amountOK
 }
 
 // addProduct returns sum + q × price, and false when that overflows. All

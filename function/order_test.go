@@ -208,11 +208,11 @@ func FuzzParseOrder(f *testing.F) {
 		// members refused): it never accepts what that refuses, decodes the
 		// same, and refuses what that accepts only for a null.
 		d := newOrderDecoder(body)
-		defer decoders.Put(d)
+		defer d.release()
 		got := d.order()
 		var want Order
 		refErr := jsonv2.Unmarshal([]byte(body), &want, jsonv2.RejectUnknownMembers(true))
-		switch decoded := d.syntax == nil && len(d.errs) == 0; {
+		switch decoded := d.syntax == nil && d.errs.len() == 0; {
 		case decoded && refErr != nil:
 			t.Fatalf("decoded %+v; JSON v2 refuses it: %v", got, refErr)
 		case decoded && !reflect.DeepEqual(got, want):
@@ -223,19 +223,137 @@ func FuzzParseOrder(f *testing.F) {
 		at := time.Now()
 		o, err := ParseOrderAt(body, at)
 		if err == nil {
-			if errs := o.validate(nil, at); len(errs) > 0 {
+			if errs := o.validate(ValidationError{}, nil, at); errs.len() > 0 {
 				t.Fatalf("accepted an invalid order: %v", errs)
 			}
 			return
 		}
 		var ve ValidationError
-		if !errors.As(err, &ve) || len(ve) == 0 {
+		if !errors.As(err, &ve) || len(ve.Problems) == 0 {
 			t.Fatalf("error %v is not a non-empty ValidationError", err)
 		}
-		for _, fe := range ve {
+		for _, fe := range ve.Problems {
 			if fe.Field == "" || fe.Rule == "" {
 				t.Fatalf("error %q lacks a field or a rule", fe)
 			}
 		}
 	})
+}
+
+// BenchmarkParseOrder puts parsing side by side with two floors on the same
+// body: json.Valid, which only scans it, and decoding it into map[string]any,
+// which builds every value. A body of 20,000 empty items breaks three rules
+// per item; a reason shows only the first maxProblems, so its cost should be
+// that of reading the body, not of writing 60,000 problems.
+func BenchmarkParseOrder(b *testing.B) {
+	var hundred strings.Builder
+	for i := range MaxItems {
+		if i > 0 {
+			hundred.WriteByte(',')
+		}
+		fmt.Fprintf(&hundred, `{"sku":"SKU-%03d","quantity":1,"unitPrice":"0.10"}`, i)
+	}
+	bodies := []struct{ name, body string }{
+		{"ordinary", validOrder},
+		{"100 valid items", order(`items=[`+hundred.String()+`]`, `total="10.00"`)},
+		{"20000 empty items", `{"orderId":"o","customerId":"c","currency":"EUR","total":"1","items":[` + strings.TrimSuffix(strings.Repeat(`{},`, 20000), ",") + `]}`},
+	}
+	for _, tt := range bodies {
+		body := []byte(tt.body)
+		b.Run(tt.name+"/floor=json.Valid", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if !json.Valid(body) {
+					b.Fatal("not JSON")
+				}
+			}
+		})
+		b.Run(tt.name+"/floor=map", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var m map[string]any
+				if err := json.Unmarshal(body, &m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tt.name+"/ParseOrder", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				ParseOrder(tt.body)
+			}
+		})
+	}
+}
+
+// A reason lists the first maxProblems problems, in the order they are
+// found (the decoder's, then the rules', field by field and item by item),
+// and counts every other one exactly, however many there are.
+func TestReasonCountsEveryProblem(t *testing.T) {
+	items := func(item string, n int) string {
+		return `[` + strings.TrimSuffix(strings.Repeat(item+",", n), ",") + `]`
+	}
+	emptyItemRules := func(i int) string {
+		return fmt.Sprintf("items[%d].sku: is required; items[%[1]d].quantity: must be > 0; items[%[1]d].unitPrice: is required", i)
+	}
+	tests := []struct{ name, body, want string }{
+		{"exactly ten", `{"items":[{},{}]}`,
+			"orderId: is required; customerId: is required; currency: is required; " + emptyItemRules(0) + "; " + emptyItemRules(1) + "; total: is required"},
+		{"eleven", `{"x":1,"items":[{},{}]}`,
+			"x: is not a field of an order; orderId: is required; customerId: is required; currency: is required; " + emptyItemRules(0) + "; " + emptyItemRules(1) + "; and 1 more problem"},
+		// 1 + 3 × 20,000.
+		{"20,000 empty items", emptyItems(20000),
+			"items: must hold at most 100 items; " + emptyItemRules(0) + "; " + emptyItemRules(1) + "; " + emptyItemRules(2) + "; and 59991 more problems"},
+		// The decoder's 6,000 wrong types first; then 1 + 2 × 6,000: a sku
+		// reported as the wrong type is not also required.
+		{"6,000 skus of the wrong type", order(`items=` + items(`{"sku":1}`, 6000)),
+			func() string {
+				var s []string
+				for i := range 10 {
+					s = append(s, fmt.Sprintf("items[%d].sku: must be a string, not a number", i))
+				}
+				return strings.Join(s, "; ")
+			}() + "; and 17991 more problems"},
+		// 200 unknown fields, then 1 + 3 × 200.
+		{"200 items with an unknown field", order(`items=` + items(`{"Sku":"A"}`, 200)),
+			func() string {
+				var s []string
+				for i := range 10 {
+					s = append(s, fmt.Sprintf("items[%d].Sku: is not a field of an item; names are case-sensitive: did you mean sku?", i))
+				}
+				return strings.Join(s, "; ")
+			}() + "; and 791 more problems"},
+		// An order's unknown field named like an item's field is not that
+		// field: the item still lacks its sku.
+		{"a field named items[0].sku", order(`items[0].sku="A"`, `items=[{"quantity":1,"unitPrice":"20.00"}]`),
+			"items[0].sku: is not a field of an order; items[0].sku: is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, body := range []string{tt.body, snsWrap(tt.body)} {
+				_, err := ParseOrder(body)
+				var ve ValidationError
+				if !errors.As(err, &ve) {
+					t.Fatalf("error %v, want a ValidationError", err)
+				}
+				if err.Error() != tt.want {
+					t.Errorf("got  %.600s\nwant %.600s", err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// Judging a body costs about the same however many problems it has past
+// the listed ones: 20,000 broken items allocate no more than 20.
+func TestProblemsPastTheListedCostNothing(t *testing.T) {
+	allocs := func(body string) float64 {
+		return testing.AllocsPerRun(50, func() { ParseOrder(body) })
+	}
+	few, many := allocs(emptyItems(20)), allocs(emptyItems(20000))
+	if many > few+2 {
+		t.Errorf("20,000 empty items: %.0f allocations; 20 of them: %.0f", many, few)
+	}
 }

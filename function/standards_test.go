@@ -67,7 +67,7 @@ func TestCreatedAtRFC3339(t *testing.T) {
 		}
 		_, err := ParseOrder(order(`createdAt=` + quote(s)))
 		var ve ValidationError
-		if !errors.As(err, &ve) || len(ve) != 1 || ve[0].Field != "createdAt" || !strings.HasPrefix(ve[0].Rule, createdAtRule) {
+		if !errors.As(err, &ve) || ve.len() != 1 || ve.Problems[0].Field != "createdAt" || !strings.HasPrefix(ve.Problems[0].Rule, createdAtRule) {
 			t.Errorf("order with createdAt %q: %v; want createdAt refused, naming RFC 3339", s, err)
 		}
 	}
@@ -105,7 +105,7 @@ func TestCurrencyISO4217(t *testing.T) {
 	for code, want := range refused {
 		_, err := ParseOrder(orderIn(code, "1"))
 		var ve ValidationError
-		if !errors.As(err, &ve) || ve[0].Field != "currency" || !strings.Contains(ve[0].Rule, want) {
+		if !errors.As(err, &ve) || ve.Problems[0].Field != "currency" || !strings.Contains(ve.Problems[0].Rule, want) {
 			t.Errorf("%s: %v; want currency refused with %q", code, err, want)
 		}
 	}
@@ -150,8 +150,8 @@ func TestReasonsAreBounded(t *testing.T) {
 		}
 		var ve ValidationError
 		errors.As(err, &ve)
-		if len(ve) > maxProblems && !strings.HasSuffix(reason, "more problems") {
-			t.Errorf("%s: %d problems, reason %q does not count the rest", name, len(ve), reason[len(reason)-80:])
+		if ve.len() > maxProblems && !strings.HasSuffix(reason, "more problems") {
+			t.Errorf("%s: %d problems, reason %q does not count the rest", name, ve.len(), reason[len(reason)-80:])
 		}
 	}
 }
