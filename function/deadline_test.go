@@ -106,10 +106,10 @@ func TestDeadlineMargin(t *testing.T) {
 		{3 * time.Second, 0, 300 * time.Millisecond},
 		{30 * time.Second, 0, time.Second},
 		{15 * time.Minute, 0, time.Second},
-		// A batch that took 800 ms to parse (10,000 records at 128 MB)
+		// A batch that took 600 ms to parse (10,000 records at 128 MB)
 		// keeps 1.2 s more for its log lines and response.
-		{30 * time.Second, 800 * time.Millisecond, 2200 * time.Millisecond},
-		{3 * time.Second, 800 * time.Millisecond, 1500 * time.Millisecond},
+		{30 * time.Second, 600 * time.Millisecond, 2200 * time.Millisecond},
+		{3 * time.Second, 600 * time.Millisecond, 1500 * time.Millisecond},
 	} {
 		if got := deadlineMargin(tt.left, tt.parsed); got != tt.want {
 			t.Errorf("margin for %v left, parsed in %v: %v, want %v", tt.left, tt.parsed, got, tt.want)

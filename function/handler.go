@@ -177,11 +177,13 @@ start:
 // 100 ms and at most 1 s (1 s of the default 30 s timeout, 100 ms of the
 // local run's 1 s): it covers a batch of 10 at any memory size and the
 // scheduler's delays. Its other part grows with the batch: a log line costs
-// about as much CPU as parsing a small order (BenchmarkParseAgainstLogLine:
-// 3.6-3.9 and 3.3-4.0 µs here), and at 128 MB, a fourteenth of a vCPU,
-// 10,000 records take some 0.8 s to parse and as long again to log. So the
-// time parsing the batch took, measured under the function's own CPU share,
-// is added once and a half: its part that measures log lines (logShare).
+// about as much CPU as parsing a small order, or more now that parsing
+// stops building problems past the first ones (BenchmarkParseAgainstLogLine,
+// one run, a loaded machine: parse 4.3-6.4, log 4.2-4.7 µs a record), and
+// at 128 MB, a fourteenth of a vCPU, 10,000 records take some 0.6 s to
+// parse and as long again to log. So the time parsing the batch took,
+// measured under the function's own CPU share, is added twice: its part
+// that measures log lines (logShare).
 const (
 	minDeadlineMargin = 100 * time.Millisecond
 	maxDeadlineMargin = time.Second
@@ -190,7 +192,7 @@ const (
 // deadlineMargin is the margin for a batch whose parsing took parsed, with
 // left until the deadline when the handler began.
 func deadlineMargin(left, parsed time.Duration) time.Duration {
-	return min(max(left/10, minDeadlineMargin), maxDeadlineMargin) + parsed*3/2
+	return min(max(left/10, minDeadlineMargin), maxDeadlineMargin) + parsed*2
 }
 
 // maxLogLineBytes bounds a record's log line: a reason of at most

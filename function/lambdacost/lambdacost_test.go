@@ -50,7 +50,7 @@ func TestPricing(t *testing.T) {
 func TestStandInAnswersTheFunctionsClient(t *testing.T) {
 	srv := httptest.NewServer(StandIn(time.Millisecond))
 	defer srv.Close()
-	db := function.NewDynamoDBClient(awsConfig(), 10, function.WithEndpoint(srv.URL))
+	db := function.NewDynamoDBClient(awsConfig(), concurrency, function.WithEndpoint(srv.URL))
 	_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("t"),
 		Item: map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: "o-1"}}})
 	if err != nil {
@@ -63,7 +63,28 @@ func TestStandInAnswersTheFunctionsClient(t *testing.T) {
 // 10, and the others would pay a new TLS handshake on AWS).
 func TestClientKeepsAConnectionPerRecord(t *testing.T) {
 	const concurrency = 25
-	srv := httptest.NewUnstartedServer(StandIn(20 * time.Millisecond))
+	// Each request is held until its whole batch is in flight, so that each
+	// needs a connection of its own: on a loaded machine one that finished
+	// before the last started once lent its connection, and the first batch
+	// opened 23.
+	standIn := StandIn(20 * time.Millisecond)
+	var mu sync.Mutex
+	arrived, all := 0, make(chan struct{})
+	held := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		batch := all
+		if arrived++; arrived%concurrency == 0 {
+			close(all)
+			all = make(chan struct{})
+		}
+		mu.Unlock()
+		select {
+		case <-batch:
+		case <-time.After(10 * time.Second):
+		}
+		standIn.ServeHTTP(w, r)
+	})
+	srv := httptest.NewUnstartedServer(held)
 	var opened atomic.Int64
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
