@@ -50,7 +50,7 @@ func TestPricing(t *testing.T) {
 func TestStandInAnswersTheFunctionsClient(t *testing.T) {
 	srv := httptest.NewServer(StandIn(time.Millisecond))
 	defer srv.Close()
-	db := function.NewDynamoDBClient(awsConfig(), concurrency, function.WithEndpoint(srv.URL))
+	db := function.NewDynamoDBClient(awsConfig(), 10, function.WithEndpoint(srv.URL))
 	_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("t"),
 		Item: map[string]types.AttributeValue{"orderId": &types.AttributeValueMemberS{Value: "o-1"}}})
 	if err != nil {
