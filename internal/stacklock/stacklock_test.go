@@ -7,10 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -292,15 +296,54 @@ func TestLockRefusesAQualifiedName(t *testing.T) {
 	}
 }
 
-// file://~ (what `pulumi login --local` writes) is the home directory, as
-// the CLI expands it.
-func TestOpenExpandsHome(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	if err := os.Mkdir(filepath.Join(home, "state"), 0o755); err != nil {
+// A file backend's path is resolved as the CLI resolves it
+// (massageBlobPath, pkg/backend/diy/backend.go of pulumi/pulumi): ~ is the
+// account's home directory (os/user, not $HOME: `pulumi login --local`
+// writes file://~), a relative path is made absolute against the working
+// directory, a trailing slash and dot segments are cleaned; the query is
+// kept. The CLI started by a program runs in another directory (the
+// automation API's is a temporary one): the URL must reach it resolved.
+func TestBackendURLFile(t *testing.T) {
+	t.Setenv("HOME", t.TempDir()) // not where the CLI looks
+	u, err := user.Current()
+	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Open(context.Background(), "file://~/state", "orderpipe")
+	home := filepath.ToSlash(u.HomeDir)
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd = filepath.ToSlash(wd)
+	for _, tc := range []struct{ in, want string }{
+		{"file://~", "file://" + home},
+		{"file://~/", "file://" + home},
+		{"file://~/state", "file://" + home + "/state"},
+		{"file://~/state?metadata=skip", "file://" + home + "/state?metadata=skip"},
+		{"file://state", "file://" + wd + "/state"},
+		{"file://./state/", "file://" + wd + "/state"},
+		{"file://a/../state?no_tmp_dir=true", "file://" + wd + "/state?no_tmp_dir=true"},
+		{"file:///var/state/", "file:///var/state"},
+		{"file:///var/state", "file:///var/state"},
+		{"https://api.pulumi.com", "https://api.pulumi.com"},
+		{"s3://bucket/prefix?region=eu-west-1", "s3://bucket/prefix?region=eu-west-1"},
+	} {
+		got, err := BackendURL(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("BackendURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// The lock of a relative file backend is taken where the CLI keeps the
+// stack whatever directory the CLI runs in: under the working directory.
+func TestOpenResolvesARelativePath(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("state", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), "file://state/", "orderpipe")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,8 +353,11 @@ func TestOpenExpandsHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Release(context.Background())
-	if _, err := os.Stat(filepath.Join(home, "state", filepath.FromSlash(h.Key()))); err != nil {
-		t.Errorf("the lock is not under the home directory: %v", err)
+	if _, err := os.Stat(filepath.Join(dir, "state", filepath.FromSlash(h.Key()))); err != nil {
+		t.Errorf("the lock is not under the working directory: %v", err)
+	}
+	if want := "file://" + filepath.ToSlash(filepath.Join(dir, "state")); b.url != want {
+		t.Errorf("backend named %s, want %s", b.url, want)
 	}
 }
 
@@ -437,5 +483,66 @@ func TestSidecarsAreReadHalfWritten(t *testing.T) {
 		if (fails > 0) == noSidecars {
 			t.Errorf("%s: %d of %d reads failed (last: %v)", url, fails, reads, last)
 		}
+	}
+}
+
+// An s3 backend URL of the AWS SDK v1 era is read as the CLI reads it
+// (translateLegacyS3Params, pkg/backend/diy/backend.go of pulumi/pulumi):
+// disableSSL becomes disable_https (dropped when the endpoint names its
+// scheme), a scheme-less endpoint gets one, and an endpoint (a store other
+// than AWS) gets request_checksum_calculation=when_required unless set.
+func TestBackendURLS3V1Params(t *testing.T) {
+	t.Setenv("AWS_REQUEST_CHECKSUM_CALCULATION", "")
+	for _, tc := range []struct{ in, want string }{
+		{"s3://b?endpoint=minio:9000&disableSSL=true&s3ForcePathStyle=true",
+			"s3://b?disable_https=true&endpoint=http%3A%2F%2Fminio%3A9000&request_checksum_calculation=when_required&s3ForcePathStyle=true"},
+		{"s3://b/p?endpoint=minio:9000", "s3://b/p?endpoint=https%3A%2F%2Fminio%3A9000&request_checksum_calculation=when_required"},
+		{"s3://b?endpoint=http://minio:9000&disableSSL=true",
+			"s3://b?endpoint=http%3A%2F%2Fminio%3A9000&request_checksum_calculation=when_required"},
+		{"s3://b?endpoint=https://minio:9000&request_checksum_calculation=when_supported",
+			"s3://b?endpoint=https://minio:9000&request_checksum_calculation=when_supported"},
+		{"s3://b?disableSSL=false", "s3://b?disable_https=false"},
+		{"s3://b?region=eu-west-1", "s3://b?region=eu-west-1"},
+	} {
+		got, err := BackendURL(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("BackendURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := BackendURL("s3://b?disableSSL=maybe"); err == nil || !strings.Contains(err.Error(), "disableSSL") {
+		t.Errorf("disableSSL=maybe: %v, want an error naming it", err)
+	}
+}
+
+// Such a URL opens the store the CLI opens: over plain HTTP, path-style,
+// at the endpoint (gocloud refuses disableSSL itself).
+func TestOpenS3V1Params(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REQUEST_CHECKSUM_CALCULATION", "")
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>`)
+	}))
+	defer srv.Close()
+	endpoint := strings.TrimPrefix(srv.URL, "http://")
+	b, err := Open(context.Background(), "s3://bucket/team/?endpoint="+endpoint+"&disableSSL=true&s3ForcePathStyle=true&region=us-east-1", "orderpipe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(seen, "GET /bucket/team/.pulumi/meta.yaml") {
+		t.Errorf("requests %v, want the meta.yaml of the prefix read path-style", seen)
+	}
+	if b.url != "s3://bucket/team" {
+		t.Errorf("backend named %s", b.url)
 	}
 }
