@@ -61,7 +61,8 @@ type Options struct {
 	Prefix string // without a PR: the stack is <Prefix>-<random>; "eph" when empty
 
 	// Backend is the Pulumi state backend URL. Empty: a local file backend
-	// in StateDir.
+	// in StateDir. A relative file path is under this process's working
+	// directory; file://~ is the account's home directory, as for the CLI.
 	Backend  string
 	StateDir string
 	// Owner is written to every resource and stack as TagOwner; only
@@ -179,10 +180,17 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 	return e, nil
 }
 
-// backendURL is the URL of the backend the stacks are kept in.
+// backendURL is the URL of the backend the stacks are kept in, resolved as
+// the CLI resolves it (stacklock.BackendURL): the CLI runs in a temporary
+// directory of the automation API's, where a relative file backend would
+// be another one than the one locked, tagged and named here.
 func (o Options) backendURL() (string, error) {
 	if o.Backend != "" {
-		return o.Backend, nil
+		u, err := stacklock.BackendURL(o.Backend)
+		if err != nil {
+			return "", fmt.Errorf("automation: backend: %w", err)
+		}
+		return u, nil
 	}
 	if o.StateDir == "" {
 		return "", errors.New("automation: set a Backend URL or a StateDir for the local file backend")
