@@ -31,6 +31,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/orderpipe/orderpipe/internal/backendurl"
 	"github.com/orderpipe/orderpipe/internal/stacklock"
 	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
@@ -181,12 +182,12 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 }
 
 // backendURL is the URL of the backend the stacks are kept in, resolved as
-// the CLI resolves it (stacklock.BackendURL): the CLI runs in a temporary
+// the CLI resolves it (backendurl.Resolve): the CLI runs in a temporary
 // directory of the automation API's, where a relative file backend would
 // be another one than the one locked, tagged and named here.
 func (o Options) backendURL() (string, error) {
 	if o.Backend != "" {
-		u, err := stacklock.BackendURL(o.Backend)
+		u, err := backendurl.Resolve(o.Backend)
 		if err != nil {
 			return "", fmt.Errorf("automation: backend: %w", err)
 		}
