@@ -119,10 +119,15 @@ func (h *Harness) EnvVars() map[string]string {
 // Stacks lists the stacks of the orderpipe project in a file backend.
 func (h *Harness) Stacks(t *testing.T, stateDir string) []string {
 	t.Helper()
+	backend := stacklock.NoSidecars("file://" + filepath.ToSlash(stateDir))
+	// The CLI prefers the variable to the project's backend: one the test
+	// process has (a CI job's deploy secret) would be listed instead.
+	env := h.EnvVars()
+	env["PULUMI_BACKEND_URL"] = backend
 	ws, err := auto.NewLocalWorkspace(context.Background(), auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home),
-		auto.EnvVars(h.EnvVars()), auto.Program(func(*pulumi.Context) error { return nil }),
+		auto.EnvVars(env), auto.Program(func(*pulumi.Context) error { return nil }),
 		auto.Project(workspace.Project{Name: "orderpipe", Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: stacklock.NoSidecars("file://" + filepath.ToSlash(stateDir))}}))
+			Backend: &workspace.ProjectBackend{URL: backend}}))
 	if err != nil {
 		t.Fatal(err)
 	}
