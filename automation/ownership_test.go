@@ -423,6 +423,9 @@ func workspaceOf(t *testing.T, h harness, state string) auto.Workspace {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The CLI prefers the variable to the project's backend: one exported
+	// in the shell that runs the tests must not be the one written.
+	ws.SetEnvVar("PULUMI_BACKEND_URL", "file://"+filepath.ToSlash(state))
 	return ws
 }
 
