@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -477,4 +479,57 @@ func TestOpenS3V1Params(t *testing.T) {
 	if b.url != "s3://bucket/team" {
 		t.Errorf("backend named %s", b.url)
 	}
+}
+
+// A file backend's listing walks the directory, temporary files included
+// (the CLI writes them beside the final ones), and fails when one is
+// renamed between the walk's reading of the directory and its stat of the
+// file: the CLI's listings fail so ("could not list bucket", `pulumi stack
+// ls`, its lock check) while another run writes a stack of the same
+// project. This package's listings are taken again and never fail so.
+func TestListWhileAnotherStackIsWritten(t *testing.T) {
+	ctx := context.Background()
+	_, b := store(t, true)
+	dir := path.Join(bookkeeping, "stacks", "orderpipe") + "/"
+	data := bytes.Repeat([]byte("x"), 4000)
+	if err := b.bucket.WriteAll(ctx, dir+"other.json", data, nil); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := b.bucket.WriteAll(ctx, dir+"other.json", data, nil); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	raw, rawFails, fails := 0, 0, 0
+	var last error
+	for end := time.Now().Add(time.Second); time.Now().Before(end); raw++ {
+		it := b.bucket.List(&blob.ListOptions{Prefix: dir, Delimiter: "/"})
+		for {
+			_, err := it.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rawFails, last = rawFails+1, err
+				break
+			}
+		}
+		if _, err := b.list(ctx, dir); err != nil {
+			fails++
+			t.Errorf("list: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("%d of %d plain listings failed (last: %v); %d of this package's", rawFails, raw, last, fails)
 }
