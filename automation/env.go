@@ -652,16 +652,16 @@ func listTags(ctx context.Context, ws auto.Workspace, name string) (tags map[str
 }
 
 // midWrite runs f, which reads the stack's checkpoint, again while it fails
-// reading a checkpoint another CLI is writing, for up to 30 s, at jittered
-// intervals so as not to keep meeting the writer's rhythm. Runs of this
-// package write no sidecars (stacklock.NoSidecars), whose in-place rewrite
-// is what such a read meets; a CLI run by hand on the same file backend
-// still writes them.
+// reading what another CLI is writing (readMidWrite), for up to 30 s, at
+// jittered intervals so as not to keep meeting the writer's rhythm. Runs of
+// this package write no sidecars (stacklock.NoSidecars), whose in-place
+// rewrite a checkpoint read met; a CLI run by hand on the same file backend
+// still writes them, and any run's temporary files are still listed.
 func midWrite(ctx context.Context, f func() error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := f()
-		if err == nil || time.Now().After(deadline) || !strings.Contains(err.Error(), "failed to load checkpoint") {
+		if err == nil || time.Now().After(deadline) || !readMidWrite(err) {
 			return err
 		}
 		select {
@@ -670,6 +670,17 @@ func midWrite(ctx context.Context, f func() error) error {
 		case <-time.After(200*time.Millisecond + mrand.N(500*time.Millisecond)):
 		}
 	}
+}
+
+// readMidWrite says whether err is the CLI's failure to read a file
+// backend while another run writes it: a checkpoint read as it was
+// rewritten, or a listing of a directory in which a temporary file was
+// renamed between the listing and its stat (the Go CDK's file store lists
+// the CLI's temporary files, which it writes beside the final ones).
+func readMidWrite(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "failed to load checkpoint") ||
+		strings.Contains(msg, "could not list bucket") && strings.Contains(msg, "code=NotFound") && strings.Contains(msg, ".tmp")
 }
 
 // plainStackName is name without the organization and project a user may
