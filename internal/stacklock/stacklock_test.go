@@ -413,21 +413,7 @@ func TestSidecarsAreReadHalfWritten(t *testing.T) {
 		if err := b.WriteAll(ctx, "s.json", data, nil); err != nil {
 			t.Fatal(err)
 		}
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := b.WriteAll(ctx, "s.json", data, nil); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
+		stop := rewriting(t, b, "s.json", data)
 		reads, fails := 0, 0
 		var last error
 		for end := time.Now().Add(time.Second); time.Now().Before(end); reads++ {
@@ -439,8 +425,7 @@ func TestSidecarsAreReadHalfWritten(t *testing.T) {
 				fails, last = fails+1, err
 			}
 		}
-		close(stop)
-		wg.Wait()
+		stop()
 		t.Logf("%s: %d of %d reads failed (last: %v)", url, fails, reads, last)
 		if (fails > 0) == noSidecars {
 			t.Errorf("%s: %d of %d reads failed (last: %v)", url, fails, reads, last)
@@ -495,21 +480,7 @@ func TestListWhileAnotherStackIsWritten(t *testing.T) {
 	if err := b.bucket.WriteAll(ctx, dir+"other.json", data, nil); err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := b.bucket.WriteAll(ctx, dir+"other.json", data, nil); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	})
+	stop := rewriting(t, b.bucket, dir+"other.json", data)
 	raw, rawFails, fails := 0, 0, 0
 	var last error
 	for end := time.Now().Add(time.Second); time.Now().Before(end); raw++ {
@@ -529,7 +500,27 @@ func TestListWhileAnotherStackIsWritten(t *testing.T) {
 			t.Errorf("list: %v", err)
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	t.Logf("%d of %d plain listings failed (last: %v); %d of this package's", rawFails, raw, last, fails)
+}
+
+// rewriting writes data to key in b again and again, as a run writing a
+// checkpoint, until the returned stop is called.
+func rewriting(t *testing.T, b *blob.Bucket, key string, data []byte) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := b.WriteAll(context.Background(), key, data, nil); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
