@@ -31,6 +31,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/orderpipe/orderpipe/internal/backendurl"
 	"github.com/orderpipe/orderpipe/internal/stacklock"
 	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
@@ -61,7 +62,8 @@ type Options struct {
 	Prefix string // without a PR: the stack is <Prefix>-<random>; "eph" when empty
 
 	// Backend is the Pulumi state backend URL. Empty: a local file backend
-	// in StateDir.
+	// in StateDir. A relative file path is under this process's working
+	// directory; file://~ is the account's home directory, as for the CLI.
 	Backend  string
 	StateDir string
 	// Owner is written to every resource and stack as TagOwner; only
@@ -179,10 +181,17 @@ func New(ctx context.Context, opts Options) (*Env, error) {
 	return e, nil
 }
 
-// backendURL is the URL of the backend the stacks are kept in.
+// backendURL is the URL of the backend the stacks are kept in, resolved as
+// the CLI resolves it (backendurl.Resolve): the CLI runs in a temporary
+// directory of the automation API's, where a relative file backend would
+// be another one than the one locked, tagged and named here.
 func (o Options) backendURL() (string, error) {
 	if o.Backend != "" {
-		return o.Backend, nil
+		u, err := backendurl.Resolve(o.Backend)
+		if err != nil {
+			return "", fmt.Errorf("automation: backend: %w", err)
+		}
+		return u, nil
 	}
 	if o.StateDir == "" {
 		return "", errors.New("automation: set a Backend URL or a StateDir for the local file backend")
@@ -643,16 +652,16 @@ func listTags(ctx context.Context, ws auto.Workspace, name string) (tags map[str
 }
 
 // midWrite runs f, which reads the stack's checkpoint, again while it fails
-// reading a checkpoint another CLI is writing, for up to 30 s, at jittered
-// intervals so as not to keep meeting the writer's rhythm. Runs of this
-// package write no sidecars (stacklock.NoSidecars), whose in-place rewrite
-// is what such a read meets; a CLI run by hand on the same file backend
-// still writes them.
+// reading what another CLI is writing (readMidWrite), for up to 30 s, at
+// jittered intervals so as not to keep meeting the writer's rhythm. Runs of
+// this package write no sidecars (stacklock.NoSidecars), whose in-place
+// rewrite a checkpoint read met; a CLI run by hand on the same file backend
+// still writes them, and any run's temporary files are still listed.
 func midWrite(ctx context.Context, f func() error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := f()
-		if err == nil || time.Now().After(deadline) || !strings.Contains(err.Error(), "failed to load checkpoint") {
+		if err == nil || time.Now().After(deadline) || !readMidWrite(err) {
 			return err
 		}
 		select {
@@ -661,6 +670,17 @@ func midWrite(ctx context.Context, f func() error) error {
 		case <-time.After(200*time.Millisecond + mrand.N(500*time.Millisecond)):
 		}
 	}
+}
+
+// readMidWrite says whether err is the CLI's failure to read a file
+// backend while another run writes it: a checkpoint read as it was
+// rewritten, or a listing of a directory in which a temporary file was
+// renamed between the listing and its stat (the Go CDK's file store lists
+// the CLI's temporary files, which it writes beside the final ones).
+func readMidWrite(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "failed to load checkpoint") ||
+		strings.Contains(msg, "could not list bucket") && strings.Contains(msg, "code=NotFound") && strings.Contains(msg, ".tmp")
 }
 
 // plainStackName is name without the organization and project a user may

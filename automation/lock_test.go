@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -268,5 +269,23 @@ func TestBackendIsTheOneGivenWhateverTheVariable(t *testing.T) {
 	}
 	if got := h.Stacks(t, elsewhere); len(got) != 0 {
 		t.Errorf("stacks in the backend of PULUMI_BACKEND_URL: %v", got)
+	}
+}
+
+// A relative file backend is the one under the working directory for the
+// CLI too, which the automation API runs in a directory of its own: the
+// stack is where the lock is taken and where the user looks.
+func TestRelativeBackendIsUnderTheWorkingDirectory(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("state", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := h.options(t, "")
+	opts.Backend = "file://state/"
+	env := newEnv(t, context.Background(), opts)
+	if got := h.Stacks(t, filepath.Join(dir, "state")); !slices.Equal(got, []string{env.Name}) {
+		t.Errorf("stacks in %s: %v, want %s", filepath.Join(dir, "state"), got, env.Name)
 	}
 }

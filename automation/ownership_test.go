@@ -17,7 +17,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/orderpipe/orderpipe/automation"
 	"github.com/orderpipe/orderpipe/internal/account"
@@ -397,7 +396,7 @@ func TestSelectRefusesAStackThatIsNotEphemeral(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	state := t.TempDir()
-	ws := workspaceOf(t, h, state)
+	ws := h.Workspace(t, state)
 	if _, err := auto.NewStack(ctx, "staging", ws); err != nil {
 		t.Fatal(err)
 	}
@@ -413,24 +412,11 @@ func TestSelectRefusesAStackThatIsNotEphemeral(t *testing.T) {
 	}
 }
 
-// workspaceOf is a workspace of the orderpipe project in the file backend
-// state, outside the automation package.
-func workspaceOf(t *testing.T, h harness, state string) auto.Workspace {
-	t.Helper()
-	ws, err := auto.NewLocalWorkspace(context.Background(), auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home), auto.EnvVars(h.EnvVars()),
-		auto.Project(workspace.Project{Name: automation.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: "file://" + filepath.ToSlash(state)}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ws
-}
-
 // stateURNs are the URNs of the AWS resources the stack's state holds,
 // sorted as Provider.Live lists the cloud's.
 func stateURNs(t *testing.T, h harness, state, stack string) []string {
 	t.Helper()
-	ws := workspaceOf(t, h, state)
+	ws := h.Workspace(t, state)
 	raw, err := ws.ExportStack(context.Background(), stack)
 	if err != nil {
 		t.Fatal(err)

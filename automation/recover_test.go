@@ -420,6 +420,9 @@ func forget(t *testing.T, state, stack string, opts ...auto.LocalWorkspaceOption
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The CLI prefers the variable to the project's backend: a stack of one
+	// exported in the shell that runs the tests must not be removed.
+	ws.SetEnvVar("PULUMI_BACKEND_URL", "file://"+filepath.ToSlash(state))
 	if err := ws.RemoveStack(context.Background(), stack, optremove.Force()); err != nil {
 		t.Fatal(err)
 	}

@@ -99,6 +99,8 @@ func TestOrphansLeftWithoutALock(t *testing.T) {
 // update), until it reads; any other error is returned at once.
 func TestMidWriteReadsAgain(t *testing.T) {
 	midWriteErr := errors.New("unable to set config: exit status 1: error: failed to load checkpoint: EOF")
+	listingErr := errors.New("failed to list tags: exit status 1: error: could not list bucket: blob (code=NotFound): " +
+		"lstat /s/.pulumi/stacks/orderpipe/pr-1-ab.json.18ecd77254ff46a5.tmp: no such file or directory")
 	for _, c := range []struct {
 		name  string
 		fails int
@@ -108,6 +110,10 @@ func TestMidWriteReadsAgain(t *testing.T) {
 		{"read at once", 0, nil, nil},
 		{"five mid-write reads", 5, nil, nil},
 		{"another error", 0, errors.New("no such stack"), errors.New("no such stack")},
+		// The CLI listing a directory of the file backend in which another
+		// run renames a temporary file (stacklock's
+		// TestListWhileAnotherStackIsWritten measures it).
+		{"a listing mid-rename", 3, nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			calls := 0
@@ -116,6 +122,8 @@ func TestMidWriteReadsAgain(t *testing.T) {
 				switch {
 				case c.other != nil:
 					return c.other
+				case calls <= c.fails && strings.Contains(c.name, "listing"):
+					return listingErr
 				case calls <= c.fails:
 					return midWriteErr
 				}

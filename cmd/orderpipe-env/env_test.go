@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/orderpipe/orderpipe/automation"
 	"github.com/orderpipe/orderpipe/internal/cmdutil"
@@ -248,12 +247,7 @@ func TestSweepYesNeedsABackend(t *testing.T) {
 func TestEnvDestroyRefusesAStackThatIsNotEphemeral(t *testing.T) {
 	h := engine(t)
 	state := t.TempDir()
-	ws, err := auto.NewLocalWorkspace(context.Background(), auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home), auto.EnvVars(h.EnvVars()),
-		auto.Project(workspace.Project{Name: automation.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: "file://" + filepath.ToSlash(state)}}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws := h.Workspace(t, state)
 	if _, err := auto.NewStack(context.Background(), "staging", ws); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/orderpipe/orderpipe/internal/backendurl"
 )
 
 // stackFlags name a deployed stack and where its state is, as orderpipe-env
@@ -32,11 +34,13 @@ func (f stackFlags) outputs(ctx context.Context) (map[string]any, error) {
 	env := append(os.Environ(), "PULUMI_SKIP_UPDATE_CHECK=true")
 	backend := f.backend
 	if backend == "" {
-		abs, err := filepath.Abs(f.stateDir)
-		if err != nil {
-			return nil, err
-		}
-		backend = "file://" + filepath.ToSlash(abs)
+		backend = "file://" + filepath.ToSlash(f.stateDir)
+	}
+	// Resolved here: the CLI runs in the project's directory, not in the
+	// one a relative path was written from.
+	backend, err = backendurl.Resolve(backend)
+	if err != nil {
+		return nil, fmt.Errorf("state backend: %w", err)
 	}
 	env = append(env, "PULUMI_BACKEND_URL="+backend)
 	if _, ok := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE"); !ok && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {

@@ -119,13 +119,7 @@ func (h *Harness) EnvVars() map[string]string {
 // Stacks lists the stacks of the orderpipe project in a file backend.
 func (h *Harness) Stacks(t *testing.T, stateDir string) []string {
 	t.Helper()
-	ws, err := auto.NewLocalWorkspace(context.Background(), auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home),
-		auto.EnvVars(h.EnvVars()), auto.Program(func(*pulumi.Context) error { return nil }),
-		auto.Project(workspace.Project{Name: "orderpipe", Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: stacklock.NoSidecars("file://" + filepath.ToSlash(stateDir))}}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws := h.Workspace(t, stateDir)
 	summaries, err := ws.ListStacks(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +129,26 @@ func (h *Harness) Stacks(t *testing.T, stateDir string) []string {
 		names = append(names, s.Name)
 	}
 	return names
+}
+
+// Workspace is a workspace of the orderpipe project in the file backend in
+// stateDir, outside the automation package.
+func (h *Harness) Workspace(t *testing.T, stateDir string) auto.Workspace {
+	t.Helper()
+	backend := stacklock.NoSidecars("file://" + filepath.ToSlash(stateDir))
+	// The CLI prefers the variable to the project's backend: one the test
+	// process has (a CI job's deploy secret, a developer's shell) would be
+	// the one read and written instead.
+	env := h.EnvVars()
+	env["PULUMI_BACKEND_URL"] = backend
+	ws, err := auto.NewLocalWorkspace(context.Background(), auto.Pulumi(h.Pulumi), auto.PulumiHome(h.Home),
+		auto.EnvVars(env), auto.Program(func(*pulumi.Context) error { return nil }),
+		auto.Project(workspace.Project{Name: "orderpipe", Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: backend}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
 }
 
 // LogWriter sends lines to the test log.

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/user"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +28,8 @@ import (
 	_ "gocloud.dev/blob/s3blob"   // s3://, as the CLI opens it
 	"gocloud.dev/gcerrors"
 	"gopkg.in/yaml.v3"
+
+	"github.com/orderpipe/orderpipe/internal/backendurl"
 )
 
 // ErrUnsupported reports a backend whose lock this package cannot take:
@@ -57,33 +58,26 @@ type Backend struct {
 }
 
 // Open opens the backend at backendURL for the stacks of project: file://
-// and s3:// (Pulumi Cloud and any other scheme: ErrUnsupported).
+// and s3:// (Pulumi Cloud and any other scheme: ErrUnsupported), resolved
+// as the CLI resolves it (backendurl.Resolve).
 func Open(ctx context.Context, backendURL, project string) (*Backend, error) {
-	u, err := url.Parse(backendURL)
+	resolved, err := backendurl.Resolve(backendURL)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(resolved)
 	if err != nil {
 		return nil, fmt.Errorf("backend URL: %w", err)
 	}
 	var bucket *blob.Bucket
 	switch u.Scheme {
 	case "file":
-		// As the CLI: an absolute path, temporary files beside the final
-		// ones (a rename within one directory).
-		p := strings.TrimPrefix(backendURL, "file://")
-		p = strings.Split(p, "?")[0]
-		if p == "~" || strings.HasPrefix(p, "~/") {
-			// What `pulumi login --local` writes: the CLI expands it.
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return nil, fmt.Errorf("backend path: %w", err)
-			}
-			p = filepath.Join(home, strings.TrimPrefix(p, "~"))
-		}
-		if p, err = filepath.Abs(p); err != nil {
-			return nil, fmt.Errorf("backend path: %w", err)
-		}
-		bucket, err = blob.OpenBucket(ctx, "file://"+filepath.ToSlash(p)+"?no_tmp_dir=true&metadata=skip")
+		// As the CLI: temporary files beside the final ones (a rename
+		// within one directory); no sidecars, as NoSidecars has the CLI.
+		p, _, _ := strings.Cut(strings.TrimPrefix(resolved, "file://"), "?")
+		bucket, err = blob.OpenBucket(ctx, "file://"+p+"?no_tmp_dir=true&metadata=skip")
 	case "s3":
-		bucket, err = blob.OpenBucket(ctx, backendURL)
+		bucket, err = blob.OpenBucket(ctx, resolved)
 		if err == nil {
 			// As the CLI: the URL's path is a prefix within the bucket.
 			if sub := strings.TrimLeft(u.Path, "/"); sub != "" {

@@ -7,10 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -292,15 +297,15 @@ func TestLockRefusesAQualifiedName(t *testing.T) {
 	}
 }
 
-// file://~ (what `pulumi login --local` writes) is the home directory, as
-// the CLI expands it.
-func TestOpenExpandsHome(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	if err := os.Mkdir(filepath.Join(home, "state"), 0o755); err != nil {
+// The lock of a relative file backend is taken where the CLI keeps the
+// stack whatever directory the CLI runs in: under the working directory.
+func TestOpenResolvesARelativePath(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.Mkdir("state", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b, err := Open(context.Background(), "file://~/state", "orderpipe")
+	b, err := Open(context.Background(), "file://state/", "orderpipe")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,8 +315,11 @@ func TestOpenExpandsHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Release(context.Background())
-	if _, err := os.Stat(filepath.Join(home, "state", filepath.FromSlash(h.Key()))); err != nil {
-		t.Errorf("the lock is not under the home directory: %v", err)
+	if _, err := os.Stat(filepath.Join(dir, "state", filepath.FromSlash(h.Key()))); err != nil {
+		t.Errorf("the lock is not under the working directory: %v", err)
+	}
+	if want := "file://" + filepath.ToSlash(filepath.Join(dir, "state")); b.url != want {
+		t.Errorf("backend named %s, want %s", b.url, want)
 	}
 }
 
@@ -405,21 +413,7 @@ func TestSidecarsAreReadHalfWritten(t *testing.T) {
 		if err := b.WriteAll(ctx, "s.json", data, nil); err != nil {
 			t.Fatal(err)
 		}
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := b.WriteAll(ctx, "s.json", data, nil); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
+		stop := rewriting(t, b, "s.json", data)
 		reads, fails := 0, 0
 		var last error
 		for end := time.Now().Add(time.Second); time.Now().Before(end); reads++ {
@@ -431,11 +425,102 @@ func TestSidecarsAreReadHalfWritten(t *testing.T) {
 				fails, last = fails+1, err
 			}
 		}
-		close(stop)
-		wg.Wait()
+		stop()
 		t.Logf("%s: %d of %d reads failed (last: %v)", url, fails, reads, last)
 		if (fails > 0) == noSidecars {
 			t.Errorf("%s: %d of %d reads failed (last: %v)", url, fails, reads, last)
 		}
 	}
+}
+
+// Such a URL opens the store the CLI opens: over plain HTTP, path-style,
+// at the endpoint (gocloud refuses disableSSL itself).
+func TestOpenS3V1Params(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REQUEST_CHECKSUM_CALCULATION", "")
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>`)
+	}))
+	defer srv.Close()
+	endpoint := strings.TrimPrefix(srv.URL, "http://")
+	b, err := Open(context.Background(), "s3://bucket/team/?endpoint="+endpoint+"&disableSSL=true&s3ForcePathStyle=true&region=us-east-1", "orderpipe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(seen, "GET /bucket/team/.pulumi/meta.yaml") {
+		t.Errorf("requests %v, want the meta.yaml of the prefix read path-style", seen)
+	}
+	if b.url != "s3://bucket/team" {
+		t.Errorf("backend named %s", b.url)
+	}
+}
+
+// A file backend's listing walks the directory, temporary files included
+// (the CLI writes them beside the final ones), and fails when one is
+// renamed between the walk's reading of the directory and its stat of the
+// file: the CLI's listings fail so ("could not list bucket", `pulumi stack
+// ls`, its lock check) while another run writes a stack of the same
+// project. This package's listings are taken again and never fail so.
+func TestListWhileAnotherStackIsWritten(t *testing.T) {
+	ctx := context.Background()
+	_, b := store(t, true)
+	dir := path.Join(bookkeeping, "stacks", "orderpipe") + "/"
+	data := bytes.Repeat([]byte("x"), 4000)
+	if err := b.bucket.WriteAll(ctx, dir+"other.json", data, nil); err != nil {
+		t.Fatal(err)
+	}
+	stop := rewriting(t, b.bucket, dir+"other.json", data)
+	raw, rawFails, fails := 0, 0, 0
+	var last error
+	for end := time.Now().Add(time.Second); time.Now().Before(end); raw++ {
+		it := b.bucket.List(&blob.ListOptions{Prefix: dir, Delimiter: "/"})
+		for {
+			_, err := it.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rawFails, last = rawFails+1, err
+				break
+			}
+		}
+		if _, err := b.list(ctx, dir); err != nil {
+			fails++
+			t.Errorf("list: %v", err)
+		}
+	}
+	stop()
+	t.Logf("%d of %d plain listings failed (last: %v); %d of this package's", rawFails, raw, last, fails)
+}
+
+// rewriting writes data to key in b again and again, as a run writing a
+// checkpoint, until the returned stop is called.
+func rewriting(t *testing.T, b *blob.Bucket, key string, data []byte) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := b.WriteAll(context.Background(), key, data, nil); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
