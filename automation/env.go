@@ -677,10 +677,17 @@ func midWrite(ctx context.Context, f func() error) error {
 // rewritten, or a listing of a directory in which a temporary file was
 // renamed between the listing and its stat (the Go CDK's file store lists
 // the CLI's temporary files, which it writes beside the final ones).
+// An OpError says the CLI's error in short: each error of the chain is
+// read.
 func readMidWrite(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "failed to load checkpoint") ||
-		strings.Contains(msg, "could not list bucket") && strings.Contains(msg, "code=NotFound") && strings.Contains(msg, ".tmp")
+	for ; err != nil; err = errors.Unwrap(err) {
+		msg := err.Error()
+		if strings.Contains(msg, "failed to load checkpoint") ||
+			strings.Contains(msg, "could not list bucket") && strings.Contains(msg, "code=NotFound") && strings.Contains(msg, ".tmp") {
+			return true
+		}
+	}
+	return false
 }
 
 // plainStackName is name without the organization and project a user may

@@ -3,6 +3,7 @@ package automation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -288,4 +289,52 @@ func TestRelativeBackendIsUnderTheWorkingDirectory(t *testing.T) {
 	if got := h.Stacks(t, filepath.Join(dir, "state")); !slices.Equal(got, []string{env.Name}) {
 		t.Errorf("stacks in %s: %v, want %s", filepath.Join(dir, "state"), got, env.Name)
 	}
+}
+
+// The CLI's lock check lists the stack's lock directory; a temporary file
+// another run renames there meanwhile fails the listing (stacklock's
+// TestListWhileAnotherStackIsWritten measures it), before the CLI writes
+// its lock. Up recovers and runs again rather than failing. The stand-in
+// CLI fails its first `up` with the error the real one gives, then is the
+// real one.
+func TestUpAgainAfterAListingMidRename(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	opts := h.options(t, t.TempDir())
+	failed := filepath.Join(t.TempDir(), "failed")
+	opts.PulumiRoot = cliFailingFirst(t, h.Root, "up", failed,
+		"error: could not list bucket: blob (code=NotFound): lstat "+opts.StateDir+
+			"/.pulumi/locks/organization/orderpipe/s/0b0e.json.18ecd77254ff46a5.tmp: no such file or directory")
+	env := newEnv(t, ctx, opts)
+	if _, err := env.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(failed); err != nil {
+		t.Errorf("the stand-in CLI never failed: %v", err)
+	}
+}
+
+// cliFailingFirst is a CLI root whose bin/pulumi, the first time it runs
+// command, writes stderr as the CLI does on a failure and exits 255 (and
+// creates marker); else it is the CLI of root.
+func cliFailingFirst(t *testing.T, root, command, marker, stderr string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf(`#!/bin/sh
+for a in "$@"; do
+	if [ "$a" = %[1]q ] && [ ! -e %[2]q ]; then
+		: > %[2]q
+		printf '%%s\n' %[3]q >&2
+		exit 255
+	fi
+done
+exec %[4]q "$@"
+`, command, marker, stderr, filepath.Join(root, "bin", "pulumi"))
+	if err := os.WriteFile(filepath.Join(dir, "bin", "pulumi"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -199,7 +199,13 @@ func (e *Env) run(ctx context.Context, op func(context.Context) error) error {
 			return err
 		}
 		err := op(ctx)
-		if !auto.IsConcurrentUpdateError(err) {
+		// The CLI's lock check lists the stack's lock directory, where
+		// another run may be renaming a temporary file: the listing fails,
+		// before the CLI writes its lock or after it removed it again
+		// (pkg/backend/diy/lock.go), so the operation can run again as
+		// after a lock it met.
+		midWrite := err != nil && readMidWrite(err)
+		if !auto.IsConcurrentUpdateError(err) && !midWrite {
 			return err
 		}
 		if e.opts.noLockWait {
@@ -208,7 +214,11 @@ func (e *Env) run(ctx context.Context, op func(context.Context) error) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s is still locked after %v: %w", e.Name, e.opts.lockWait(), err)
 		}
-		e.say("%s was locked by another run as the operation began: recovering again", e.Name)
+		if midWrite {
+			e.say("%s was read while another run wrote to the backend: recovering again", e.Name)
+		} else {
+			e.say("%s was locked by another run as the operation began: recovering again", e.Name)
+		}
 		// Pulumi Cloud's lock cannot be waited for in recovery: a pause.
 		select {
 		case <-ctx.Done():
