@@ -132,11 +132,7 @@ func (e *ValidationError) full() bool {
 // itself) and field; once maxProblems are listed it only counts it, and
 // writes neither the path nor the rule.
 func (e *ValidationError) add(item int, field, rule string) {
-	if e.full() {
-		e.More++
-		return
-	}
-	e.Problems = append(e.Problems, FieldError{path(item, field), rule})
+	e.addf(item, func() (string, string) { return field, rule })
 }
 
 // addf is add for a problem that costs something to write: write, which
@@ -379,9 +375,7 @@ func path(item int, field string) string {
 func (v *validator) skipped(item int, field string) bool { return v.skip.has(item, field) }
 
 func (v *validator) fail(item int, field, rule string) {
-	if !v.skipped(item, field) {
-		v.errs.add(item, field, rule)
-	}
+	v.failf(item, field, func() string { return rule })
 }
 
 // failf is fail for a rule that costs something to write; see addf.
