@@ -32,7 +32,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/orderpipe/orderpipe/internal/backendurl"
-	"github.com/orderpipe/orderpipe/internal/stacklock"
 	"github.com/orderpipe/orderpipe/spec"
 	"github.com/orderpipe/orderpipe/stack"
 )
@@ -281,7 +280,7 @@ func (o Options) workspace(ctx context.Context, tags map[string]string) (auto.Wo
 	// The CLI prefers PULUMI_BACKEND_URL to the project's backend: set, it
 	// must name the backend whose lock recovery takes and whose name the
 	// tags carry, not one a CI secret or a shell left beside --state-dir.
-	backend = stacklock.NoSidecars(backend)
+	backend = backendurl.NoSidecars(backend)
 	env["PULUMI_BACKEND_URL"] = backend
 	wsOpts := []auto.LocalWorkspaceOption{
 		auto.Program(program),
@@ -654,7 +653,7 @@ func listTags(ctx context.Context, ws auto.Workspace, name string) (tags map[str
 // midWrite runs f, which reads the stack's checkpoint, again while it fails
 // reading what another CLI is writing (readMidWrite), for up to 30 s, at
 // jittered intervals so as not to keep meeting the writer's rhythm. Runs of
-// this package write no sidecars (stacklock.NoSidecars), whose in-place
+// this package write no sidecars (backendurl.NoSidecars), whose in-place
 // rewrite a checkpoint read met; a CLI run by hand on the same file backend
 // still writes them, and any run's temporary files are still listed.
 func midWrite(ctx context.Context, f func() error) error {

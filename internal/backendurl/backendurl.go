@@ -1,5 +1,6 @@
 // Package backendurl reads a Pulumi state backend URL as the Pulumi CLI
-// reads it, so that a program and the CLI it starts name one backend.
+// reads it, so that a program and the CLI it starts name one backend, and
+// writes it as a run should hand it to the CLI.
 package backendurl
 
 import (
@@ -97,4 +98,30 @@ func s3V1Params(backendURL string) (string, error) {
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// NoSidecars is backendURL as a run should hand it to the CLI: a file
+// backend's with fileblob's metadata=skip, unless the URL sets metadata
+// itself; any other backend's as it is. fileblob writes each file under a
+// temporary name and renames it into place, but first rewrites the file's
+// ".attrs" sidecar in place (truncated, then written): a run that reads a
+// stack while another writes it can read the sidecar empty and fail with
+// "failed to load checkpoint: EOF" (seen in CI: two first runs of one pull
+// request). The sidecars hold a content type and an MD5 that nothing reads
+// back; without them a read sees the old file or the new one, whole.
+// Sidecars written before are left as they are, and are then never
+// rewritten.
+func NoSidecars(backendURL string) string {
+	if !strings.HasPrefix(backendURL, "file://") {
+		return backendURL
+	}
+	base, query, _ := strings.Cut(backendURL, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil || q.Has("metadata") {
+		return backendURL // the CLI reports a malformed query; a set metadata is the user's choice
+	}
+	if query != "" {
+		query += "&"
+	}
+	return base + "?" + query + "metadata=skip"
 }

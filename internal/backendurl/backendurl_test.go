@@ -74,3 +74,21 @@ func TestResolveS3V1Params(t *testing.T) {
 		t.Errorf("disableSSL=maybe: %v, want an error naming it", err)
 	}
 }
+
+// A file backend is handed to the CLI without sidecars, unless its URL
+// chooses otherwise; another backend's URL is left as it is.
+func TestNoSidecars(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"file:///var/state", "file:///var/state?metadata=skip"},
+		{"file://~", "file://~?metadata=skip"},
+		{"file:///var/state?no_tmp_dir=true", "file:///var/state?no_tmp_dir=true&metadata=skip"},
+		{"file:///var/state?metadata=skip", "file:///var/state?metadata=skip"},
+		{"file:///var/state?metadata=", "file:///var/state?metadata="},
+		{"s3://bucket/prefix?region=eu-west-1", "s3://bucket/prefix?region=eu-west-1"},
+		{"https://api.pulumi.com", "https://api.pulumi.com"},
+	} {
+		if got := NoSidecars(tc.in); got != tc.want {
+			t.Errorf("NoSidecars(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

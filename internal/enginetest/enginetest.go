@@ -20,9 +20,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/orderpipe/orderpipe/internal/backendurl"
 	"github.com/orderpipe/orderpipe/internal/fakeaws"
 	"github.com/orderpipe/orderpipe/internal/proctest"
-	"github.com/orderpipe/orderpipe/internal/stacklock"
 	"github.com/orderpipe/orderpipe/internal/testenv"
 )
 
@@ -135,7 +135,7 @@ func (h *Harness) Stacks(t *testing.T, stateDir string) []string {
 // stateDir, outside the automation package.
 func (h *Harness) Workspace(t *testing.T, stateDir string) auto.Workspace {
 	t.Helper()
-	backend := stacklock.NoSidecars("file://" + filepath.ToSlash(stateDir))
+	backend := backendurl.NoSidecars("file://" + filepath.ToSlash(stateDir))
 	// The CLI prefers the variable to the project's backend: one the test
 	// process has (a CI job's deploy secret, a developer's shell) would be
 	// the one read and written instead.

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
+
+	"github.com/orderpipe/orderpipe/internal/backendurl"
 )
 
 // store is a file backend in a new directory, with the CLI's meta.yaml of
@@ -345,24 +347,6 @@ func TestHasCheckpoint(t *testing.T) {
 	}
 }
 
-// A file backend is handed to the CLI without sidecars, unless its URL
-// chooses otherwise; another backend's URL is left as it is.
-func TestNoSidecars(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"file:///var/state", "file:///var/state?metadata=skip"},
-		{"file://~", "file://~?metadata=skip"},
-		{"file:///var/state?no_tmp_dir=true", "file:///var/state?no_tmp_dir=true&metadata=skip"},
-		{"file:///var/state?metadata=skip", "file:///var/state?metadata=skip"},
-		{"file:///var/state?metadata=", "file:///var/state?metadata="},
-		{"s3://bucket/prefix?region=eu-west-1", "s3://bucket/prefix?region=eu-west-1"},
-		{"https://api.pulumi.com", "https://api.pulumi.com"},
-	} {
-		if got := NoSidecars(tc.in); got != tc.want {
-			t.Errorf("NoSidecars(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // What this package writes has no sidecar either: a reader never meets
 // one half-written.
 func TestLockWritesNoSidecar(t *testing.T) {
@@ -402,7 +386,7 @@ func TestSidecarsAreReadHalfWritten(t *testing.T) {
 		ctx := context.Background()
 		url := "file://" + filepath.ToSlash(t.TempDir()) + "?no_tmp_dir=true" // as the CLI writes
 		if noSidecars {
-			url = NoSidecars(url)
+			url = backendurl.NoSidecars(url)
 		}
 		b, err := blob.OpenBucket(ctx, url)
 		if err != nil {
